@@ -1,0 +1,105 @@
+"""The sandbox's virtual clock: real time by default, faster on request, or stepped by tests.
+
+Why: scheduled jobs run for minutes and fire every few minutes; tests and lessons need a day of
+schedule in seconds without changing what happens, only how fast. Emulated task durations and
+schedule firings read this clock; Step Functions' own timers (Wait, TimeoutSeconds) stay real.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sfnecs.exceptions import ValidationError
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """What the clock says now: virtual time and how fast it runs."""
+
+    now: datetime
+    speed: float
+    paused: bool
+
+    def to_dict(self) -> dict[str, object]:
+        return {"now": self.now.isoformat(), "speed": self.speed, "paused": self.paused}
+
+
+class VirtualClock:
+    """Virtual time = anchor + (real elapsed since anchor) x speed, plus explicit advances."""
+
+    MAX_SPEED = 100_000.0
+
+    def __init__(self, start: datetime | None = None, speed: float = 1.0, *, _monotonic=time.monotonic):
+        self._lock = threading.RLock()
+        self._monotonic = _monotonic
+        self._anchor_virtual = start or datetime.now(timezone.utc)
+        self._anchor_real = self._monotonic()
+        self._speed = self._check_speed(speed)
+        self._paused = False
+        self._changed = threading.Condition(self._lock)
+
+    @classmethod
+    def _check_speed(cls, speed: float) -> float:
+        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 < speed <= cls.MAX_SPEED:
+            raise ValidationError("speed", speed, f"a number greater than 0 and at most {cls.MAX_SPEED:g}")
+        return float(speed)
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._paused:
+                return self._anchor_virtual
+            elapsed = self._monotonic() - self._anchor_real
+            return self._anchor_virtual + timedelta(seconds=elapsed * self._speed)
+
+    def _re_anchor(self) -> None:
+        self._anchor_virtual = self.now()
+        self._anchor_real = self._monotonic()
+
+    def set_speed(self, speed: float) -> None:
+        """Run `speed` virtual seconds per real second from now on (1 = real time)."""
+        speed = self._check_speed(speed)
+        with self._lock:
+            self._re_anchor()
+            self._speed = speed
+            self._changed.notify_all()
+
+    def pause(self) -> None:
+        """Stop virtual time: only `advance()` moves it (deterministic tests)."""
+        with self._lock:
+            self._re_anchor()
+            self._paused = True
+            self._changed.notify_all()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._anchor_real = self._monotonic()
+            self._paused = False
+            self._changed.notify_all()
+
+    def advance(self, seconds: float = 0.0, *, minutes: float = 0.0, hours: float = 0.0) -> datetime:
+        """Jump virtual time forward; returns the new time."""
+        total = seconds + 60 * minutes + 3600 * hours
+        if total < 0:
+            raise ValidationError("seconds", total, "a non-negative duration: the clock never goes back")
+        with self._lock:
+            self._re_anchor()
+            self._anchor_virtual += timedelta(seconds=total)
+            self._changed.notify_all()
+            return self._anchor_virtual
+
+    def real_seconds(self, virtual_seconds: float) -> float:
+        """How long `virtual_seconds` take in real time at the current speed (inf when paused)."""
+        with self._lock:
+            return float("inf") if self._paused else virtual_seconds / self._speed
+
+    def state(self) -> ClockState:
+        with self._lock:
+            return ClockState(self.now(), self._speed, self._paused)
+
+    def wait_changed(self, timeout: float) -> None:
+        """Sleep up to `timeout` real seconds, waking early when the clock is changed."""
+        with self._changed:
+            self._changed.wait(timeout)

@@ -1,0 +1,130 @@
+"""The sandbox's control API: a small HTTP interface under /_sfnecs/ beside the AWS APIs.
+
+Why HTTP: a runbook executed by papermill runs in another process (a kernel), yet must inject
+faults or move the clock; any process that can reach the endpoint can, with plain HTTP/JSON.
+
+  GET  /_sfnecs/health                 {"ok": true, "endpoint": ..., "pid": ...}
+  GET  /_sfnecs/clock                  {"now": ISO, "speed": x, "paused": bool}
+  POST /_sfnecs/clock                  {"speed": 600} | {"advance_seconds": 300} | {"pause": true|false}
+  GET  /_sfnecs/faults                 pending faults
+  POST /_sfnecs/faults                 {"kind": "runtask_failure", "count": 2, "reason": "RESOURCE:MEMORY"}
+  DELETE /_sfnecs/faults               clear
+  GET  /_sfnecs/calls                  API calls seen: {"Service.Action": n, ...}, "mutating": n
+  POST /_sfnecs/reset                  forget every resource, task, fault and blob
+  POST /_sfnecs/shutdown               stop the server (background sandboxes)
+  GET  /_sfnecs/blobs/<digest>         an ECR layer/config blob (GetDownloadUrlForLayer's URL)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+from urllib.parse import parse_qs
+
+from sfnecs.exceptions import SfnecsError
+
+if TYPE_CHECKING:
+    from sfnecs.sandbox.server import Sandbox
+
+PREFIX = "/_sfnecs/"
+#: API verbs that change nothing (everything else counts as mutating)
+READ_ONLY = re.compile(r"^(Describe|Get|List|BatchGet|Simulate|Head|Lookup|Filter|Search|Validate|Test)")
+
+
+class CallLog:
+    """Counts AWS API calls by service and action, so tests can prove what was (not) called."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def record(self, service: str, action: str) -> None:
+        with self._lock:
+            self.counts[f"{service}.{action}"] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            counts = dict(self.counts)
+        mutating = sum(n for k, n in counts.items() if not READ_ONLY.match(k.split(".", 1)[1]))
+        return {"calls": counts, "mutating": mutating, "total": sum(counts.values())}
+
+    def clear(self) -> None:
+        with self._lock:
+            self.counts.clear()
+
+
+def _identify(environ: dict[str, Any], body: bytes) -> tuple[str, str] | None:
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
+    service = m[1] if m else "?"
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return service, target.rsplit(".", 1)[-1]
+    if body[:7] == b"Action=" or b"&Action=" in body:
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
+        return service, action
+    if m:  # REST protocols (e.g. scheduler, logs via JSON above): method + path
+        return service, f"{environ.get('REQUEST_METHOD')}:{environ.get('PATH_INFO', '')}"
+    return None
+
+
+class ControlMiddleware:
+    """WSGI middleware: serves /_sfnecs/*, answers IAM SimulateCustomPolicy, counts calls."""
+
+    def __init__(self, app: Callable, sandbox: "Sandbox"):
+        self.app = app
+        self.sandbox = sandbox
+        self.calls = CallLog()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(PREFIX):
+            return self._control(environ, start_response, path[len(PREFIX):])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        ident = _identify(environ, body)
+        if ident:
+            self.calls.record(*ident)
+            if ident == ("iam", "SimulateCustomPolicy"):
+                return self._simulate(body, start_response)
+        return self.app(environ, start_response)
+
+    def _simulate(self, body: bytes, start_response: Callable) -> Iterable[bytes]:
+        from sfnecs.sandbox import iam_simulate
+
+        params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        xml = iam_simulate.handle_request(params)
+        start_response("200 OK", [("Content-Type", "text/xml")])
+        return [xml.encode()]
+
+    def _control(self, environ: dict[str, Any], start_response: Callable, route: str) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            payload = json.loads(raw) if raw else {}
+            if route.startswith("blobs/"):
+                data = self.sandbox.blobs.get(route[len("blobs/"):])
+                if data is None:
+                    return _reply(start_response, 404, {"error": "no such blob"})
+                start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                          ("Content-Length", str(len(data)))])
+                return [data]
+            result = self.sandbox.control(method, route, payload)
+        except (SfnecsError, ValueError, TypeError) as exc:
+            return _reply(start_response, 400, {"error": str(exc)})
+        except KeyError:
+            return _reply(start_response, 404, {"error": f"no control route {method} {PREFIX}{route}"})
+        return _reply(start_response, 200, result)
+
+
+def _reply(start_response: Callable, status: int, payload: Any) -> Iterable[bytes]:
+    data = json.dumps(payload, default=str).encode()
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found"}[status]
+    start_response(f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]

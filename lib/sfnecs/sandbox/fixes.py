@@ -1,0 +1,371 @@
+"""Repairs to moto, each isolated, named and reversible, so an upstream fix is noticed.
+
+Why one module: the sandbox must behave as AWS documents (AWS_FACTS.md), and moto's vendored
+Step Functions interpreter and ECS model have gaps. Each repair is a `Repair` in `REPAIRS`; tests
+(tests/test_sandbox_fixes.py) show each defect with the repair removed and gone with it applied.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import botocore.session
+from botocore import xform_name
+
+#: how often `.sync` polls DescribeTasks in the sandbox (moto's default is 0.5 s)
+SYNC_POLL_SECONDS = 0.1
+
+
+@dataclass
+class Repair:
+    """A named patch: `apply()` installs it, `revert()` restores moto's original."""
+
+    name: str
+    defect: str
+    apply: Callable[[], None]
+    revert: Callable[[], None]
+
+
+_ORIGINALS: dict[tuple[Any, str], Any] = {}
+_SYNC_TASKS: dict[int, tuple[Any, str, str]] = {}  # id(frame env) -> (ecs client, cluster, task) of a .sync wait
+
+
+_MISSING = object()
+
+
+def _patch(owner: Any, attr: str, new: Any) -> None:
+    _ORIGINALS.setdefault((owner, attr), owner.__dict__.get(attr, _MISSING))
+    setattr(owner, attr, new)
+
+
+def _unpatch(owner: Any, attr: str) -> None:
+    if (owner, attr) not in _ORIGINALS:
+        return
+    original = _ORIGINALS.pop((owner, attr))
+    if original is _MISSING:
+        delattr(owner, attr)
+    else:
+        setattr(owner, attr, original)
+
+
+# ---- 1. request/response normalisation of service integrations -----------------------------
+@functools.lru_cache(maxsize=None)
+def _operation_model(service: str, snake_action: str) -> Any:
+    model = botocore.session.get_session().get_service_model(service)
+    names = {xform_name(n): n for n in model.operation_names}
+    name = names.get(snake_action)
+    return model.operation_model(name) if name else None
+
+
+def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                          service_action_name: str | None = None) -> None:
+    """Step Functions takes PascalCase parameters; boto wants the API's own casing."""
+    op = _operation_model(self._get_boto_service_name(boto_service_name),
+                          self._get_boto_service_action(service_action_name))
+    if op is not None and op.input_shape is not None:
+        self._to_boto_request(parameters, op.input_shape)
+
+
+def _normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                        service_action_name: str | None = None) -> None:
+    """Step Functions returns service results with PascalCase keys (e.g. `.sync` output `TaskArn`)."""
+    op = _operation_model(self._get_boto_service_name(boto_service_name),
+                          self._get_boto_service_action(service_action_name))
+    if op is not None and op.output_shape is not None:
+        self._from_boto_response(response, op.output_shape)
+    _timestamps_to_millis(response)
+
+
+def _timestamps_to_millis(value: Any) -> None:
+    # boto parses timestamps to datetime, which is not JSON. Step Functions' JSON carries ECS
+    # timestamps as numbers; AWS does not document the unit for .sync output: we use epoch ms.
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in list(items):
+        if isinstance(item, _dt.datetime):
+            value[key] = int(item.timestamp() * 1000)
+        else:
+            _timestamps_to_millis(item)
+
+
+def _service_base() -> Any:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
+
+    return state_task_service.StateTaskService
+
+
+def _apply_normalise() -> None:
+    base = _service_base()
+    _patch(base, "_normalise_parameters", _normalise_parameters)
+    _patch(base, "_normalise_response", _normalise_response)
+
+
+def _revert_normalise() -> None:
+    base = _service_base()
+    _unpatch(base, "_normalise_parameters")
+    _unpatch(base, "_normalise_response")
+
+
+# ---- 2. ECS .sync semantics: failures, exit codes, errors, stop on timeout -----------------
+def _ecs_module() -> Any:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_ecs
+
+    return state_task_service_ecs
+
+
+def _task_failed(env: Any, error: str, cause: str, resource: Any) -> Exception:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    name = StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed) if error == "States.TaskFailed" \
+        else CustomErrorName(error)
+    return FailureEventException(FailureEvent(
+        env=env, error_name=name, event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
+            error=error, cause=cause, resource=resource._get_sfn_resource(),
+            resourceType=resource._get_sfn_resource_type())),
+    ))
+
+
+def task_failed(task: dict[str, Any]) -> bool:
+    """Whether `.sync` fails the state for this stopped task (PascalCase DescribeTasks shape).
+
+    AWS documents that a non-zero exit fails the state, not the exact rule; observed behaviour
+    (AWS_FACTS.md, community): any essential container with a non-zero or missing exit code, or a
+    task that failed to start, fails it with States.TaskFailed.
+    """
+    if task.get("StopCode") == "TaskFailedToStart":
+        return True
+    return any(c.get("ExitCode") != 0 for c in task.get("Containers") or [])
+
+
+def _ecs_eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                           state_credentials: Any) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    ecs = boto_client_for(region=resource_runtime_part.region, service="ecs", state_credentials=state_credentials)
+    action = self._get_boto_service_action()
+    response = getattr(ecs, action)(**normalised_parameters)
+    response.pop("ResponseMetadata", None)
+    if action != "run_task":
+        self._normalise_response(response=response)
+        env.stack.append(response)
+        return
+    self._normalise_response(response=response, service_action_name="run_task")
+    if self.resource.condition in (ResourceCondition.Sync, ResourceCondition.WaitForTaskToken) and (
+        response.get("Failures") or not response.get("Tasks")
+    ):
+        # Step Functions developer guide, "Run Amazon ECS or Fargate tasks": a non-empty Failures
+        # field under .sync / .waitForTaskToken fails the task with AmazonECS.Unknown. The cause
+        # text is not documented; we pass the RunTask response.
+        raise _task_failed(env, "AmazonECS.Unknown", json.dumps(response), self)
+    if not response.get("Tasks"):
+        env.stack.append(response)
+        return
+    task = response["Tasks"][0]
+    described = ecs.describe_tasks(cluster=task["ClusterArn"], tasks=[task["TaskArn"]])
+    described.pop("ResponseMetadata", None)
+    self._normalise_response(response=described, service_action_name="describe_tasks")
+    env.stack.append(described)
+
+
+def _ecs_build_sync_resolver(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
+                             state_credentials: Any) -> Callable[[], Any]:
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    ecs = boto_client_for(service="ecs", region=resource_runtime_part.region, state_credentials=state_credentials)
+    submitted = env.stack.pop()
+    task_arn = submitted["Tasks"][0]["TaskArn"]
+    cluster_arn = submitted["Tasks"][0]["ClusterArn"]
+    # Kept beside, not on, the environment: moto deep-copies state machines with their executions.
+    _SYNC_TASKS[id(env)] = (ecs, cluster_arn, task_arn)
+
+    def resolve() -> dict | None:
+        described = ecs.describe_tasks(cluster=cluster_arn, tasks=[task_arn])
+        if described["tasks"][0]["lastStatus"] != "STOPPED":
+            return None
+        self._normalise_response(response=described, service_action_name="describe_tasks")
+        task = described["Tasks"][0]
+        if task_failed(task):
+            raise _task_failed(env, "States.TaskFailed", json.dumps(task), self)
+        return task
+
+    return resolve
+
+
+def _ecs_eval_sync(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return _callback_cls()._eval_sync(self, env, *args, **kwargs)
+    finally:
+        started = _SYNC_TASKS.pop(id(env), None)
+        if not env.is_running() and started:
+            # The state timed out or the execution stopped: Step Functions stops the job it
+            # started ("Run a Job (.sync)": it tries to stop the task). The reason text is ours.
+            ecs, cluster_arn, task_arn = started
+            try:
+                ecs.stop_task(cluster=cluster_arn, task=task_arn, reason="Task stopped by AWS Step Functions")
+            except Exception:  # noqa: BLE001 - best effort, as in AWS
+                pass
+
+
+def _ecs_from_error(self: Any, env: Any, ex: Exception) -> Any:
+    from botocore.exceptions import ClientError
+
+    if isinstance(ex, ClientError):
+        err, meta = ex.response.get("Error", {}), ex.response.get("ResponseMetadata", {})
+        # Error name as observed for ECS API errors under the optimized integration (AWS_FACTS.md,
+        # community): ECS.AmazonECSException, the service message and code in the cause.
+        cause = (f"{err.get('Message', '')} (Service: AmazonECS; Status Code: {meta.get('HTTPStatusCode')}; "
+                 f"Error Code: {err.get('Code')}; Request ID: {meta.get('RequestId')}; Proxy: null)")
+        return _task_failed(env, "ECS.AmazonECSException", cause, self).failure_event
+    return _callback_cls()._from_error(self, env, ex)
+
+
+def _callback_cls() -> Any:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+
+    return state_task_service_callback.StateTaskServiceCallback
+
+
+def _apply_ecs_sync() -> None:
+    cls = _ecs_module().StateTaskServiceEcs
+    _patch(cls, "_eval_service_task", _ecs_eval_service_task)
+    _patch(cls, "_build_sync_resolver", _ecs_build_sync_resolver)
+    _patch(cls, "_eval_sync", _ecs_eval_sync)
+    _patch(cls, "_from_error", _ecs_from_error)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+
+    _patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", SYNC_POLL_SECONDS)
+
+
+def _revert_ecs_sync() -> None:
+    cls = _ecs_module().StateTaskServiceEcs
+    for attr in ("_eval_service_task", "_build_sync_resolver", "_eval_sync", "_from_error"):
+        _unpatch(cls, attr)
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+
+    _unpatch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK")
+
+
+# ---- 3. StartExecution without a name ------------------------------------------------------
+def _parser_backend() -> Any:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    return StepFunctionsParserBackend
+
+
+def _start_execution(self: Any, state_machine_arn: str, name: str | None = None, execution_input: Any = None,
+                     trace_header: Any = None) -> Any:
+    # StartExecution API reference: "If you don't provide a name for the execution, Step Functions
+    # automatically generates a universally unique identifier (UUID) as the execution name."
+    return _ORIGINALS[(_parser_backend(), "start_execution")](
+        self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+
+
+def _apply_exec_name() -> None:
+    _patch(_parser_backend(), "start_execution", _start_execution)
+
+
+def _revert_exec_name() -> None:
+    _unpatch(_parser_backend(), "start_execution")
+
+
+# ---- 4. a second execution of the same state machine --------------------------------------
+def _state_machine_cls() -> Any:
+    from moto.stepfunctions.models import StateMachine
+
+    return StateMachine
+
+
+def _state_machine_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
+    # StartExecution deep-copies the state machine, executions included; a finished execution
+    # that used a callback/.sync integration holds locks, so every later start failed with
+    # "cannot pickle '_thread.RLock' object". The clone needs no executions.
+    import copy
+
+    clone = object.__new__(type(self))
+    memo[id(self)] = clone
+    for key, value in vars(self).items():
+        setattr(clone, key, [] if key == "executions" else copy.deepcopy(value, memo))
+    return clone
+
+
+def _apply_sm_copy() -> None:
+    _patch(_state_machine_cls(), "__deepcopy__", _state_machine_deepcopy)
+
+
+def _revert_sm_copy() -> None:
+    _unpatch(_state_machine_cls(), "__deepcopy__")
+
+
+# ---- 5. task-level cpu/memory without container-level memory ------------------------------
+def _ecs_backend_cls() -> Any:
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    return EC2ContainerServiceBackend
+
+
+def _resource_requirements(task_definition: Any) -> dict[str, Any]:
+    # ECS developer guide: with task-level memory (required on Fargate), container-level memory
+    # is optional; moto adds None and raises. Count the task-level figures instead.
+    original = _ORIGINALS[(_ecs_backend_cls(), "_calculate_task_resource_requirements")].__func__
+    patched = []
+    for c in task_definition.container_definitions:
+        d = dict(c)
+        if not any(k in d for k in ("memory", "Memory", "memoryReservation", "MemoryReservation")):
+            d["memory"] = 0
+        patched.append(d)
+    shadow = type("TaskDefinitionView", (), {"container_definitions": patched})()
+    req = original(shadow)
+    req["MEMORY"] = max(req["MEMORY"], int(task_definition.memory or 0))
+    req["CPU"] = max(req["CPU"], int(task_definition.cpu or 0))
+    return req
+
+
+def _apply_task_memory() -> None:
+    _patch(_ecs_backend_cls(), "_calculate_task_resource_requirements", staticmethod(_resource_requirements))
+
+
+def _revert_task_memory() -> None:
+    _unpatch(_ecs_backend_cls(), "_calculate_task_resource_requirements")
+
+
+REPAIRS: dict[str, Repair] = {
+    r.name: r
+    for r in (
+        Repair("normalise", "ASL _normalise_parameters/_normalise_response are stubs: PascalCase keys reach "
+               "boto and results keep the API's casing", _apply_normalise, _revert_normalise),
+        Repair("ecs_sync", "ecs:runTask.sync ignores RunTask failures and exit codes, maps no ECS errors and "
+               "leaves the task running on timeout", _apply_ecs_sync, _revert_ecs_sync),
+        Repair("execution_name", "StartExecution without a name yields an ARN ending in ':None'",
+               _apply_exec_name, _revert_exec_name),
+        Repair("second_execution", "a second StartExecution of a state machine whose earlier execution used a "
+               ".sync/callback integration fails (deep copy of locks)", _apply_sm_copy, _revert_sm_copy),
+        Repair("task_memory", "task-level cpu/memory without container-level memory raises TypeError",
+               _apply_task_memory, _revert_task_memory),
+    )
+}
+
+
+def apply_all() -> None:
+    for repair in REPAIRS.values():
+        repair.apply()
+
+
+def revert_all() -> None:
+    for repair in REPAIRS.values():
+        repair.revert()

@@ -1,0 +1,231 @@
+"""`Sandbox`: moto's server in this process, repaired, with the Fargate emulator, clock and faults.
+
+Why in-process threads: one process keeps start-up near a bare moto server's, shares moto's global
+backends with the emulator, and lets a test or notebook drive the clock directly, while other
+processes reach the same state over HTTP (AWS APIs and the /_sfnecs/ control API).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from typing import Any
+
+from sfnecs.exceptions import SandboxError
+from sfnecs.sandbox import runtime
+from sfnecs.sandbox.clock import VirtualClock
+from sfnecs.sandbox.faults import FaultPlan
+from sfnecs.sandbox.registry import BlobStore
+
+#: credentials the sandbox accepts (moto accepts any; these make it explicit and never real)
+SANDBOX_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing"}
+DEFAULT_REGION = "us-east-1"
+SANDBOX_ACCOUNT = "123456789012"  # moto's default account
+TICK_SECONDS = 0.05
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class Sandbox:
+    """A local AWS on 127.0.0.1. Use as a context manager, or `start()` / `stop()`.
+
+    `export=True` (the default) sets AWS_ENDPOINT_URL and sandbox credentials in os.environ while it
+    runs, so plain boto3 code in this process talks to it unchanged.
+    """
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", speed: float = 1.0, export: bool = True):
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise SandboxError(f"port={port!r} is not valid: use 0 (any free port) or 1-65535")
+        self.host = host
+        self.port = port
+        self.export = export
+        self.clock = VirtualClock(speed=speed)
+        self.faults = FaultPlan()
+        self.blobs = BlobStore()
+        self.fargate: Any = None
+        self.control_app: Any = None
+        self.scheduler: Any = None
+        self._server: Any = None
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._saved_env: dict[str, str | None] = {}
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> "Sandbox":
+        if self.running:
+            return self
+        if runtime.get() is not None:
+            raise SandboxError(
+                f"a sandbox is already running in this process at {runtime.get().endpoint}: use it, or stop it first")
+        if self.port and not port_free(self.host, self.port):
+            raise SandboxError(f"port {self.port} on {self.host} is in use: choose another with --port, "
+                               "or 0 for any free port")
+        from werkzeug.serving import make_server
+
+        from moto.core.config import default_user_config
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from sfnecs.sandbox import ecs_api, fixes
+        from sfnecs.sandbox.control import ControlMiddleware
+        from sfnecs.sandbox.fargate import FargateEmulator
+
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        # request lines and moto's interpreter tracebacks are noise here: failures reach the caller
+        # through the APIs (execution history, task status), as on AWS
+        for noisy in ("werkzeug", "moto"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+        fixes.apply_all()
+        ecs_api.install()
+        from moto.ecr.models import ecr_backends
+        from moto.logs.models import logs_backends
+
+        self.fargate = FargateEmulator(self.clock, self.faults, self.blobs, ecr_backends, logs_backends)
+        app = DomainDispatcherApplication(create_backend_app)
+        self.control_app = ControlMiddleware(app, self)
+        try:
+            self._server = make_server(self.host, self.port, self.control_app, threaded=True)
+        except OSError as exc:
+            fixes.revert_all()
+            ecs_api.uninstall()
+            raise SandboxError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        self.port = self._server.server_address[1]
+        runtime.set_current(self)
+        # The Step Functions interpreter calls other services over HTTP at localhost:MOTO_PORT.
+        self._set_env({"MOTO_PORT": str(self.port)})
+        if self.export:
+            self._set_env({"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION":
+                           os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION), **SANDBOX_CREDENTIALS})
+        self._stop.clear()
+        self._spawn(self._server.serve_forever, "sfnecs-sandbox-http")
+        self._spawn(self._tick_loop, "sfnecs-sandbox-clock")
+        return self
+
+    def _spawn(self, target: Any, name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _tick_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a bad tick must not kill the sandbox; next tick retries
+                pass
+            self.clock.wait_changed(TICK_SECONDS)
+
+    def tick(self) -> None:
+        """Advance everything that depends on the clock (task logs, stop hooks, schedules)."""
+        self.fargate.refresh()
+        if self.scheduler is not None:
+            self.scheduler.tick()
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        from sfnecs.sandbox import ecs_api, fixes
+
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads.clear()
+        self._server = None
+        ecs_api.uninstall()
+        fixes.revert_all()
+        self._restore_env()
+        runtime.set_current(None)
+
+    def reset(self) -> None:
+        """Forget every resource, task, fault, blob and call count (moto's reset plus ours)."""
+        from moto.core.base_backend import BackendDict  # noqa: F401  (moto's reset walks these)
+        from moto.moto_api import _internal
+
+        _internal.moto_api_backend.reset()
+        self.fargate.reset()
+        self.faults.clear()
+        self.blobs.clear()
+        self.control_app.calls.clear()
+        if self.scheduler is not None:
+            self.scheduler.reset()
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def _restore_env(self) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+
+    # ---- clients and control ---------------------------------------------------------------------
+    def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
+        """A boto3 client for this sandbox (works whether or not the environment was exported)."""
+        import boto3
+
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint,
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            aws_session_token="testing")
+
+    def control(self, method: str, route: str, payload: dict[str, Any]) -> Any:
+        """Serve one control-API call (see sfnecs.sandbox.control)."""
+        if (method, route) == ("GET", "health"):
+            return {"ok": True, "endpoint": self.endpoint, "pid": os.getpid(), "clock": self.clock.state().to_dict()}
+        if route == "clock":
+            if method == "POST":
+                if "speed" in payload:
+                    self.clock.set_speed(payload["speed"])
+                if payload.get("pause") is True:
+                    self.clock.pause()
+                if payload.get("pause") is False:
+                    self.clock.resume()
+                if "advance_seconds" in payload:
+                    self.clock.advance(float(payload["advance_seconds"]))
+                    self.tick()
+            return self.clock.state().to_dict()
+        if route == "faults":
+            if method == "POST":
+                return self.faults.add(**payload).to_dict()
+            if method == "DELETE":
+                self.faults.clear()
+            return {"pending": self.faults.pending(), "history": self.faults.history}
+        if (method, route) == ("GET", "calls"):
+            return self.control_app.calls.snapshot()
+        if (method, route) == ("DELETE", "calls"):
+            self.control_app.calls.clear()
+            return {"ok": True}
+        if (method, route) == ("POST", "reset"):
+            self.reset()
+            return {"ok": True}
+        if (method, route) == ("POST", "shutdown"):
+            threading.Thread(target=self.stop, daemon=True).start()
+            return {"ok": True}
+        raise KeyError(route)

@@ -1,0 +1,312 @@
+"""The one stack description (`StackSpec`) that iam, statemachine, stack and runs all read.
+
+Why one frozen, validated dataclass: the IAM policy, the ASL and the deployed resources are all
+derived from it, so they cannot drift apart (the aws-cdk `EcsRunTask` lesson), and every value is
+checked once, at construction, before any AWS call.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+from sfnecs.exceptions import ValidationError
+
+Pattern = Literal["A", "B"]
+QueryLanguage = Literal["JSONata", "JSONPath"]
+
+#: Fargate task-level CPU units -> allowed memory (MiB). AWS ECS developer guide,
+#: "Task CPU and memory" (Linux; 8 and 16 vCPU need platform version 1.4.0 or later).
+FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+CPU_ARCHITECTURES = ("X86_64", "ARM64")
+OS_FAMILIES = (
+    "LINUX",
+    "WINDOWS_SERVER_2019_FULL",
+    "WINDOWS_SERVER_2019_CORE",
+    "WINDOWS_SERVER_2022_FULL",
+    "WINDOWS_SERVER_2022_CORE",
+)
+
+# Name rules, each from the owning service's API reference.
+_RULES: dict[str, tuple[str, str]] = {
+    # ours: short enough that every derived name (<name>-task-exec, ...) fits IAM's 64 characters
+    "stack": (r"[a-z][a-z0-9-]{0,31}", "1-32 characters: lowercase letters, digits, '-', starting with a letter"),
+    "ecs": (r"[A-Za-z0-9_-]{1,255}", "1-255 characters: letters, digits, '_' and '-' (ECS)"),
+    "iam_role": (r"[\w+=,.@-]{1,64}", "1-64 characters: letters, digits and +=,.@_- (IAM role name)"),
+    "state_machine": (r"[A-Za-z0-9_-]{1,80}", "1-80 characters: letters, digits, '_' and '-' (Step Functions)"),
+    "schedule": (r"[0-9a-zA-Z._-]{1,64}", "1-64 characters: letters, digits and ._- (EventBridge Scheduler)"),
+    "topic": (r"[A-Za-z0-9_-]{1,256}", "1-256 characters: letters, digits, '_' and '-' (SNS)"),
+    "queue": (r"[A-Za-z0-9_-]{1,80}", "1-80 characters: letters, digits, '_' and '-' (SQS)"),
+    "log_group": (r"[.\-_/#A-Za-z0-9]{1,512}", "1-512 characters: letters, digits and ._-/# (CloudWatch Logs)"),
+    "repository": (
+        r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
+        "2-256 lowercase characters: letters, digits, and . _ - / between them (ECR)",
+    ),
+    "region": (r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d", "an AWS region code such as us-east-1 or ap-northeast-1"),
+    "account": (r"\d{12}", "a 12-digit AWS account id"),
+    "subnet": (r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?", "a subnet id: subnet- followed by 8 or 17 hex digits"),
+    "security_group": (r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", "a security group id: sg- followed by 8 or 17 hex digits"),
+}
+
+
+def check_name(parameter: str, value: object, rule: str) -> str:
+    """Return `value` if it matches the named AWS naming rule, else raise ValidationError."""
+    pattern, allowed = _RULES[rule]
+    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        raise ValidationError(parameter, value, allowed)
+    if rule == "repository" and not 2 <= len(value) <= 256:
+        raise ValidationError(parameter, value, allowed)
+    return value
+
+
+def check_choice(parameter: str, value: object, allowed: tuple[Any, ...]) -> Any:
+    """Return `value` if it is one of `allowed`, else raise ValidationError listing them."""
+    if value not in allowed:
+        raise ValidationError(parameter, value, "use " + " or ".join(map(str, allowed)))
+    return value
+
+
+def check_int(parameter: str, value: object, low: int, high: int) -> int:
+    """Return `value` if it is an int in [low, high] (bools rejected), else raise ValidationError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(parameter, value, f"a whole number from {low} to {high}")
+    return value
+
+
+def check_timezone(parameter: str, value: object) -> str:
+    """Return `value` if it is an IANA time zone name known to this machine."""
+    try:
+        if not isinstance(value, str) or not value:
+            raise ValueError
+        zoneinfo.ZoneInfo(value)
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValidationError(parameter, value, "an IANA time zone name such as UTC or Asia/Tokyo") from None
+    return value
+
+
+def check_fargate_size(cpu: object, memory: object) -> None:
+    """Raise ValidationError unless (cpu, memory) is a valid Fargate task size."""
+    if isinstance(cpu, bool) or cpu not in FARGATE_CPU_MEMORY:
+        raise ValidationError("cpu", cpu, "Fargate CPU units: " + ", ".join(map(str, FARGATE_CPU_MEMORY)))
+    allowed = FARGATE_CPU_MEMORY[cpu]  # type: ignore[index]
+    if isinstance(memory, bool) or memory not in allowed:
+        raise ValidationError(
+            "memory", memory, f"with cpu={cpu}, Fargate allows {allowed[0]}-{allowed[-1]} MiB in steps of "
+            f"{allowed[1] - allowed[0]}: {', '.join(map(str, allowed))}"
+        )
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """Everything one scheduled ECS job needs, for either pattern.
+
+    Only `name` is required; every other name is derived from it (e.g. cluster `<name>`,
+    family `<name>-job`, roles `<name>-sfn`, ...) unless given.
+    """
+
+    name: str
+    pattern: Pattern = "B"
+    region: str = "us-east-1"
+    account: str = "123456789012"
+    # ECS
+    cluster: str = ""
+    family: str = ""
+    container_name: str = "job"
+    image: str = ""  # empty: the stack's own ECR repository, tag latest
+    repository: str = ""
+    cpu_architecture: str = "X86_64"
+    os_family: str = "LINUX"
+    cpu: int = 256
+    memory: int = 512
+    command: tuple[str, ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+    subnets: tuple[str, ...] = ("subnet-0a1b2c3d",)
+    security_groups: tuple[str, ...] = ()
+    assign_public_ip: bool = False
+    task_role: str = ""
+    execution_role: str = ""
+    log_group: str = ""
+    # Step Functions
+    state_machine: str = ""
+    sfn_role: str = ""
+    query_language: QueryLanguage = "JSONata"
+    guard: bool = True
+    notify_failure: bool = True
+    notify_success: bool = False
+    execution_logging: bool = True
+    task_timeout_seconds: int = 3600
+    machine_timeout_seconds: int = 7200
+    launch_retry_attempts: int = 3
+    retry_job_failures: int = 0
+    topic: str = ""
+    # Scheduler
+    schedule_name: str = ""
+    scheduler_role: str = ""
+    schedule_expression: str = "rate(1 hour)"
+    timezone: str = "UTC"
+    flexible_window_minutes: int = 0
+    retry_attempts: int = 2
+    max_event_age_seconds: int = 3600
+    dlq: str = ""
+    schedule_enabled: bool = True
+    tags: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        n = check_name("name", self.name, "stack")
+        defaults = {
+            "cluster": n,
+            "family": f"{n}-job",
+            "repository": n,
+            "task_role": f"{n}-task",
+            "execution_role": f"{n}-task-exec",
+            "log_group": f"/ecs/{n}",
+            "state_machine": n,
+            "sfn_role": f"{n}-sfn",
+            "topic": f"{n}-alerts",
+            "schedule_name": n,
+            "scheduler_role": f"{n}-scheduler",
+            "dlq": f"{n}-dlq",
+        }
+        for key, value in defaults.items():
+            if getattr(self, key) == "":
+                object.__setattr__(self, key, value)
+        # tuples in, whatever sequence the caller had (lists from YAML/papermill)
+        for key in ("command", "subnets", "security_groups"):
+            value = getattr(self, key)
+            if isinstance(value, str) or not isinstance(value, (list, tuple)):
+                raise ValidationError(key, value, "a list of strings")
+            object.__setattr__(self, key, tuple(value))
+        for key in ("environment", "tags"):
+            value = getattr(self, key)
+            pairs = tuple(value.items()) if isinstance(value, dict) else tuple(tuple(p) for p in value)
+            if not all(len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
+                raise ValidationError(key, value, "a mapping of string names to string values")
+            object.__setattr__(self, key, pairs)
+        self._validate()
+
+    def _validate(self) -> None:
+        check_choice("pattern", self.pattern, ("A", "B"))
+        check_name("region", self.region, "region")
+        check_name("account", self.account, "account")
+        check_name("cluster", self.cluster, "ecs")
+        check_name("family", self.family, "ecs")
+        check_name("container_name", self.container_name, "ecs")
+        check_name("repository", self.repository, "repository")
+        check_choice("cpu_architecture", self.cpu_architecture, CPU_ARCHITECTURES)
+        check_choice("os_family", self.os_family, OS_FAMILIES)
+        check_fargate_size(self.cpu, self.memory)
+        if not all(isinstance(c, str) for c in self.command):
+            raise ValidationError("command", self.command, "a list of strings")
+        if not self.subnets:
+            raise ValidationError("subnets", self.subnets, "at least one subnet id (awsvpc needs one)")
+        if len(self.subnets) > 16:
+            raise ValidationError("subnets", self.subnets, "at most 16 subnets (ECS awsvpcConfiguration)")
+        for s in self.subnets:
+            check_name("subnets", s, "subnet")
+        if len(self.security_groups) > 5:
+            raise ValidationError("security_groups", self.security_groups, "at most 5 security groups")
+        for g in self.security_groups:
+            check_name("security_groups", g, "security_group")
+        for key in ("task_role", "execution_role", "sfn_role", "scheduler_role"):
+            check_name(key, getattr(self, key), "iam_role")
+        check_name("log_group", self.log_group, "log_group")
+        check_name("state_machine", self.state_machine, "state_machine")
+        check_choice("query_language", self.query_language, ("JSONata", "JSONPath"))
+        check_int("task_timeout_seconds", self.task_timeout_seconds, 1, 31_536_000)
+        check_int("machine_timeout_seconds", self.machine_timeout_seconds, 1, 31_536_000)
+        check_int("launch_retry_attempts", self.launch_retry_attempts, 0, 10)
+        check_int("retry_job_failures", self.retry_job_failures, 0, 10)
+        check_name("topic", self.topic, "topic")
+        check_name("schedule_name", self.schedule_name, "schedule")
+        check_name("dlq", self.dlq, "queue")
+        check_timezone("timezone", self.timezone)
+        # EventBridge Scheduler API reference: FlexibleTimeWindow 1-1440 (0 here means Mode OFF),
+        # RetryPolicy MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86400.
+        check_int("flexible_window_minutes", self.flexible_window_minutes, 0, 1440)
+        check_int("retry_attempts", self.retry_attempts, 0, 185)
+        check_int("max_event_age_seconds", self.max_event_age_seconds, 60, 86_400)
+        for key in ("guard", "notify_failure", "notify_success", "execution_logging", "assign_public_ip",
+                    "schedule_enabled"):
+            if not isinstance(getattr(self, key), bool):
+                raise ValidationError(key, getattr(self, key), "True or False")
+        from sfnecs.schedule import parse_expression  # local: schedule imports nothing of ours
+
+        parse_expression(self.schedule_expression, parameter="schedule_expression")
+
+    # ---- derived ARNs and names -------------------------------------------------------------
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        """An ARN in this stack's partition, region and account."""
+        return f"arn:aws:{service}:{self.region if regional else ''}:{self.account}:{resource}"
+
+    @property
+    def cluster_arn(self) -> str:
+        return self.arn("ecs", f"cluster/{self.cluster}")
+
+    @property
+    def task_definition_arn_pattern(self) -> str:
+        """Every revision of the family: revisions change on each deploy."""
+        return self.arn("ecs", f"task-definition/{self.family}:*")
+
+    def role_arn(self, role: str) -> str:
+        return self.arn("iam", f"role/{role}", regional=False)
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.arn("states", f"stateMachine:{self.state_machine}")
+
+    @property
+    def execution_arn_pattern(self) -> str:
+        return self.arn("states", f"execution:{self.state_machine}:*")
+
+    @property
+    def topic_arn(self) -> str:
+        return self.arn("sns", self.topic)
+
+    @property
+    def dlq_arn(self) -> str:
+        return self.arn("sqs", self.dlq)
+
+    @property
+    def log_group_arn(self) -> str:
+        return self.arn("logs", f"log-group:{self.log_group}")
+
+    @property
+    def repository_arn(self) -> str:
+        return self.arn("ecr", f"repository/{self.repository}")
+
+    @property
+    def schedule_arn(self) -> str:
+        return self.arn("scheduler", f"schedule/default/{self.schedule_name}")
+
+    @property
+    def image_uri(self) -> str:
+        return self.image or f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{self.repository}:latest"
+
+    @property
+    def stack_tag(self) -> tuple[str, str]:
+        """The ownership tag every created resource carries; teardown deletes only what has it."""
+        return ("sfnecs:stack", self.name)
+
+    @property
+    def all_tags(self) -> dict[str, str]:
+        return {**dict(self.tags), self.stack_tag[0]: self.stack_tag[1]}
+
+    def replace(self, **changes: Any) -> "StackSpec":
+        """A copy with some fields changed (validated again)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return StackSpec(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

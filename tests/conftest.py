@@ -1,0 +1,33 @@
+"""Shared fixtures: one embedded sandbox per test session, reached through plain boto3."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# No test may reach real AWS: credentials and endpoints come only from the sandbox.
+for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(_var, None)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+SANDBOX_SPEED = 50.0  # virtual seconds per real second: a 5 s emulated job takes 0.1 s
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """The session's in-process sandbox (clock at SANDBOX_SPEED)."""
+    os.environ["SFNECS_HOME"] = str(tmp_path_factory.mktemp("sfnecs-home"))
+    from sfnecs.sandbox import Sandbox
+
+    sb = Sandbox(speed=SANDBOX_SPEED, export=False).start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture(scope="session")
+def target(sandbox):
+    """A `Target` bound to the session sandbox."""
+    from sfnecs.target import connect
+
+    return connect("sandbox", endpoint_url=sandbox.endpoint)

@@ -1,0 +1,274 @@
+"""End to end through plain boto3 against the sandbox: `.sync` semantics and the Fargate emulator."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.ecr_push import push_index, push_single
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+LOG_GROUP = "/ecs/sbx"
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def env(target) -> dict[str, Any]:
+    ec2, ecs, logs, sns, sqs, ecr = (target.client(s) for s in ("ec2", "ecs", "logs", "sns", "sqs", "ecr"))
+    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
+    ecs.create_cluster(clusterName="sbx")
+    logs.create_log_group(logGroupName=LOG_GROUP)
+    topic = sns.create_topic(Name="sbx-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="sbx-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    ecr.create_repository(repositoryName="sbx")
+    push_single(ecr, "sbx", "amd64", "amd64")
+    push_single(ecr, "sbx", "arm64", "arm64", entrypoint="/usr/local/bin/job")
+    push_index(ecr, "sbx", "multi-amd64-only", ["amd64"])
+    return {"subnet": subnet, "topic": topic, "queue": queue}
+
+
+def register(target, family: str, image: str = "busybox", arch: str = "X86_64", env_vars: dict | None = None) -> str:
+    """A Fargate task definition with task-level cpu/memory only (no container memory)."""
+    return target.client("ecs").register_task_definition(
+        family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        runtimePlatform={"cpuArchitecture": arch, "operatingSystemFamily": "LINUX"},
+        containerDefinitions=[{
+            "name": "job", "image": image, "essential": True,
+            "environment": [{"name": k, "value": v} for k, v in (env_vars or {}).items()],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": family}},
+        }])["taskDefinition"]["taskDefinitionArn"]
+
+
+def machine(target, env, name: str, family: str, *, timeout: int | None = None, catch: bool = False) -> str:
+    run: dict[str, Any] = {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
+        "Parameters": {"LaunchType": "FARGATE", "Cluster": "sbx", "TaskDefinition": family,
+                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [env["subnet"]]}}},
+        "End": True,
+    }
+    states: dict[str, Any] = {"Run": run}
+    if timeout:
+        run["TimeoutSeconds"] = timeout
+    if catch:
+        run.pop("End")
+        run["Next"] = "Done"
+        run["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}]
+        states["Notify"] = {
+            "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn": env["topic"], "Message": {
+                "error.$": "$.error.Error", "cause.$": "States.StringToJson($.error.Cause)"}},
+            "Next": "Failed"}
+        states["Failed"] = {"Type": "Fail", "Error": "JobFailed"}
+        states["Done"] = {"Type": "Succeed"}
+    defn = {"StartAt": "Run", "States": states}
+    return target.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/sbx-sfn",
+        type="STANDARD")["stateMachineArn"]
+
+
+def execute(target, sm_arn: str, timeout: float = 30.0) -> dict[str, Any]:
+    sfn = target.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=sm_arn, input="{}")["executionArn"]
+    return wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout)
+
+
+def failed_event(target, execution: dict[str, Any]) -> dict[str, Any]:
+    events = target.client("stepfunctions").get_execution_history(executionArn=execution["executionArn"])["events"]
+    return next(e for e in events if e["type"] == "TaskFailed")["taskFailedEventDetails"]
+
+
+def test_success_has_exit_code_zero_and_full_lifecycle(target, env):
+    register(target, "ok-job", env_vars={"SFNECS_DURATION": "20", "SFNECS_LOG": "hello|bye"})
+    result = execute(target, machine(target, env, "ok", "ok-job"))
+    assert result["status"] == "SUCCEEDED"
+    task = json.loads(result["output"])
+    assert task["Containers"][0]["ExitCode"] == 0
+    assert task["StartedBy"] == "AWS Step Functions"
+    assert task["StopCode"] == "EssentialContainerExited" and task["LastStatus"] == "STOPPED"
+    # timestamps in lifecycle order, and the emulated run took its 20 virtual seconds
+    assert task["CreatedAt"] < task["StartedAt"] < task["StoppingAt"] <= task["StoppedAt"]
+    assert task["StoppingAt"] - task["StartedAt"] == 20_000
+    events = target.client("logs").get_log_events(
+        logGroupName=LOG_GROUP, logStreamName=f"ok-job/job/{task['TaskArn'].rsplit('/', 1)[1]}")["events"]
+    assert [e["message"] for e in events] == ["hello", "bye"]
+
+
+def test_lifecycle_states_are_observable(target, env, sandbox):
+    register(target, "slow-job", env_vars={"SFNECS_DURATION": "600"})
+    ecs = target.client("ecs")
+    task = ecs.run_task(cluster="sbx", taskDefinition="slow-job", launchType="FARGATE", networkConfiguration={
+        "awsvpcConfiguration": {"subnets": [env["subnet"]]}})["tasks"][0]
+    seen = [task["lastStatus"]]
+
+    def status() -> str:
+        s = ecs.describe_tasks(cluster="sbx", tasks=[task["taskArn"]])["tasks"][0]["lastStatus"]
+        if s != seen[-1]:
+            seen.append(s)
+        return s == "RUNNING"
+
+    wait_for(status)
+    ecs.stop_task(cluster="sbx", task=task["taskArn"], reason="test over")
+    stopped = wait_for(lambda: (t := ecs.describe_tasks(cluster="sbx", tasks=[task["taskArn"]])["tasks"][0])[
+        "lastStatus"] == "STOPPED" and t)
+    assert seen[0] == "PROVISIONING" and "RUNNING" in seen
+    assert stopped["stopCode"] == "UserInitiated" and stopped["stoppedReason"] == "test over"
+    assert stopped["containers"][0]["exitCode"] == 143
+
+
+def test_application_failure_fails_task_catch_publishes_parsed_cause(target, env):
+    register(target, "fail-job", env_vars={"SFNECS_EXIT_CODE": "3"})
+    result = execute(target, machine(target, env, "fail", "fail-job", catch=True))
+    assert result["status"] == "FAILED" and result["error"] == "JobFailed"
+    details = failed_event(target, result)
+    assert details["error"] == "States.TaskFailed"
+    cause = json.loads(details["cause"])
+    assert cause["Containers"][0]["ExitCode"] == 3
+    assert cause["StoppedReason"] == "Essential container in task exited"
+    sqs = target.client("sqs")
+    messages = wait_for(lambda: sqs.receive_message(QueueUrl=env["queue"], WaitTimeSeconds=0).get("Messages"))
+    note = json.loads(json.loads(messages[0]["Body"])["Message"])
+    assert note["error"] == "States.TaskFailed" and note["cause"]["Containers"][0]["ExitCode"] == 3
+
+
+def test_exec_format_error_from_single_platform_image(target, env):
+    image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sbx:arm64"
+    register(target, "arm-image-x86-task", image=image, arch="X86_64")
+    result = execute(target, machine(target, env, "execfmt", "arm-image-x86-task"))
+    assert result["status"] == "FAILED"
+    cause = json.loads(failed_event(target, result)["cause"])
+    assert cause["Containers"][0]["ExitCode"] == 1
+    assert cause["StoppedReason"] == "Essential container in task exited"
+    task_id = cause["TaskArn"].rsplit("/", 1)[1]
+    events = target.client("logs").get_log_events(
+        logGroupName=LOG_GROUP, logStreamName=f"arm-image-x86-task/job/{task_id}")["events"]
+    assert [e["message"] for e in events] == ["exec /usr/local/bin/job: exec format error"]
+
+
+def test_matching_architecture_succeeds(target, env):
+    image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sbx:arm64"
+    register(target, "arm-image-arm-task", image=image, arch="ARM64")
+    assert execute(target, machine(target, env, "armok", "arm-image-arm-task"))["status"] == "SUCCEEDED"
+
+
+def test_index_without_platform_is_a_pull_error_with_no_container_start(target, env):
+    image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sbx:multi-amd64-only"
+    register(target, "index-arm-task", image=image, arch="ARM64")
+    result = execute(target, machine(target, env, "pullerr", "index-arm-task"))
+    cause = json.loads(failed_event(target, result)["cause"])
+    assert cause["StopCode"] == "TaskFailedToStart"
+    assert "image Manifest does not contain descriptor matching platform 'linux/arm64'" in cause["StoppedReason"]
+    assert cause["StoppedReason"].startswith("CannotPullContainerError:")
+    assert "StartedAt" not in cause and "ExitCode" not in cause["Containers"][0]
+
+
+def test_runtask_failures_fail_with_amazonecs_unknown(target, env):
+    register(target, "capacity-job")
+    target.control("POST", "faults", {"kind": "runtask_failure", "reason": "RESOURCE:MEMORY", "family": "capacity-job"})
+    result = execute(target, machine(target, env, "capacity", "capacity-job"))
+    details = failed_event(target, result)
+    assert details["error"] == "AmazonECS.Unknown"
+    assert json.loads(details["cause"])["Failures"][0]["Reason"] == "RESOURCE:MEMORY"
+
+
+def test_runtask_failures_answer_http_200_to_direct_callers(target, env):
+    register(target, "direct-capacity")
+    target.control("POST", "faults", {"kind": "runtask_failure", "reason": "RESOURCE:CPU", "family": "direct-capacity"})
+    resp = target.client("ecs").run_task(cluster="sbx", taskDefinition="direct-capacity", launchType="FARGATE",
+                                         networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}})
+    assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert resp["tasks"] == [] and resp["failures"][0]["reason"] == "RESOURCE:CPU"
+
+
+def test_throttling_is_ecs_amazonecsexception_under_sync(target, env):
+    register(target, "throttled-job")
+    target.control("POST", "faults", {"kind": "throttle", "family": "throttled-job"})
+    details = failed_event(target, execute(target, machine(target, env, "throttled", "throttled-job")))
+    assert details["error"] == "ECS.AmazonECSException"
+    assert "ThrottlingException" in details["cause"] and "Rate exceeded" in details["cause"]
+
+
+def test_hang_then_state_timeout_stops_the_task(target, env):
+    register(target, "hang-job", env_vars={"SFNECS_HANG": "1"})
+    result = execute(target, machine(target, env, "hang", "hang-job", timeout=1))
+    assert result["status"] == "FAILED" and result["error"] == "States.Timeout"
+    ecs = target.client("ecs")
+    # Step Functions stops the task it started once the state times out
+    arns = wait_for(lambda: ecs.list_tasks(cluster="sbx", family="hang-job", desiredStatus="STOPPED")["taskArns"])
+    assert len(arns) == 1
+    task = wait_for(lambda: (t := ecs.describe_tasks(cluster="sbx", tasks=arns)["tasks"][0])["lastStatus"] == "STOPPED"
+                    and t)
+    assert task["stopCode"] == "UserInitiated"
+
+
+def test_exit_code_and_hang_faults_apply_to_next_launch(target, env):
+    register(target, "fault-exit")
+    target.control("POST", "faults", {"kind": "exit_code", "exit_code": 7, "family": "fault-exit"})
+    sm = machine(target, env, "fault-exit", "fault-exit")
+    first = execute(target, sm)
+    assert json.loads(failed_event(target, first)["cause"])["Containers"][0]["ExitCode"] == 7
+    assert execute(target, sm)["status"] == "SUCCEEDED"  # the fault was for one launch only
+
+
+def test_client_token_makes_runtask_idempotent(target, env):
+    register(target, "token-job")
+    ecs = target.client("ecs")
+    kwargs = dict(cluster="sbx", taskDefinition="token-job", launchType="FARGATE", clientToken="tick-2026-11-29T09:00",
+                  networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}})
+    first, second = ecs.run_task(**kwargs)["tasks"], ecs.run_task(**kwargs)["tasks"]
+    assert [t["taskArn"] for t in first] == [t["taskArn"] for t in second]
+
+
+def test_unknown_subnet_is_rejected_like_aws(target, env):
+    register(target, "bad-subnet")
+    with pytest.raises(Exception, match="subnet-0000000000000000f"):
+        target.client("ecs").run_task(cluster="sbx", taskDefinition="bad-subnet", launchType="FARGATE",
+                                      networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-0000000000000000f"]}})
+
+
+def test_plain_boto3_works_with_aws_endpoint_url(sandbox, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint)
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(k, "testing")
+    sns = boto3.client("sns", region_name=REGION)
+    arn = sns.create_topic(Name="plain-boto3")["TopicArn"]
+    assert arn in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+
+
+def test_scheduler_ecr_sqs_iam_crud_work(target):
+    iam = target.client("iam")
+    iam.create_role(RoleName="crud-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}))
+    sched = target.client("scheduler")
+    sched.create_schedule(Name="crud", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
+                          Target={"Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:x",
+                                  "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/crud-role"})
+    assert sched.get_schedule(Name="crud")["ScheduleExpression"] == "rate(5 minutes)"
+    sched.delete_schedule(Name="crud")
+
+
+def test_ecr_blob_download_url_serves_the_config(target, env):
+    import urllib.request
+
+    ecr = target.client("ecr")
+    digest = push_single(ecr, "sbx", "dl", "arm64")
+    url = ecr.get_download_url_for_layer(repositoryName="sbx", layerDigest=digest)["downloadUrl"]
+    with urllib.request.urlopen(url) as resp:
+        assert json.loads(resp.read())["architecture"] == "arm64"

@@ -1,0 +1,117 @@
+"""Each moto repair: the defect shows with the repair removed and is gone with it applied.
+
+When one of these starts failing on the "defect shows" side, moto fixed it upstream: drop the repair.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from sfnecs.sandbox.fixes import REPAIRS
+from tests.test_sandbox import ACCOUNT, REGION, execute, failed_event, register
+
+
+@contextlib.contextmanager
+def without(name: str):
+    REPAIRS[name].revert()
+    try:
+        yield
+    finally:
+        REPAIRS[name].apply()
+
+
+@pytest.fixture(scope="module")
+def subnet(target) -> str:
+    target.client("ecs").create_cluster(clusterName="fixes")
+    target.client("logs").create_log_group(logGroupName="/ecs/sbx")
+    return target.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+
+
+def sync_machine(target, name: str, family: str, subnet: str) -> str:
+    defn = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
+        "Parameters": {"LaunchType": "FARGATE", "Cluster": "fixes", "TaskDefinition": family,
+                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    return target.client("stepfunctions").create_state_machine(
+        name=name, definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+
+
+def test_normalise_repair(target):
+    # aws-sdk:sfn:listExecutions (the overlap guard's call): Step Functions takes PascalCase
+    # StateMachineArn, the API (JSON protocol) wants stateMachineArn, and answers camelCase.
+    sfn = target.client("stepfunctions")
+    arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:fixes-list"
+    defn = {"StartAt": "L", "States": {"L": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+                                             "Parameters": {"StateMachineArn": arn, "StatusFilter": "RUNNING"},
+                                             "End": True}}}
+    sm = sfn.create_state_machine(name="fixes-list", definition=json.dumps(defn),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    with without("normalise"):
+        assert execute(target, sm)["status"] == "FAILED"
+    fixed = execute(target, sm)
+    assert fixed["status"] == "SUCCEEDED"
+    running = json.loads(fixed["output"])["Executions"]  # PascalCase, as AWS returns it
+    assert [e["Status"] for e in running] == ["RUNNING"] and running[0]["ExecutionArn"] == fixed["executionArn"]
+
+
+def test_ecs_sync_repair(target, subnet):
+    register(target, "fixes-exit3", env_vars={"SFNECS_EXIT_CODE": "3"})
+    sm = sync_machine(target, "fixes-exit3", "fixes-exit3", subnet)
+    with without("ecs_sync"):
+        assert execute(target, sm)["status"] == "SUCCEEDED"  # moto: a failed job "succeeds"
+    result = execute(target, sm)
+    assert result["status"] == "FAILED" and failed_event(target, result)["error"] == "States.TaskFailed"
+
+
+def test_execution_name_repair(target):
+    defn = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
+    sfn = target.client("stepfunctions")
+    sm = sfn.create_state_machine(name="fixes-name", definition=json.dumps(defn),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    with without("execution_name"):
+        assert sfn.start_execution(stateMachineArn=sm)["executionArn"].endswith(":None")
+    arn = sfn.start_execution(stateMachineArn=sm)["executionArn"]
+    assert not arn.endswith(":None") and len(arn.rsplit(":", 1)[1]) == 36  # a UUID, as AWS generates
+
+
+def test_second_execution_repair(target, subnet):
+    register(target, "fixes-twice")
+    sm = sync_machine(target, "fixes-twice", "fixes-twice", subnet)
+    assert execute(target, sm)["status"] == "SUCCEEDED"
+    sfn = target.session.client("stepfunctions", endpoint_url=target.endpoint_url,
+                                config=Config(retries={"max_attempts": 1}))
+    with without("second_execution"):
+        with pytest.raises(ClientError, match="500"):
+            sfn.start_execution(stateMachineArn=sm, input="{}")
+    assert execute(target, sm)["status"] == "SUCCEEDED"
+
+
+def test_task_memory_repair(sandbox):
+    from moto.ecs.models import EC2ContainerServiceBackend, TaskDefinition
+
+    td = TaskDefinition("f", 1, [{"name": "job", "image": "busybox"}], ACCOUNT, REGION,
+                        requires_compatibilities=["FARGATE"], cpu="256", memory="512")
+    with without("task_memory"):
+        with pytest.raises(TypeError):
+            EC2ContainerServiceBackend._calculate_task_resource_requirements(td)
+    assert EC2ContainerServiceBackend._calculate_task_resource_requirements(td)["MEMORY"] == 512
+
+
+def test_private_dns_name_defect_is_fixed_upstream(target, subnet):
+    """DESIGN.md lists moto's Fargate awsvpc run_task raising on NetworkInterface.private_dns_name.
+
+    moto 5.2.1 (pinned) no longer raises: its own run_task path works, so no repair is installed.
+    """
+    from moto.ecs.models import ecs_backends
+
+    backend = ecs_backends[ACCOUNT][REGION]
+    register(target, "fixes-moto-native")
+    tasks = backend.run_task("fixes", "fixes-moto-native", 1, None, "", None, "FARGATE",
+                             {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}})
+    details = {d["name"]: d["value"] for d in tasks[0].attachments[0]["details"]}
+    assert details["privateDnsName"]

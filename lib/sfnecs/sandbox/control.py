@@ -87,6 +87,7 @@ class ControlMiddleware:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        self.sandbox.ensure_repairs()
         ident = _identify(environ, body)
         if ident:
             self.calls.record(*ident)

@@ -278,18 +278,27 @@ def job_from_container(defn: dict[str, Any], override: dict[str, Any] | None) ->
 class FargateEmulator:
     """Owns every task started through RunTask in the sandbox."""
 
-    def __init__(self, clock: VirtualClock, faults: FaultPlan, blobs: BlobStore,
-                 ecr_backends: Any, logs_backends: Any):
+    def __init__(self, clock: VirtualClock, faults: FaultPlan, blobs: BlobStore):
         self.clock = clock
         self.faults = faults
         self.blobs = blobs
-        self._ecr = ecr_backends
-        self._logs = logs_backends
         self._lock = threading.RLock()
         self.tasks: dict[str, EmulatedTask] = {}
         self._tokens: dict[tuple[str, str], tuple[datetime, list[str]]] = {}
         self.on_stopped: list[Callable[[EmulatedTask], None]] = []
         self._announced: set[str] = set()
+
+    @property
+    def _ecr(self) -> Any:
+        from moto.ecr.models import ecr_backends  # imported on first use: see Sandbox.ensure_repairs
+
+        return ecr_backends
+
+    @property
+    def _logs(self) -> Any:
+        from moto.logs.models import logs_backends
+
+        return logs_backends
 
     def reset(self) -> None:
         with self._lock:

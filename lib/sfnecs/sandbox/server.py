@@ -59,6 +59,8 @@ class Sandbox:
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._saved_env: dict[str, str | None] = {}
+        self._repaired = False
+        self._repair_lock = threading.Lock()
 
     # ---- lifecycle ------------------------------------------------------------------------------
     @property
@@ -83,7 +85,6 @@ class Sandbox:
         from moto.core.config import default_user_config
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-        from sfnecs.sandbox import ecs_api, fixes
         from sfnecs.sandbox.control import ControlMiddleware
         from sfnecs.sandbox.fargate import FargateEmulator
 
@@ -92,19 +93,12 @@ class Sandbox:
         # through the APIs (execution history, task status), as on AWS
         for noisy in ("werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
-        fixes.apply_all()
-        ecs_api.install()
-        from moto.ecr.models import ecr_backends
-        from moto.logs.models import logs_backends
-
-        self.fargate = FargateEmulator(self.clock, self.faults, self.blobs, ecr_backends, logs_backends)
+        self.fargate = FargateEmulator(self.clock, self.faults, self.blobs)
         app = DomainDispatcherApplication(create_backend_app)
         self.control_app = ControlMiddleware(app, self)
         try:
             self._server = make_server(self.host, self.port, self.control_app, threaded=True)
         except OSError as exc:
-            fixes.revert_all()
-            ecs_api.uninstall()
             raise SandboxError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
         self.port = self._server.server_address[1]
         runtime.set_current(self)
@@ -117,6 +111,22 @@ class Sandbox:
         self._spawn(self._server.serve_forever, "sfnecs-sandbox-http")
         self._spawn(self._tick_loop, "sfnecs-sandbox-clock")
         return self
+
+    def ensure_repairs(self) -> None:
+        """Install the moto repairs and emulator handlers before the first AWS request.
+
+        Lazily, as moto loads its service backends lazily: importing moto's ECS/EC2 and the Step
+        Functions interpreter costs about a second, which a bare moto server also pays only then.
+        """
+        if self._repaired:
+            return
+        with self._repair_lock:
+            if not self._repaired:
+                from sfnecs.sandbox import ecs_api, fixes
+
+                fixes.apply_all()
+                ecs_api.install()
+                self._repaired = True
 
     def _spawn(self, target: Any, name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
@@ -133,6 +143,8 @@ class Sandbox:
 
     def tick(self) -> None:
         """Advance everything that depends on the clock (task logs, stop hooks, schedules)."""
+        if not self._repaired:
+            return  # no AWS request yet: nothing can depend on the clock
         self.fargate.refresh()
         if self.scheduler is not None:
             self.scheduler.tick()
@@ -140,8 +152,6 @@ class Sandbox:
     def stop(self) -> None:
         if not self.running:
             return
-        from sfnecs.sandbox import ecs_api, fixes
-
         self._stop.set()
         self._server.shutdown()
         self._server.server_close()
@@ -149,14 +159,17 @@ class Sandbox:
             t.join(timeout=5)
         self._threads.clear()
         self._server = None
-        ecs_api.uninstall()
-        fixes.revert_all()
+        if self._repaired:
+            from sfnecs.sandbox import ecs_api, fixes
+
+            ecs_api.uninstall()
+            fixes.revert_all()
+            self._repaired = False
         self._restore_env()
         runtime.set_current(None)
 
     def reset(self) -> None:
         """Forget every resource, task, fault, blob and call count (moto's reset plus ours)."""
-        from moto.core.base_backend import BackendDict  # noqa: F401  (moto's reset walks these)
         from moto.moto_api import _internal
 
         _internal.moto_api_backend.reset()

@@ -28,7 +28,9 @@ def without(name: str):
 @pytest.fixture(scope="module")
 def subnet(target) -> str:
     target.client("ecs").create_cluster(clusterName="fixes")
-    target.client("logs").create_log_group(logGroupName="/ecs/sbx")
+    logs = target.client("logs")
+    if not logs.describe_log_groups(logGroupNamePrefix="/ecs/sbx")["logGroups"]:
+        logs.create_log_group(logGroupName="/ecs/sbx")
     return target.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
 
 

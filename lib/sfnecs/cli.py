@@ -127,13 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clear", action="store_true", help="remove every pending fault")
     p.set_defaults(func=_sandbox_fault)
 
-    for register in _EXTRA_COMMANDS:
+    for register in _extra_commands():
         register(sub)
     return parser
 
 
-#: other modules add their commands here (runbook, stack, ...), keeping this file thin
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+def _extra_commands() -> list[Callable[[Any], None]]:
+    """Other modules' commands (each module owns its own), keeping this file thin."""
+    from sfnecs import cli_runbook
+
+    return [cli_runbook.register]
 
 
 def main(argv: list[str] | None = None) -> int:

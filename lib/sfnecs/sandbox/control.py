@@ -9,6 +9,9 @@ faults or move the clock; any process that can reach the endpoint can, with plai
   GET  /_sfnecs/faults                 pending faults
   POST /_sfnecs/faults                 {"kind": "runtask_failure", "count": 2, "reason": "RESOURCE:MEMORY"}
   DELETE /_sfnecs/faults               clear
+  GET  /_sfnecs/scheduler             schedule deliveries so far and the injection plan
+  POST /_sfnecs/scheduler             {"duplicate_probability": 0.1, "duplicate_times": [ISO...], "copies": 2,
+                                       "delay_seconds": 30, "seed": 7}: at-least-once effects to inject
   GET  /_sfnecs/calls                  API calls seen: {"Service.Action": n, ...}, "mutating": n
   POST /_sfnecs/reset                  forget every resource, task, fault and blob
   POST /_sfnecs/shutdown               stop the server (background sandboxes)

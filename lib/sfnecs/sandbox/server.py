@@ -94,6 +94,9 @@ class Sandbox:
         for noisy in ("werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
         self.fargate = FargateEmulator(self.clock, self.faults, self.blobs)
+        from sfnecs.sandbox.scheduler import SchedulerClock
+
+        self.scheduler = SchedulerClock(self.clock, lambda service, region, account: self.client(service, region))
         app = DomainDispatcherApplication(create_backend_app)
         self.control_app = ControlMiddleware(app, self)
         try:
@@ -230,6 +233,10 @@ class Sandbox:
             if method == "DELETE":
                 self.faults.clear()
             return {"pending": self.faults.pending(), "history": self.faults.history}
+        if route == "scheduler":
+            if method == "POST":
+                self.scheduler.configure(**payload)
+            return self.scheduler.summary()
         if (method, route) == ("GET", "calls"):
             return self.control_app.calls.snapshot()
         if (method, route) == ("DELETE", "calls"):

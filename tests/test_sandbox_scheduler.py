@@ -80,7 +80,7 @@ def test_flexible_window_delays_inside_the_window(paused):
         Name="flex", ScheduleExpression="cron(0 * * * ? *)",
         FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}, Target={"Arn": sm, "RoleArn": ROLE})
     paused.tick()
-    step(paused, 180, every=1)
+    step(paused, 200, every=1)  # three firings, each up to 15 minutes late
     delivered = [d for d in paused.scheduler.deliveries if d.target_arn == sm]
     assert len(delivered) == 3
     offsets = [(d.due - d.scheduled_time).total_seconds() for d in delivered]
@@ -112,7 +112,7 @@ def test_ecs_target_runs_tasks_and_failures_count_as_delivered(paused, target):
         Name="direct", ScheduleExpression="cron(0/30 * * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
         Target={"Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/sched", "RoleArn": ROLE, "EcsParameters": {
             "TaskDefinitionArn": td, "LaunchType": "FARGATE", "NetworkConfiguration": {
-                "AwsvpcConfiguration": {"Subnets": [subnet]}}}})
+                "awsvpcConfiguration": {"Subnets": [subnet]}}}})
     paused.tick()
     step(paused, 60, every=5)
     direct = [d for d in paused.scheduler.deliveries if "cluster/sched" in d.target_arn]
@@ -149,6 +149,19 @@ def test_legacy_scheduled_rule_fires_in_utc(paused):
     assert len(wait_for(lambda: len(ex := executions(paused, sm)) == 4 and ex)) == 4
     events.remove_targets(Rule="legacy", Ids=["1"])
     events.delete_rule(Name="legacy")
+
+
+def test_rate_schedule_fires_at_creation_then_every_period(paused):
+    sm = pass_machine(paused, "sched-rate")
+    paused.clock.advance(minutes=7)  # not aligned to anything: rate periods count from creation
+    created = paused.clock.now()
+    paused.client("scheduler").create_schedule(
+        Name="rate", ScheduleExpression="rate(10 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": sm, "RoleArn": ROLE})
+    paused.tick()
+    step(paused, 30)
+    times = [d.scheduled_time for d in paused.scheduler.deliveries if d.target_arn == sm]
+    assert times == [created + timedelta(minutes=m) for m in (0, 10, 20, 30)]
 
 
 def test_bad_injection_plan_is_refused(paused):

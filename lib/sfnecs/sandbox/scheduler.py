@@ -76,6 +76,7 @@ class SchedulerClock:
         self._client = client_factory  # (service, region, account) -> boto3 client
         self._lock = threading.RLock()
         self._seen: dict[str, datetime] = {}  # source ARN -> fire times up to here are handled
+        self._anchor: dict[str, datetime] = {}  # source ARN -> where its rate() periods count from
         self._queue: list[tuple[datetime, int, Delivery]] = []
         self._seq = itertools.count()
         self.deliveries: list[Delivery] = []
@@ -85,6 +86,7 @@ class SchedulerClock:
     def reset(self) -> None:
         with self._lock:
             self._seen.clear()
+            self._anchor.clear()
             self._queue.clear()
             self.deliveries.clear()
             self.plan = InjectionPlan()
@@ -152,29 +154,31 @@ class SchedulerClock:
         return found
 
     def _enqueue_due(self, source: dict[str, Any], now: datetime) -> None:
-        from sfnecs.schedule import fire_times_between
+        from sfnecs.schedule import fire_times_between, flexible_window, parse_expression
 
-        with self._lock:
-            since = self._seen.get(source["arn"])
-            if since is None:
-                # a new schedule fires only for times after we first saw it (creation, in virtual time)
-                self._seen[source["arn"]] = now
-                return
-            self._seen[source["arn"]] = now
-        start = max(t for t in (since, source["start"]) if t is not None)
-        end = min(t for t in (now, source["end"]) if t is not None)
-        if end <= start:
-            return
         try:
-            times = fire_times_between(source["expression"], start, end, source["timezone"])[:MAX_CATCH_UP]
+            kind = parse_expression(source["expression"]).kind
         except (ValidationError, ValueError):
             return  # AWS rejects invalid expressions at creation; moto does not: such a schedule never fires
+        with self._lock:
+            since = self._seen.get(source["arn"])
+            self._seen[source["arn"]] = now
+            if since is None:
+                # first sight = creation, in virtual time. A rate schedule without StartDate invokes
+                # its target at once and then every period from then (User Guide, "Rate-based schedules").
+                self._anchor[source["arn"]] = source["start"] or now
+                times = [now] if kind == "rate" and source["start"] is None else []
+        if since is not None:
+            start = max(t for t in (since, source["start"]) if t is not None)
+            end = min(t for t in (now, source["end"]) if t is not None)
+            if end <= start:
+                return
+            times = fire_times_between(source["expression"], start, end, source["timezone"],
+                                       anchor=self._anchor.get(source["arn"]))[:MAX_CATCH_UP]
         window = source["window"]
         for t in times:
-            offset = 0.0
-            if window.get("Mode") == "FLEXIBLE":
-                # a random time inside the window (User Guide, "Configuring flexible time windows")
-                offset = self._rng.uniform(0, 60 * float(window.get("MaximumWindowInMinutes", 0)))
+            minutes = int(window.get("MaximumWindowInMinutes", 0)) if window.get("Mode") == "FLEXIBLE" else 0
+            offset = (flexible_window(t, minutes, self._rng) - t).total_seconds()
             copies = self._copies(t)
             execution_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
             for n in range(copies):
@@ -231,7 +235,7 @@ class SchedulerClock:
                                       "count": p.get("TaskCount", 1), "startedBy": "events-scheduler"}
             if p.get("LaunchType"):
                 kwargs["launchType"] = p["LaunchType"]
-            net = p.get("NetworkConfiguration", {}).get("AwsvpcConfiguration")
+            net = p.get("NetworkConfiguration", {}).get("awsvpcConfiguration")  # camelCase in this API
             if net:
                 kwargs["networkConfiguration"] = {"awsvpcConfiguration": {
                     "subnets": net.get("Subnets", []), "securityGroups": net.get("SecurityGroups", []),

@@ -26,12 +26,18 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
     raise AssertionError(f"condition not met within {timeout} s")
 
 
+def ensure_log_group(target, name: str) -> None:
+    logs = target.client("logs")
+    if not any(g["logGroupName"] == name for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]):
+        logs.create_log_group(logGroupName=name)
+
+
 @pytest.fixture(scope="module")
 def env(target) -> dict[str, Any]:
     ec2, ecs, logs, sns, sqs, ecr = (target.client(s) for s in ("ec2", "ecs", "logs", "sns", "sqs", "ecr"))
     subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
     ecs.create_cluster(clusterName="sbx")
-    logs.create_log_group(logGroupName=LOG_GROUP)
+    ensure_log_group(target, LOG_GROUP)
     topic = sns.create_topic(Name="sbx-alerts")["TopicArn"]
     queue = sqs.create_queue(QueueName="sbx-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

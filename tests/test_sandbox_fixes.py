@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sfnecs.sandbox.fixes import REPAIRS
-from tests.test_sandbox import ACCOUNT, REGION, execute, failed_event, register
+from tests.test_sandbox import ACCOUNT, REGION, ensure_log_group, execute, failed_event, register, wait_for
 
 
 @contextlib.contextmanager
@@ -28,9 +28,7 @@ def without(name: str):
 @pytest.fixture(scope="module")
 def subnet(target) -> str:
     target.client("ecs").create_cluster(clusterName="fixes")
-    logs = target.client("logs")
-    if not logs.describe_log_groups(logGroupNamePrefix="/ecs/sbx")["logGroups"]:
-        logs.create_log_group(logGroupName="/ecs/sbx")
+    ensure_log_group(target, "/ecs/sbx")
     return target.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
 
 
@@ -79,6 +77,38 @@ def test_execution_name_repair(target):
         assert sfn.start_execution(stateMachineArn=sm)["executionArn"].endswith(":None")
     arn = sfn.start_execution(stateMachineArn=sm)["executionArn"]
     assert not arn.endswith(":None") and len(arn.rsplit(":", 1)[1]) == 36  # a UUID, as AWS generates
+
+
+def test_history_repair(target):
+    defn = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}}}
+    sfn = target.client("stepfunctions")
+    sm = sfn.create_state_machine(name="fixes-history", definition=json.dumps(defn),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    arn = execute(target, sm)["executionArn"]
+    with without("history"):
+        assert sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"][0]["type"] == "ExecutionStarted"
+    newest_first = sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"]
+    assert newest_first[0]["type"] == "ExecutionSucceeded"
+    page = sfn.get_execution_history(executionArn=arn, maxResults=2)
+    rest = sfn.get_execution_history(executionArn=arn, maxResults=100, nextToken=page["nextToken"])
+    assert [e["id"] for e in page["events"] + rest["events"]] == sorted(e["id"] for e in newest_first)
+
+
+def test_timed_out_sync_state_records_no_success(target, subnet):
+    register(target, "fixes-hang", env_vars={"SFNECS_HANG": "1"})
+    defn = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True, "TimeoutSeconds": 1,
+        "Parameters": {"LaunchType": "FARGATE", "Cluster": "fixes", "TaskDefinition": "fixes-hang",
+                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    sfn = target.client("stepfunctions")
+    sm = sfn.create_state_machine(name="fixes-hang", definition=json.dumps(defn),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    arn = execute(target, sm)["executionArn"]
+    # the abandoned wait stops the task, then ends: after that nothing more is recorded
+    ecs = target.client("ecs")
+    wait_for(lambda: ecs.list_tasks(cluster="fixes", family="fixes-hang", desiredStatus="STOPPED")["taskArns"])
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert "TaskTimedOut" in types and "TaskSucceeded" not in types
 
 
 def test_second_execution_repair(target, subnet):

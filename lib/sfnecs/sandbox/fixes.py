@@ -207,9 +207,13 @@ def _ecs_build_sync_resolver(self: Any, env: Any, resource_runtime_part: Any, no
     return resolve
 
 
+class _Abandoned(Exception):
+    """Ends a .sync wait whose state already timed out or whose execution stopped."""
+
+
 def _ecs_eval_sync(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
     try:
-        return _callback_cls()._eval_sync(self, env, *args, **kwargs)
+        result = _callback_cls()._eval_sync(self, env, *args, **kwargs)
     finally:
         started = _SYNC_TASKS.pop(id(env), None)
         if not env.is_running() and started:
@@ -220,6 +224,10 @@ def _ecs_eval_sync(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
                 ecs.stop_task(cluster=cluster_arn, task=task_arn, reason="Task stopped by AWS Step Functions")
             except Exception:  # noqa: BLE001 - best effort, as in AWS
                 pass
+    if not env.is_running():
+        # moto would go on to record a TaskSucceeded with output null after the TaskTimedOut
+        raise _Abandoned("the state timed out or its execution stopped while waiting for the task")
+    return result
 
 
 def _ecs_from_error(self: Any, env: Any, ex: Exception) -> Any:
@@ -259,6 +267,39 @@ def _revert_ecs_sync() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
 
     _unpatch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK")
+
+
+# ---- 2b. GetExecutionHistory paging and order --------------------------------------------
+def _sfn_response_cls() -> Any:
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    return StepFunctionResponse
+
+
+def _get_execution_history(self: Any) -> Any:
+    # API reference: reverseOrder lists events newest first; maxResults (default 100, at most
+    # 1000) pages with nextToken. moto ignores all three.
+    from moto.core.responses import ActionResult
+
+    history = dict(self.stepfunction_backend.get_execution_history(self._get_param("executionArn")))
+    events = list(history.get("events", []))
+    if self._get_param("reverseOrder"):
+        events.reverse()
+    size = int(self._get_param("maxResults") or 100) or 100
+    start = int(self._get_param("nextToken") or 0)
+    history["events"] = events[start:start + min(size, 1000)]
+    history.pop("nextToken", None)
+    if start + size < len(events):
+        history["nextToken"] = str(start + size)
+    return ActionResult(history)
+
+
+def _apply_history() -> None:
+    _patch(_sfn_response_cls(), "get_execution_history", _get_execution_history)
+
+
+def _revert_history() -> None:
+    _unpatch(_sfn_response_cls(), "get_execution_history")
 
 
 # ---- 3. StartExecution without a name ------------------------------------------------------
@@ -351,6 +392,8 @@ REPAIRS: dict[str, Repair] = {
                "boto and results keep the API's casing", _apply_normalise, _revert_normalise),
         Repair("ecs_sync", "ecs:runTask.sync ignores RunTask failures and exit codes, maps no ECS errors and "
                "leaves the task running on timeout", _apply_ecs_sync, _revert_ecs_sync),
+        Repair("history", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
+               _apply_history, _revert_history),
         Repair("execution_name", "StartExecution without a name yields an ARN ending in ':None'",
                _apply_exec_name, _revert_exec_name),
         Repair("second_execution", "a second StartExecution of a state machine whose earlier execution used a "

@@ -61,6 +61,7 @@ class Sandbox:
         self._saved_env: dict[str, str | None] = {}
         self._repaired = False
         self._repair_lock = threading.Lock()
+        self._tick_lock = threading.Lock()
 
     # ---- lifecycle ------------------------------------------------------------------------------
     @property
@@ -148,9 +149,10 @@ class Sandbox:
         """Advance everything that depends on the clock (task logs, stop hooks, schedules)."""
         if not self._repaired:
             return  # no AWS request yet: nothing can depend on the clock
-        self.fargate.refresh()
-        if self.scheduler is not None:
-            self.scheduler.tick()
+        with self._tick_lock:  # the background tick and a caller's tick() never interleave
+            self.fargate.refresh()
+            if self.scheduler is not None:
+                self.scheduler.tick()
 
     def stop(self) -> None:
         if not self.running:

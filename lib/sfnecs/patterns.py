@@ -1,0 +1,1075 @@
+"""Pattern A (Scheduler -> ECS RunTask) versus pattern B (Scheduler -> Step Functions -> runTask.sync).
+
+Why: the choice is usually argued from opinion ("`.sync` prevents overlaps"). This module argues it
+from evidence: a feature table whose every cell cites AWS_FACTS.md or a simulation result key, the
+corrected misconceptions, and a seeded discrete-event simulation of both patterns with counts and a
+cost model (`sfnecs.prices`).
+
+Simulation semantics (times in seconds from `Scenario.start`; everything instantaneous unless said):
+
+* Ticks fire every `interval_minutes` over `horizon` (a `rate()` schedule, flexible window OFF). Each
+  tick is *delivered* once, plus at-least-once duplicates (AWS_FACTS "Schedules"): with probability
+  `duplicate_delivery_rate`, and once more per occurrence of the tick in `duplicates`. The k-th
+  duplicate arrives `k * duplicate_delay_seconds` after the tick.
+* Pattern A: every delivery calls RunTask once. A launch failure (RunTask `failures`) is silent: the
+  invocation counts as delivered, so Scheduler neither retries nor reports it (AWS_FACTS
+  "Schedules"). A launched task runs for its drawn duration; a job failure is visible only in the
+  task's logs, so it is counted as silent too. Runs overlap whenever a task outlasts the interval;
+  duplicates launch twice. No state transitions.
+* Pattern B: every delivery calls StartExecution. With `dedupe_by_execution_name` the name is derived
+  from the scheduled time, so a duplicate arriving while that execution runs is absorbed (same name
+  and input: idempotent) and one arriving after it closed gets `ExecutionAlreadyExists` (AWS_FACTS
+  "Duplicates and overlaps"): no second launch either way. Without it every delivery is a new
+  execution. With `guard`, an execution first lists RUNNING executions and skips when another one is
+  running at its start instant; without it, it launches even while the previous tick's task runs.
+  RunTask launch failures are retried `launch_retry_attempts` times (waits `retry_interval_seconds *
+  retry_backoff_rate**n`); when exhausted, or when the job exits non-zero (retried
+  `retry_job_failures` times, 0 by default), the execution fails: noticed (status FAILED) and, with
+  `notify_failure`, notified. An execution stays RUNNING while its task runs, plus
+  `execution_overhead_seconds` after it stops.
+* A failed job runs for its full drawn duration (the draw is "time until the container exits").
+  Task provisioning latency is not modelled: a task runs from its RunTask instant.
+* Overlap: `overlapping_launches` counts tasks started while another task of the job still ran;
+  `overlap_minutes` is the integral of (running tasks - 1)+, i.e. the extra task-minutes spent
+  running concurrently; `max_concurrent` is the peak count. A task that ends exactly when another
+  starts does not overlap it.
+* Costs: Fargate bills each task's duration with a one-minute minimum; Step Functions bills the
+  transitions of executions started in each UTC calendar month beyond that month's free tier
+  (assumed unused by anything else); Scheduler bills every delivery (an upper bound: AWS does not
+  say whether at-least-once duplicates are billed). Prices come from `Scenario.prices`.
+* Idealised on purpose, and said so: the guard sees every execution started before it, but
+  ListExecutions "is eventually consistent ... may not reflect very recent updates" (Step Functions
+  API reference), so near-simultaneous starts can slip past a real guard (time-derived names do
+  not depend on it). What Scheduler does after `ExecutionAlreadyExists` (retry, dead-letter queue)
+  is not simulated; either way nothing launches.
+* Random draws are common to all variants (one draw per delivery and job attempt, from independent
+  streams spawned from `seed`), so variant differences come from the mechanism, not from luck.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sfnecs.exceptions import ValidationError
+from sfnecs.prices import Prices
+from sfnecs.schedule import parse_expression
+from sfnecs.spec import CPU_ARCHITECTURES, StackSpec, check_choice, check_fargate_size, check_int
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Section headings of AWS_FACTS.md that evidence cells cite (written "AWS_FACTS §<heading>").
+FACT_SECTIONS = (
+    "IAM for `ecs:runTask.sync`",
+    "How `.sync` decides",
+    "Schedules (EventBridge Scheduler)",
+    "Duplicates and overlaps",
+    "Architecture mismatch on Fargate",
+    "Prices",
+    "Corrections a learner needs",
+)
+DURATION_KINDS = ("fixed", "exponential", "lognormal")
+#: Every simulated variant: pattern A, and pattern B with or without the guard and name dedupe.
+VARIANTS = ("A", "B", "B+dedupe", "B+guard", "B+guard+dedupe")
+#: The variants `compare` shows by default.
+COMPARED_VARIANTS = ("A", "B", "B+dedupe", "B+guard+dedupe")
+#: What happened to each delivery.
+DISPOSITIONS = ("succeeded", "job_failed", "launch_failed", "skipped_by_guard", "deduplicated_running",
+                "already_exists")
+_OK, _JOB_FAILED, _LAUNCH_FAILED, _SKIPPED, _DEDUP_RUNNING, _ALREADY_EXISTS = range(6)
+_MAX_TICKS = 10 * 366 * 24 * 60  # ten years of one-minute ticks: keeps memory bounded
+
+
+def _fact(section: str, quote: str) -> str:
+    assert section in FACT_SECTIONS, section
+    return f"AWS_FACTS §{section}: {quote}"
+
+
+# ---- scenario ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Variant:
+    """One simulated configuration: pattern A, or pattern B with its guard / dedupe switches."""
+
+    pattern: str
+    guard: bool = False
+    dedupe: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.pattern == "A":
+            return "A"
+        return "B" + ("+guard" if self.guard else "") + ("+dedupe" if self.dedupe else "")
+
+    @classmethod
+    def parse(cls, label: object, parameter: str = "variant") -> "Variant":
+        """The variant named by one of VARIANTS."""
+        check_choice(parameter, label, VARIANTS)
+        assert isinstance(label, str)
+        return cls("A") if label == "A" else cls("B", "guard" in label, "dedupe" in label)
+
+
+def _check_rate(parameter: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValidationError(parameter, value, "a probability from 0 to 1")
+    return float(value)
+
+
+def _check_number(parameter: str, value: object, low: float, *, strict: bool, what: str = "") -> float:
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) \
+        and (value > low if strict else value >= low)
+    if not ok:
+        raise ValidationError(parameter, value, f"a finite number {'>' if strict else '>='} {low}{what}")
+    return float(value)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What to simulate: the schedule, the job, the faults, the pattern-B switches and the prices.
+
+    `duration_minutes` is the mean job duration for every `duration_kind` (for lognormal,
+    `duration_sigma` is the standard deviation of the log). Switch names mirror `StackSpec`.
+    """
+
+    horizon: str | pd.Timedelta = "1D"
+    interval_minutes: int = 60
+    start: str | pd.Timestamp = "2025-01-01T00:00:00Z"
+    duration_kind: str = "fixed"
+    duration_minutes: float = 5.0
+    duration_sigma: float = 0.5
+    launch_failure_rate: float = 0.0
+    job_failure_rate: float = 0.0
+    duplicate_delivery_rate: float = 0.0
+    duplicates: tuple[int, ...] = ()
+    duplicate_delay_seconds: float = 5.0
+    guard: bool = True
+    dedupe_by_execution_name: bool = True
+    launch_retry_attempts: int = 3
+    retry_job_failures: int = 0
+    retry_interval_seconds: int = 1
+    retry_backoff_rate: float = 2.0
+    execution_overhead_seconds: float = 0.0
+    notify_failure: bool = True
+    notify_success: bool = False
+    cpu: int = 256
+    memory: int = 512
+    cpu_architecture: str = "X86_64"
+    seed: int = 0
+    prices: Prices = field(default_factory=Prices)
+
+    def __post_init__(self) -> None:
+        try:  # numbers are refused: pd.Timedelta(365) would silently mean 365 nanoseconds
+            horizon = pd.Timedelta(self.horizon) if isinstance(self.horizon, (str, timedelta)) else None
+        except (ValueError, TypeError):
+            horizon = None
+        if horizon is None or horizon is pd.NaT or horizon <= pd.Timedelta(0):
+            raise ValidationError("horizon", self.horizon, "a positive duration such as '365D', '10h' or a Timedelta")
+        object.__setattr__(self, "horizon", horizon)
+        check_int("interval_minutes", self.interval_minutes, 1, 366 * 24 * 60)
+        try:
+            start = pd.Timestamp(self.start)
+        except (ValueError, TypeError):
+            start = None
+        if start is None or start is pd.NaT:
+            raise ValidationError("start", self.start, "a timestamp such as '2025-01-01T00:00:00Z'")
+        object.__setattr__(self, "start", start.tz_localize("UTC") if start.tzinfo is None else start.tz_convert("UTC"))
+        ticks = self.ticks
+        if not 1 <= ticks <= _MAX_TICKS:
+            raise ValidationError("horizon", self.horizon, f"at least one interval ({self.interval_minutes} min) "
+                                  f"and at most {_MAX_TICKS} ticks")
+        check_choice("duration_kind", self.duration_kind, DURATION_KINDS)
+        _check_number("duration_minutes", self.duration_minutes, 0, strict=True, what=" (minutes)")
+        _check_number("duration_sigma", self.duration_sigma, 0, strict=False)
+        for name in ("launch_failure_rate", "job_failure_rate", "duplicate_delivery_rate"):
+            _check_rate(name, getattr(self, name))
+        dups = self.duplicates
+        if isinstance(dups, (str, bytes)) or not isinstance(dups, Iterable):
+            raise ValidationError("duplicates", dups, f"a list of tick indices from 0 to {ticks - 1}")
+        dups = tuple(dups)
+        for d in dups:
+            if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)) or not 0 <= d < ticks:
+                raise ValidationError("duplicates", self.duplicates, f"a list of tick indices from 0 to {ticks - 1}")
+        object.__setattr__(self, "duplicates", tuple(int(d) for d in dups))
+        _check_number("duplicate_delay_seconds", self.duplicate_delay_seconds, 0, strict=True,
+                      what=" (a duplicate arrives after the original)")
+        for name in ("guard", "dedupe_by_execution_name", "notify_failure", "notify_success"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValidationError(name, getattr(self, name), "True or False")
+        check_int("launch_retry_attempts", self.launch_retry_attempts, 0, 10)
+        check_int("retry_job_failures", self.retry_job_failures, 0, 10)
+        # ASL Retrier: IntervalSeconds is a positive integer, BackoffRate >= 1.0.
+        check_int("retry_interval_seconds", self.retry_interval_seconds, 1, 99_999_999)
+        _check_number("retry_backoff_rate", self.retry_backoff_rate, 1.0, strict=False)
+        _check_number("execution_overhead_seconds", self.execution_overhead_seconds, 0, strict=False)
+        check_fargate_size(self.cpu, self.memory)
+        check_choice("cpu_architecture", self.cpu_architecture, CPU_ARCHITECTURES)
+        check_int("seed", self.seed, 0, 2**63 - 1)
+        if not isinstance(self.prices, Prices):
+            raise ValidationError("prices", self.prices, "a sfnecs.prices.Prices")
+        self.prices.fargate_rates(self.cpu_architecture)  # fails now if no price is known for it
+
+    @property
+    def ticks(self) -> int:
+        """How many scheduled times fall in [start, start + horizon)."""
+        horizon = pd.Timedelta(self.horizon)
+        return int(-(-horizon.value // (self.interval_minutes * 60 * 10**9)))
+
+    @property
+    def deterministic(self) -> bool:
+        """True when every count is fixed: fixed durations and rates of exactly 0 or 1."""
+        rates = (self.launch_failure_rate, self.job_failure_rate, self.duplicate_delivery_rate)
+        return self.duration_kind == "fixed" and all(r in (0.0, 1.0) for r in rates)
+
+    @property
+    def variant(self) -> str:
+        """The pattern-B variant this scenario's switches select."""
+        return Variant("B", self.guard, self.dedupe_by_execution_name).label
+
+    def tick_index(self) -> pd.DatetimeIndex:
+        """The scheduled times (UTC), as `pd.date_range` builds them."""
+        return pd.date_range(self.start, periods=self.ticks, freq=f"{self.interval_minutes}min")
+
+    @classmethod
+    def from_spec(cls, spec: StackSpec, **changes: Any) -> "Scenario":
+        """A scenario with a stack's switches, task size, region prices and rate() interval.
+
+        Why: the simulation should model the stack that will be deployed, not a look-alike.
+        """
+        names = ("guard", "launch_retry_attempts", "retry_job_failures", "notify_failure", "notify_success",
+                 "cpu", "memory", "cpu_architecture")
+        values: dict[str, Any] = {name: getattr(spec, name) for name in names}
+        interval = parse_expression(spec.schedule_expression, parameter="schedule_expression").interval
+        if interval is not None:
+            values["interval_minutes"] = int(interval.total_seconds() // 60)
+        elif "interval_minutes" not in changes:
+            raise ValidationError("schedule_expression", spec.schedule_expression, "a rate() expression, or pass "
+                                  "interval_minutes=...: the simulation fires at a fixed interval")
+        if "prices" not in changes:
+            values["prices"] = Prices.for_region(spec.region)
+        return cls(**{**values, **changes})
+
+    def replace(self, **changes: Any) -> "Scenario":
+        """A copy with some fields changed (validated again)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Scenario(**values)
+
+
+# ---- the state machine's shape -> state transitions -------------------------------------------------
+
+def execution_states(scenario: Scenario, guard: bool) -> dict[str, tuple[str, ...]]:
+    """The states an execution enters on each path (skipped / succeeded / failed).
+
+    Why: Step Functions bills "a state transition each time a step of your workflow is executed ...
+    including retries" (aws.amazon.com/step-functions/pricing). The shape mirrors the kit's state
+    machine: guard = `CheckRunning` (aws-sdk ListExecutions) + `AlreadyRunning?` (Choice); `RunJob`
+    (ecs:runTask.sync, Retry on launch errors, Catch -> `NotifyFailure` (sns:publish) -> `Failed`).
+    AWS does not say whether terminal Succeed/Fail states are billed; we count them (upper bound).
+    Each Retry adds one transition on top of these states.
+    """
+    guard_states = ("CheckRunning", "AlreadyRunning?") if guard else ()
+    return {
+        "skipped": guard_states + ("Skip",) if guard else (),
+        "succeeded": guard_states + ("RunJob",) + (("NotifySuccess",) if scenario.notify_success else ()),
+        "failed": guard_states + ("RunJob",) + (("NotifyFailure", "Failed") if scenario.notify_failure else ()),
+    }
+
+
+def transitions_table(scenario: Scenario) -> pd.DataFrame:
+    """Per pattern-B variant and path: the states entered and the transitions before retries."""
+    rows = []
+    for guard in (False, True):
+        for path, states in execution_states(scenario, guard).items():
+            if states:
+                rows.append({"guard": guard, "path": path, "states": " -> ".join(states),
+                             "transitions": len(states), "plus": "one per Retry (launch or job)"})
+    return pd.DataFrame(rows)
+
+
+# ---- random draws, common to every variant ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Draws:
+    """Deliveries in time order and one draw per delivery and job attempt, shared by every variant."""
+
+    tick: np.ndarray  # (D,) tick of each delivery
+    copy: np.ndarray  # (D,) 0 = the scheduled delivery, k = the k-th duplicate
+    at: np.ndarray  # (D,) arrival, seconds from start, non-decreasing
+    origin: np.ndarray | None  # (ticks,) index of each tick's scheduled delivery; None: no duplicates
+    launch_failures: np.ndarray  # (D, J) failed RunTask attempts before the first success, capped
+    durations: np.ndarray  # (D, J) seconds
+    job_fails: np.ndarray  # (D, J) bool
+
+
+def _bernoulli(rng: np.random.Generator, p: float, size: int) -> np.ndarray:
+    """Indices (sorted) of the successes among `size` independent trials of probability `p`.
+
+    Drawn as geometric gaps between successes (the same distribution as one uniform per trial),
+    which costs one draw per success instead of one per trial: failures are rare.
+    """
+    if p == 0.0:  # no draw: deterministic scenarios stay exact
+        return np.zeros(0, np.int64)
+    if p == 1.0:
+        return np.arange(size)
+    hits: list[np.ndarray] = []
+    last = -1
+    while last < size:
+        gaps = rng.geometric(p, int(size * p + 4 * math.sqrt(size * p) + 16))
+        positions = last + np.cumsum(gaps)
+        hits.append(positions)
+        last = int(positions[-1])
+    found = np.concatenate(hits)
+    return found[:np.searchsorted(found, size)]
+
+
+def _mask(indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape, bool)
+    out.reshape(-1)[indices] = True
+    return out
+
+
+def _draw(s: Scenario) -> _Draws:
+    n, interval = s.ticks, s.interval_minutes * 60.0
+    dup_rng, dur_rng, launch_rng, job_rng = (np.random.default_rng(c) for c in np.random.SeedSequence(s.seed).spawn(4))
+    tick, copy, origin = np.arange(n), np.zeros(n, np.int64), None
+    at = np.arange(n, dtype=float) * interval
+    if s.duplicate_delivery_rate > 0 or s.duplicates:
+        extra = _mask(_bernoulli(dup_rng, s.duplicate_delivery_rate, n), (n,)).astype(np.int64)
+        if s.duplicates:
+            extra += np.bincount(np.asarray(s.duplicates), minlength=n)
+        if extra.any():
+            counts = 1 + extra
+            origin = np.cumsum(counts) - counts
+            tick = np.repeat(tick, counts)
+            copy = np.arange(tick.size) - origin[tick]
+            at = tick * interval + copy * s.duplicate_delay_seconds
+            if np.any(at[1:] < at[:-1]):  # duplicates late enough to pass the next tick
+                order = np.argsort(at, kind="stable")
+                tick, copy, at = tick[order], copy[order], at[order]
+                rank = np.empty_like(order)
+                rank[order] = np.arange(order.size)
+                origin = rank[origin]
+    shape = (tick.size, s.retry_job_failures + 1)
+    cap, p = s.launch_retry_attempts + 1, s.launch_failure_rate
+    if p in (0.0, 1.0):
+        failures = np.full(shape, cap if p == 1.0 else 0, np.int64)
+    else:  # failed attempts before the first success: geometric; drawn only where the first fails
+        failures = np.zeros(shape, np.int64)
+        first_fails = _bernoulli(launch_rng, p, failures.size)
+        failures.reshape(-1)[first_fails] = np.minimum(launch_rng.geometric(1.0 - p, first_fails.size), cap)
+    mean = s.duration_minutes * 60.0
+    if s.duration_kind == "fixed":
+        durations = np.full(shape, mean)
+    elif s.duration_kind == "exponential":
+        durations = dur_rng.standard_exponential(shape)
+        durations *= mean
+    else:  # lognormal with the given mean: mu = ln(mean) - sigma^2 / 2
+        sigma = s.duration_sigma
+        durations = dur_rng.standard_normal(shape)
+        durations *= sigma
+        durations += math.log(mean) - sigma * sigma / 2
+        np.exp(durations, out=durations)
+    job_fails = _mask(_bernoulli(job_rng, s.job_failure_rate, shape[0] * shape[1]), shape)
+    return _Draws(tick, copy, at, origin, failures, durations, job_fails)
+
+
+# ---- what happens to each delivery -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Tasks:
+    """Task runs in start order. Rows whose `valid` is False are placeholders of zero length."""
+
+    delivery: np.ndarray | None  # delivery index of each row; None: row i is delivery i
+    attempt: np.ndarray | None  # job attempt of each row; None: all 0
+    start: np.ndarray
+    end: np.ndarray
+    failed: np.ndarray
+    valid: np.ndarray | None  # None: every row is a task
+
+    def only(self, keep: np.ndarray | None) -> "_Tasks":
+        """The same rows with those of deliveries outside `keep` (per delivery) made placeholders."""
+        if keep is None:
+            return self
+        per_row = keep if self.delivery is None else keep[self.delivery]
+        valid = per_row if self.valid is None else self.valid & per_row
+        return _Tasks(self.delivery, self.attempt, self.start, np.where(valid, self.end, self.start),
+                      self.failed & valid, valid)
+
+    def launched_deliveries(self, deliveries: int) -> np.ndarray:
+        """Per delivery: did it launch at least one task."""
+        if self.delivery is None:
+            return np.ones(deliveries, bool) if self.valid is None else self.valid
+        out = np.zeros(deliveries, bool)
+        out[self.delivery if self.valid is None else self.delivery[self.valid]] = True
+        return out
+
+
+@dataclass(frozen=True)
+class _Trace:
+    """One variant's outcome per delivery plus its task runs."""
+
+    disposition: np.ndarray  # (D,) int8, index into DISPOSITIONS
+    transitions: np.ndarray | None  # (D,) state transitions of the execution a delivery started; None: none
+    executions: int
+    run_task_calls: int
+    launch_recovered: int  # executions that retried a failed launch and did not end launch_failed
+    tasks: _Tasks
+
+
+def _trace_a(s: Scenario, d: _Draws) -> _Trace:
+    dur, failed = d.durations[:, 0], d.job_fails[:, 0]
+    disposition = failed.astype(np.int8)  # _OK = 0, _JOB_FAILED = 1
+    if s.launch_failure_rate == 0:
+        tasks = _Tasks(None, None, d.at, d.at + dur, failed, None)
+    else:
+        launched = d.launch_failures[:, 0] == 0
+        disposition[~launched] = _LAUNCH_FAILED
+        tasks = _Tasks(None, None, d.at, np.where(launched, d.at + dur, d.at), failed & launched, launched)
+    return _Trace(disposition, None, 0, int(d.at.size), 0, tasks)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """Pattern B, every delivery as if it started an execution that runs its task (no guard, no dedupe)."""
+
+    status: np.ndarray  # (D,) int8: _OK, _JOB_FAILED or _LAUNCH_FAILED
+    end: np.ndarray  # (D,) when the execution closes
+    retries: np.ndarray | None  # (D,) launch + job retries; None: none anywhere
+    launch_retries: np.ndarray | None  # (D,) launch retries alone; None: none anywhere
+    failed_calls: np.ndarray | None  # (D,) RunTask calls that failed to launch; None: none
+    tasks: _Tasks
+
+
+def _retry_waits(s: Scenario, before: np.ndarray | int, count: np.ndarray) -> np.ndarray:
+    """Seconds waited by retries number before+1 .. before+count of one ASL Retrier."""
+    b, interval = s.retry_backoff_rate, float(s.retry_interval_seconds)
+    if b == 1.0:
+        return interval * count
+    return interval * (np.power(b, before + count) - np.power(b, before)) / (b - 1.0)
+
+
+def _outcome_b(s: Scenario, d: _Draws) -> _Outcome:
+    """Launch retries, job retries, timing and status of every delivery's execution, vectorized.
+
+    Retrier counters last for the whole Task state, across job retries ("Retrier parameters apply
+    across all visits to the retrier in the context of a single-state execution", Step Functions
+    developer guide, error handling).
+    """
+    size, jobs, p = d.at.size, s.retry_job_failures + 1, s.launch_failure_rate
+    t = d.at
+    status = np.zeros(size, np.int8)
+    retries = failed_calls = None
+    launch_retries: np.ndarray | int = 0
+    budget: np.ndarray | int = s.launch_retry_attempts
+    alive: np.ndarray | None = None  # None: every execution is still trying
+    parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
+    for j in range(jobs):
+        launched = alive
+        if p > 0:
+            g = d.launch_failures[:, j]
+            exhausted = g > budget if alive is None else alive & (g > budget)
+            used = np.minimum(g, budget) if alive is None else np.where(alive, np.minimum(g, budget), 0)
+            retried = np.flatnonzero(used)
+            if retried.size:
+                t = t.copy()
+                t[retried] += _retry_waits(s, launch_retries if isinstance(launch_retries, int)
+                                           else launch_retries[retried], used[retried])
+            launch_retries = launch_retries + used
+            budget = budget - used
+            failed_calls = used + exhausted if failed_calls is None else failed_calls + used + exhausted
+            status[exhausted] = _LAUNCH_FAILED
+            launched = ~exhausted if alive is None else alive & ~exhausted
+        end = t + d.durations[:, j]
+        job_failed = d.job_fails[:, j] if launched is None else d.job_fails[:, j] & launched
+        parts.append((j, t, end if launched is None else np.where(launched, end, t), job_failed, launched))
+        t = end if launched is None else np.where(launched, end, t)
+        if j < jobs - 1:  # the job retrier's (j+1)-th retry waits interval * rate**j
+            alive = job_failed
+            t = t + np.where(alive, s.retry_interval_seconds * s.retry_backoff_rate**j, 0.0)
+            retries_j = alive.astype(np.int64)
+            retries = retries_j if retries is None else retries + retries_j
+        else:
+            status[job_failed] = _JOB_FAILED
+    launch_retried = None if isinstance(launch_retries, int) else launch_retries
+    if launch_retried is not None:
+        retries = launch_retried if retries is None else retries + launch_retried
+    if s.execution_overhead_seconds:
+        t = t + s.execution_overhead_seconds
+    if jobs == 1:
+        _, start, end, failed, valid = parts[0]
+        tasks = _Tasks(None, None, start, end, failed, valid)
+    else:
+        valid = np.concatenate([v if v is not None else np.ones(size, bool) for _, _, _, _, v in parts])
+        tasks = _Tasks(np.tile(np.arange(size), jobs), np.repeat(np.arange(jobs), size),
+                       *(np.concatenate([part[k] for part in parts]) for k in (1, 2, 3)), valid)
+    if np.any(tasks.start[1:] < tasks.start[:-1]):  # retry waits or job reruns reorder the starts
+        order = np.argsort(tasks.start, kind="stable")
+        delivery = order if tasks.delivery is None else tasks.delivery[order]
+        tasks = _Tasks(delivery, None if tasks.attempt is None else tasks.attempt[order], tasks.start[order],
+                       tasks.end[order], tasks.failed[order], None if tasks.valid is None else tasks.valid[order])
+    return _Outcome(status, t, retries, launch_retried, failed_calls, tasks)
+
+
+def _guard_pass(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which executions (in start order) find no other RUNNING execution at their start.
+
+    A passing execution runs until `ends[i]`; a skipped one closes at once; a delivery that is no
+    execution has end -inf. Execution i surely passes when it starts after every earlier end
+    (prefix max), and such an execution resets the state; so only the runs of "uncertain"
+    executions after it need sequential work: first as a wavefront over all runs at once (k-th
+    uncertain execution of every run), then, for the few long runs left, by jumping straight to the
+    next start after the busy time (binary search), which costs one step per passing execution.
+    """
+    prev_max = np.empty_like(ends)
+    prev_max[0] = -np.inf
+    np.maximum.accumulate(ends[:-1], out=prev_max[1:])
+    passed = starts >= prev_max
+    uncertain = np.flatnonzero(~passed)
+    if not uncertain.size:
+        return passed
+    first = np.flatnonzero(np.diff(uncertain, prepend=-2) > 1)  # where each run of uncertain ones begins
+    length = np.diff(first, append=uncertain.size)
+    run_of = np.repeat(np.arange(first.size), length)
+    rank = np.arange(uncertain.size) - first[run_of]
+    busy = ends[uncertain[first] - 1].copy()  # each run follows a sure pass: its end is the busy time
+    order = np.argsort(rank, kind="stable")
+    per_rank = np.bincount(rank)
+    done = 0
+    for k, count in enumerate(per_rank.tolist()):
+        if count < 64:  # few runs left: jump instead
+            break
+        sel = order[done:done + count]
+        i, r = uncertain[sel], run_of[sel]
+        ok = starts[i] >= busy[r]
+        passed[i[ok]] = True
+        busy[r[ok]] = np.maximum(busy[r[ok]], ends[i[ok]])  # a non-execution (end -inf) leaves it
+        done += count
+    else:
+        return passed
+    # the long runs left: from a busy time, the next execution that can pass is the first start at
+    # or after it; a passing execution's own end is the next busy time (`jump`, precomputed)
+    long_runs = np.flatnonzero(length > k)
+    rows = np.concatenate([np.arange(uncertain[first[r]] + k, uncertain[first[r]] + length[r]) for r in long_runs])
+    jump = np.zeros(starts.size, np.int64)
+    jump[rows] = np.maximum(np.searchsorted(starts, ends[rows], side="left"), rows + 1)
+    jump[ends == -np.inf] = -1  # not an execution (a deduplicated delivery): it neither passes nor blocks
+    jumps = jump.tolist()
+    for r in long_runs.tolist():
+        lo, hi = int(uncertain[first[r]] + k), int(uncertain[first[r]] + length[r])
+        i = max(lo, int(np.searchsorted(starts, busy[r], side="left")))
+        while i < hi:
+            if jumps[i] < 0:
+                i += 1
+            else:
+                passed[i] = True
+                i = jumps[i]
+    return passed
+
+
+def _trace_b(s: Scenario, d: _Draws, v: Variant, o: _Outcome) -> _Trace:
+    size = d.at.size
+    dedupe = v.dedupe and d.origin is not None
+    is_exec = d.copy == 0 if dedupe else None
+    ran = is_exec
+    if v.guard:
+        ran = _guard_pass(d.at, o.end if is_exec is None else np.where(is_exec, o.end, -np.inf))
+        if is_exec is not None:
+            ran &= is_exec
+    paths = {k: len(states) for k, states in execution_states(s, v.guard).items()}
+    transitions = np.where(o.status == _OK, paths["succeeded"], paths["failed"])
+    if o.retries is not None:
+        transitions += o.retries
+    if ran is None:
+        disposition = o.status
+    else:
+        disposition = o.status.copy()
+        disposition[~ran] = _SKIPPED
+        transitions[~ran] = paths["skipped"]
+    if dedupe:
+        # duplicates meet their tick's execution: still RUNNING -> idempotent, closed -> AlreadyExists
+        dup = np.flatnonzero(d.copy > 0)
+        original = d.origin[d.tick[dup]]  # type: ignore[index]
+        closes = np.where(ran[original], o.end[original], d.at[original])  # type: ignore[index]
+        disposition[dup] = np.where(d.at[dup] < closes, _DEDUP_RUNNING, _ALREADY_EXISTS)
+        transitions[dup] = 0
+    tasks = o.tasks.only(ran)
+    launches = tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid))
+    failed_calls = 0 if o.failed_calls is None else int(
+        o.failed_calls.sum() if ran is None else o.failed_calls[ran].sum())
+    recovered = 0
+    if o.launch_retries is not None:
+        recovered_mask = (o.launch_retries > 0) & (o.status != _LAUNCH_FAILED)
+        recovered = int(np.count_nonzero(recovered_mask if ran is None else recovered_mask & ran))
+    executions = size if is_exec is None else int(np.count_nonzero(is_exec))
+    return _Trace(disposition, transitions, executions, launches + failed_calls, recovered, tasks)
+
+
+# ---- metrics ------------------------------------------------------------------------------------------
+
+def _overlaps(tasks: _Tasks) -> tuple[np.ndarray, float, int]:
+    """(started-while-another-ran flags, extra concurrent seconds, peak concurrency)."""
+    start, end = tasks.start, tasks.end
+    if tasks.valid is not None and not tasks.valid.any() or start.size == 0:
+        return np.zeros(start.size, bool), 0.0, 0
+    prev_max = np.empty_like(end)
+    prev_max[0] = -np.inf
+    np.maximum.accumulate(end[:-1], out=prev_max[1:])
+    in_cluster = start < prev_max  # placeholders included, so they cannot split a cluster below
+    overlapping = in_cluster if tasks.valid is None else in_cluster & tasks.valid
+    if not overlapping.any():
+        return overlapping, 0.0, 1
+    busy = end - np.maximum(start, prev_max)
+    union = busy.sum(where=busy > 0)
+    extra = float((end - start).sum() - union)  # placeholders have zero length
+    # peak: only tasks in clusters of two or more matter (a cluster ends where nothing overlaps);
+    # running at the i-th member start = members started so far - members ended by then
+    member = in_cluster | np.append(in_cluster[1:], False)
+    if tasks.valid is not None:
+        member &= tasks.valid
+    starts_m = start[member]
+    running = np.arange(1, starts_m.size + 1) - np.searchsorted(np.sort(end[member]), starts_m, side="right")
+    return overlapping, extra, int(running.max())
+
+
+def _per_month(s: Scenario, at: np.ndarray, amounts: np.ndarray | None = None) -> np.ndarray:
+    """Sum `amounts` (default: 1 each) by the UTC calendar month of `at` (seconds from start, sorted)."""
+    start = pd.Timestamp(s.start)
+    last = start + pd.Timedelta(s.horizon) + pd.Timedelta(days=1)
+    bounds = (pd.date_range(start, last, freq="MS") - start).total_seconds().to_numpy()
+    edges = np.concatenate([[0], np.searchsorted(at, bounds, side="left"), [at.size]])
+    if amounts is None:
+        return np.diff(edges)
+    total = np.concatenate([[0], np.cumsum(amounts)])
+    return total[edges[1:]] - total[edges[:-1]]
+
+
+COUNT_KEYS = ("ticks", "deliveries", "executions", "run_task_calls", "task_launches", "duplicate_launches",
+              "overlapping_launches", "max_concurrent", "skipped_by_guard", "deduplicated_running",
+              "already_exists", "failures", "failures_noticed", "failures_silent", "launch_failures_recovered",
+              "notifications", "state_transitions")
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """Counts, overlap and cost of one variant over the scenario's horizon (costs in USD)."""
+
+    variant: str
+    ticks: int
+    deliveries: int
+    executions: int
+    run_task_calls: int
+    task_launches: int
+    duplicate_launches: int
+    overlapping_launches: int
+    overlap_minutes: float
+    max_concurrent: int
+    skipped_by_guard: int
+    deduplicated_running: int
+    already_exists: int
+    failures: int
+    failures_noticed: int
+    failures_silent: int
+    launch_failures_recovered: int
+    notifications: int
+    state_transitions: int
+    billable_transitions: int
+    scheduler_invocations: int
+    billable_invocations: int
+    fargate_vcpu_hours: float
+    fargate_gb_hours: float
+    cost_fargate_vcpu: float
+    cost_fargate_memory: float
+    cost_step_functions: float
+    cost_scheduler: float
+    cost_total: float
+    _trace: _Trace = field(repr=False, compare=False)
+    _draws: _Draws = field(repr=False, compare=False)
+    _scenario: Scenario = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+    def counts(self) -> dict[str, int]:
+        """The deterministic counts a live run on the sandbox clock can be compared with."""
+        return {k: getattr(self, k) for k in COUNT_KEYS}
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per task run: tick, delivery copy, start/end, failed, duplicate, overlapping."""
+        tasks, d, s = self._trace.tasks, self._draws, self._scenario
+        overlapping, _, _ = _overlaps(tasks)
+        keep = np.ones(tasks.start.size, bool) if tasks.valid is None else tasks.valid
+        delivery = (np.arange(tasks.start.size) if tasks.delivery is None else tasks.delivery)[keep]
+        attempt = np.zeros(delivery.size, np.int64) if tasks.attempt is None else tasks.attempt[keep]
+        start_s, end_s = tasks.start[keep], tasks.end[keep]
+        tick = d.tick[delivery]
+        origin = np.arange(s.ticks) if d.origin is None else d.origin
+        first_launch = pd.Series(delivery).groupby(tick).transform("min").to_numpy() if delivery.size else delivery
+        begin = pd.Timestamp(s.start)
+        return pd.DataFrame({
+            "variant": self.variant, "tick": tick, "copy": d.copy[delivery], "job_attempt": attempt,
+            "scheduled": begin + pd.to_timedelta(d.at[origin[tick]], unit="s"),
+            "start": begin + pd.to_timedelta(start_s, unit="s"), "end": begin + pd.to_timedelta(end_s, unit="s"),
+            "start_minute": start_s / 60.0, "end_minute": end_s / 60.0, "duration_minutes": (end_s - start_s) / 60.0,
+            "failed": tasks.failed[keep], "duplicate": delivery != first_launch, "overlapping": overlapping[keep],
+        })
+
+    @cached_property
+    def deliveries_frame(self) -> pd.DataFrame:
+        """One row per delivery: tick, copy, arrival, what happened, state transitions."""
+        tr, d = self._trace, self._draws
+        return pd.DataFrame({
+            "variant": self.variant, "tick": d.tick, "copy": d.copy, "delivered_minute": d.at / 60.0,
+            "disposition": pd.Categorical.from_codes(tr.disposition, DISPOSITIONS),
+            "state_transitions": np.zeros(d.at.size, np.int64) if tr.transitions is None else tr.transitions,
+        })
+
+
+def _duplicate_launches(d: _Draws, tasks: _Tasks) -> int:
+    """Launches beyond the first per tick, counted on the ticks that had duplicate deliveries."""
+    if d.origin is None:
+        return 0
+    launched = tasks.launched_deliveries(d.at.size)
+    dup = np.flatnonzero(d.copy > 0)
+    ticks, which = np.unique(d.tick[dup], return_inverse=True)
+    per_tick = launched[d.origin[ticks]] + np.bincount(which, weights=launched[dup], minlength=ticks.size)
+    return int(np.clip(per_tick - 1, 0, None).sum())
+
+
+def _result(s: Scenario, d: _Draws, v: Variant, tr: _Trace) -> VariantResult:
+    prices, tasks = s.prices, tr.tasks
+    disp = np.bincount(tr.disposition, minlength=len(DISPOSITIONS))
+    failures = int(disp[_JOB_FAILED] + disp[_LAUNCH_FAILED])
+    overlapping, extra_seconds, peak = _overlaps(tasks)
+    billed_each = np.maximum(tasks.end - tasks.start, prices.fargate_minimum_seconds)
+    billed = float(billed_each.sum() if tasks.valid is None else billed_each.sum(where=tasks.valid)) / 3600.0
+    vcpu_hours, gb_hours = billed * s.cpu / 1024, billed * s.memory / 1024
+    vcpu_rate, gb_rate = prices.fargate_rates(s.cpu_architecture)
+    transitions = billable_transitions = 0
+    if tr.transitions is not None:
+        monthly = _per_month(s, d.at, tr.transitions)
+        transitions = int(monthly.sum())
+        billable_transitions = int(np.clip(monthly - prices.sfn_free_transitions_per_month, 0, None).sum())
+    # Billed invocations = deliveries: an upper bound, since AWS does not say whether at-least-once
+    # duplicates are billed.
+    monthly_invocations = _per_month(s, d.at)
+    billable_invocations = int(np.clip(monthly_invocations - prices.scheduler_free_per_month, 0, None).sum())
+    costs = {
+        "cost_fargate_vcpu": vcpu_hours * vcpu_rate,
+        "cost_fargate_memory": gb_hours * gb_rate,
+        "cost_step_functions": billable_transitions * prices.sfn_per_1000_transitions / 1000.0,
+        "cost_scheduler": billable_invocations * prices.scheduler_per_million / 1e6,
+    }
+    noticed = failures if v.pattern == "B" else 0
+    notifications = 0 if v.pattern == "A" else failures * s.notify_failure + int(disp[_OK]) * s.notify_success
+    return VariantResult(
+        variant=v.label, ticks=s.ticks, deliveries=int(d.at.size), executions=tr.executions,
+        run_task_calls=tr.run_task_calls,
+        task_launches=tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid)),
+        duplicate_launches=_duplicate_launches(d, tasks), overlapping_launches=int(np.count_nonzero(overlapping)),
+        overlap_minutes=extra_seconds / 60.0, max_concurrent=peak, skipped_by_guard=int(disp[_SKIPPED]),
+        deduplicated_running=int(disp[_DEDUP_RUNNING]), already_exists=int(disp[_ALREADY_EXISTS]),
+        failures=failures, failures_noticed=noticed, failures_silent=failures - noticed,
+        launch_failures_recovered=tr.launch_recovered, notifications=int(notifications),
+        state_transitions=transitions, billable_transitions=billable_transitions,
+        scheduler_invocations=int(d.at.size), billable_invocations=billable_invocations,
+        fargate_vcpu_hours=vcpu_hours, fargate_gb_hours=gb_hours, **costs, cost_total=sum(costs.values()),
+        _trace=tr, _draws=d, _scenario=s,
+    )
+
+
+# ---- public entry points ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """The scenario and one `VariantResult` per simulated variant."""
+
+    scenario: Scenario
+    variants: dict[str, VariantResult]
+
+    def __getitem__(self, label: str) -> VariantResult:
+        if label not in self.variants:
+            raise ValidationError("variant", label, "one of the simulated variants: " + ", ".join(self.variants))
+        return self.variants[label]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variant, one column per metric."""
+        return pd.DataFrame([v.to_dict() for v in self.variants.values()]).set_index("variant")
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """Every variant's task runs (see `VariantResult.runs`)."""
+        return pd.concat([v.runs for v in self.variants.values()], ignore_index=True)
+
+    @cached_property
+    def deliveries(self) -> pd.DataFrame:
+        """Every variant's deliveries and what happened to each."""
+        return pd.concat([v.deliveries_frame for v in self.variants.values()], ignore_index=True)
+
+
+def simulate(scenario: Scenario, variants: Sequence[str] | None = None) -> SimulationResult:
+    """Simulate pattern A and pattern B (with the scenario's guard / dedupe) over the horizon.
+
+    `variants` picks others from VARIANTS; all share one set of random draws.
+    """
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("scenario", scenario, "a sfnecs.patterns.Scenario")
+    labels = ("A", scenario.variant) if variants is None else tuple(variants)
+    if not labels:
+        raise ValidationError("variants", variants, "at least one of " + ", ".join(VARIANTS))
+    parsed = [Variant.parse(label, "variants") for label in labels]
+    draws = _draw(scenario)
+    outcome = _outcome_b(scenario, draws) if any(v.pattern == "B" for v in parsed) else None
+    out = {}
+    for v in parsed:
+        trace = _trace_a(scenario, draws) if outcome is None or v.pattern == "A" else \
+            _trace_b(scenario, draws, v, outcome)
+        out[v.label] = _result(scenario, draws, v, trace)
+    return SimulationResult(scenario, out)
+
+
+def compare(scenario: Scenario, variants: Sequence[str] = COMPARED_VARIANTS) -> pd.DataFrame:
+    """One row per variant (A, B, B+dedupe, B+guard+dedupe by default), metric columns."""
+    return simulate(scenario, variants).to_frame()
+
+
+def expected_counts(scenario: Scenario, pattern_variant: str) -> dict[str, int]:
+    """The exact counts a live run of this deterministic scenario must reproduce.
+
+    Why: the lead engineer replays the scenario on the sandbox clock and compares counts; that is
+    only meaningful when nothing is random (fixed durations; rates of exactly 0 or 1).
+    """
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("scenario", scenario, "a sfnecs.patterns.Scenario")
+    if not scenario.deterministic:
+        raise ValidationError("scenario", scenario.duration_kind if scenario.duration_kind != "fixed" else
+                              (scenario.launch_failure_rate, scenario.job_failure_rate,
+                               scenario.duplicate_delivery_rate),
+                              "a deterministic scenario: duration_kind='fixed' and launch_failure_rate, "
+                              "job_failure_rate, duplicate_delivery_rate each 0 or 1")
+    label = Variant.parse(pattern_variant, "pattern_variant").label
+    return simulate(scenario, [label])[label].counts()
+
+
+# ---- timeline -------------------------------------------------------------------------------------------
+
+_RUN_COLOURS = {"run": "#4c72b0", "overlapping": "#dd8452", "duplicate": "#c44e52"}
+_MARKERS = {"launch_failed": ("x", "#000000"), "skipped_by_guard": ("|", "#55a868"),
+            "deduplicated_running": ("o", "#8172b3"), "already_exists": ("s", "#937860")}
+
+
+def _lanes(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The first free lane for each run (runs in start order), so overlapping runs stack."""
+    lane_end: list[float] = []
+    lanes = np.empty(start.size, np.int64)
+    for i, (s, e) in enumerate(zip(start.tolist(), end.tolist())):
+        free = next((k for k, busy in enumerate(lane_end) if busy <= s), len(lane_end))
+        if free == len(lane_end):
+            lane_end.append(e)
+        lane_end[free] = e
+        lanes[i] = free
+    return lanes
+
+
+def timeline(source: SimulationResult | pd.DataFrame, ticks: int = 12,
+             variants: Sequence[str] | None = None) -> "Figure":
+    """A Gantt chart of the first `ticks` ticks' task runs, one panel per variant.
+
+    Why: overlaps and duplicate launches are easiest to believe when seen. Overlapping runs stack
+    in lanes; colours mark normal, overlapping and duplicate runs; failed jobs are hatched; with a
+    `SimulationResult`, markers show launch failures, guard skips and deduplicated deliveries.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    check_int("ticks", ticks, 1, 10_000)
+    if isinstance(source, SimulationResult):
+        runs, deliveries, interval = source.runs, source.deliveries, source.scenario.interval_minutes
+    elif isinstance(source, pd.DataFrame) and {"variant", "tick", "start_minute", "end_minute"} <= set(source):
+        runs, deliveries, interval = source, None, None
+    else:
+        raise ValidationError("source", type(source).__name__, "a SimulationResult or its runs DataFrame")
+    names = list(dict.fromkeys(runs["variant"])) if variants is None else list(variants)
+    if not names:
+        raise ValidationError("variants", variants, "at least one variant with runs")
+    runs = runs[runs["tick"] < ticks]
+    fig = Figure(figsize=(10, 1.0 + 1.3 * len(names)), layout="constrained")
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names):
+        rows = runs[runs["variant"] == name].sort_values("start_minute", kind="stable")
+        start, end = rows["start_minute"].to_numpy(), rows["end_minute"].to_numpy()
+        lanes = _lanes(start, end)
+        kind = np.where(rows["duplicate"], "duplicate", np.where(rows["overlapping"], "overlapping", "run")) \
+            if {"duplicate", "overlapping"} <= set(rows) else np.full(len(rows), "run")
+        failed = rows["failed"].to_numpy() if "failed" in rows else np.zeros(len(rows), bool)
+        for lane, s, e, k, f in zip(lanes, start, end, kind, failed):
+            ax.barh(lane, e - s, left=s, height=0.7, color=_RUN_COLOURS[k], edgecolor="black", linewidth=0.5,
+                    hatch="//" if f else None)
+        if deliveries is not None:
+            shown = deliveries[(deliveries["variant"] == name) & (deliveries["tick"] < ticks)]
+            for disposition, (marker, colour) in _MARKERS.items():
+                at = shown.loc[shown["disposition"] == disposition, "delivered_minute"]
+                if len(at):
+                    ax.scatter(at, np.full(len(at), -0.8), marker=marker, color=colour, s=60, linewidths=1.5,
+                               zorder=3)
+        if interval:
+            for t in range(ticks):
+                ax.axvline(t * interval, color="grey", linestyle=":", linewidth=0.6)
+        ax.set_ylim(-1.4, max(int(lanes.max()) + 1 if lanes.size else 1, 1))
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+    axes[-1].set_xlabel("minutes since the first tick")
+    handles: list[Any] = [Patch(facecolor=c, edgecolor="black", label=k) for k, c in _RUN_COLOURS.items()]
+    handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="job failed"))
+    handles += [Line2D([], [], marker=m, color=c, linestyle="", label=k.replace("_", " "))
+                for k, (m, c) in _MARKERS.items()]
+    fig.legend(handles=handles, loc="outside upper center", ncols=4, fontsize="small")
+    return fig
+
+
+# ---- the argued comparison -----------------------------------------------------------------------------
+
+def feature_table() -> pd.DataFrame:
+    """Pattern A vs B per feature, each cell backed by AWS_FACTS.md or a simulation result key.
+
+    Evidence cites "AWS_FACTS §<section>" and/or "sim:<VariantResult field>".
+    """
+    rows = [
+        ("waiting for completion",
+         "No: Scheduler calls RunTask and is done; nothing waits for the task to stop.",
+         "Yes: `ecs:runTask.sync` keeps the execution open until the task stops (Standard workflows only).",
+         _fact("How `.sync` decides", "`.sync` needs a Standard workflow; output is the stopped task") + "; "
+         + _fact("Duplicates and overlaps", "`runTask.sync` makes one execution wait for its task")),
+        ("seeing failures",
+         "A task that never starts is invisible: the invocation counts as delivered. A failed job shows only "
+         "in its logs.",
+         "The Task state fails: `AmazonECS.Unknown` for RunTask `failures`, `States.TaskFailed` for a non-zero "
+         "exit; the execution is FAILED with the stopped task as Cause.",
+         _fact("Schedules (EventBridge Scheduler)", "Direct RunTask targets fail silently: the invocation counts "
+               "as delivered even when the task never starts") + "; "
+         + _fact("How `.sync` decides", "RunTask `failures` -> `AmazonECS.Unknown`; non-zero exit -> "
+                 "`States.TaskFailed`") + "; sim:failures_silent, sim:failures_noticed"),
+        ("retries: launch vs job",
+         "None for either: Scheduler's RetryPolicy retries delivery, and a failed launch already counts as "
+         "delivered.",
+         "Separate Retry rules: launch errors (`ECS.AmazonECSException`, `AmazonECS.Unknown`) retried; "
+         "`States.TaskFailed` not retried by default, since retrying it reruns failed jobs. Retries are billed.",
+         _fact("Schedules (EventBridge Scheduler)", "RetryPolicy ... retries *delivery*, not a failed job") + "; "
+         + _fact("How `.sync` decides", "`ECS.AmazonECSException` is the usual Retry target (*community*); "
+                 "retrying `States.TaskFailed` blindly reruns failed jobs") + "; sim:launch_failures_recovered"),
+        ("notifications",
+         "None in the pattern: nothing observes the task, and a launch failure leaves no task to observe.",
+         "A Catch on the Task state routes failures to `sns:publish` (optionally success too).",
+         _fact("How `.sync` decides", "a Catch can branch on `States.StringToJson($.Cause)` fields") + "; "
+         + _fact("Schedules (EventBridge Scheduler)", "the invocation counts as delivered even when the task "
+                 "never starts") + "; sim:notifications"),
+        ("timeouts",
+         "None in the path: Scheduler only bounds delivery (MaximumEventAgeInSeconds); a hung task runs on.",
+         "TimeoutSeconds on the Task state and the state machine fail a hung run (then Catch/notify). The "
+         "`.sync` role holds `ecs:StopTask`; whether a timed-out task is stopped too is not in AWS_FACTS.",
+         _fact("Schedules (EventBridge Scheduler)", "`RetryPolicy`: `MaximumRetryAttempts` 0-185, "
+               "`MaximumEventAgeInSeconds` 60-86400") + "; "
+         + _fact("IAM for `ecs:runTask.sync`", "`ecs:StopTask` ... Step Functions can only stop tasks it "
+                 "started")),
+        ("overlap handling",
+         "None: every firing launches, so a job longer than the interval runs concurrently with the next.",
+         "`.sync` alone does not prevent it; a guard (ListExecutions RUNNING at the start, then skip) does.",
+         _fact("Duplicates and overlaps", "It does **not** stop the next scheduled execution from starting "
+               "while the previous one runs: overlap prevention must be built") + "; sim:overlapping_launches, "
+         "sim:skipped_by_guard"),
+        ("duplicate handling",
+         "At-least-once delivery launches a second task. RunTask accepts `clientToken`, but this pattern sets none.",
+         "An execution name derived from the scheduled time makes a duplicate StartExecution idempotent "
+         "(running) or `ExecutionAlreadyExists` (finished): no second launch.",
+         _fact("Schedules (EventBridge Scheduler)", "At-least-once delivery") + "; "
+         + _fact("Duplicates and overlaps", "A name derived from the scheduled time therefore dedupes duplicates; "
+                 "ECS `RunTask` accepts `clientToken`") + "; sim:duplicate_launches, sim:deduplicated_running, "
+         "sim:already_exists"),
+        ("cost",
+         "Fargate task time + Scheduler invocations.",
+         "The same + Step Functions state transitions beyond the monthly free tier; guard, retries and "
+         "notifications add transitions.",
+         _fact("Prices", "Step Functions Standard: $0.025 per 1,000 state transitions (4,000 free per month); "
+               "retries count") + "; sim:cost_total, sim:state_transitions, sim:billable_transitions"),
+        ("moving parts",
+         "Schedule + Scheduler role, cluster, task definition, task and execution roles, log group.",
+         "The same + state machine, its role, SNS topic, execution log group, and the managed rule "
+         "`StepFunctionsGetEventsForECSTaskRule` that `.sync` creates.",
+         _fact("IAM for `ecs:runTask.sync`", "`events:PutRule` ... on rule/StepFunctionsGetEventsForECSTaskRule")
+         + "; " + _fact("Schedules (EventBridge Scheduler)", "Targets: templated ECS RunTask and Step Functions "
+                        "StartExecution")),
+        ("IAM surface",
+         "Scheduler role (trusts scheduler.amazonaws.com): `ecs:RunTask` on the task definition + "
+         "`iam:PassRole` for the task and execution roles.",
+         "Scheduler role: `states:StartExecution`. Step Functions role: RunTask, StopTask, DescribeTasks, "
+         "events Put/DescribeRule, PassRole, logs delivery actions on `*`, `sns:Publish`, ListExecutions for "
+         "the guard.",
+         _fact("IAM for `ecs:runTask.sync`", "Static resources ...; `iam:PassRole` for the task execution role "
+               "and the task role; request-response `ecs:runTask` needs only `ecs:RunTask` (+ PassRole); trust "
+               "policies")),
+    ]
+    return pd.DataFrame(rows, columns=["feature", "A", "B", "evidence"]).set_index("feature")
+
+
+def _evidence_scenario() -> Scenario:
+    """Ten hourly ticks, each job 90 minutes, ticks 2 and 5 delivered twice: small enough to check by hand."""
+    return Scenario(horizon="10h", interval_minutes=60, duration_minutes=90.0, duplicates=(2, 5))
+
+
+def misconceptions() -> pd.DataFrame:
+    """Common misreadings, each with a verdict, why, and evidence (facts and simulated counts).
+
+    The first rows are AWS_FACTS.md's "Corrections a learner needs"; the simulated numbers come from
+    a ten-tick deterministic scenario (90-minute jobs every hour, ticks 2 and 5 delivered twice).
+    """
+    s = _evidence_scenario()
+    r = simulate(s, ["A", "B", "B+dedupe", "B+guard+dedupe"])
+    silent = simulate(s.replace(launch_failure_rate=1.0, duplicates=()), ["A", "B+guard+dedupe"])
+    sim = (f"sim ({s.ticks} hourly ticks, 90-min jobs, ticks 2 and 5 delivered twice): "
+           f"overlapping_launches B={r['B'].overlapping_launches}, "
+           f"B+dedupe={r['B+dedupe'].overlapping_launches}, "
+           f"B+guard+dedupe={r['B+guard+dedupe'].overlapping_launches}")
+    rows = [
+        ("`.sync` prevents overlapping runs", "false",
+         "`.sync` makes one execution wait for its own task; every firing still starts a new execution. "
+         "Overlap prevention must be built (guard or semaphore).",
+         _fact("Duplicates and overlaps", "It does **not** stop the next scheduled execution from starting")
+         + "; " + sim),
+        ("The note's IAM policy is what `ecs:runTask.sync` needs", "false: too broad and incomplete",
+         "It grants `ecs:RunTask` and events actions on `*` and an `iam:CreateServiceLinkedRole` grant (with "
+         "AttachRolePolicy and PutRolePolicy) the integration does not need; its PassRole names only the execution role, so a task with a task role "
+         "fails to launch.",
+         _fact("Corrections a learner needs", "The note's policy (ORIGINAL_NOTE.md) is broader than the AWS "
+               "template") + "; "
+         + _fact("IAM for `ecs:runTask.sync`", "`iam:PassRole` is needed for the task execution role and the task "
+                 "role")),
+        ("Apple Silicon builds default to linux/amd64", "inverted",
+         "Build tools default to the host architecture: arm64 on Apple Silicon, which then fails on default "
+         "(X86_64) Fargate with `exec format error`.",
+         _fact("Architecture mismatch on Fargate", "Build tools default to the **host** architecture")),
+        ("`.sync` stops duplicate deliveries from launching twice", "false without time-derived names",
+         "At-least-once delivery starts a second execution; an execution name derived from the scheduled time "
+         "makes that StartExecution a no-op (a guard alone catches it only while the first still runs).",
+         _fact("Duplicates and overlaps", "A name derived from the scheduled time therefore dedupes duplicates")
+         + f"; sim: duplicate_launches A={r['A'].duplicate_launches}, B={r['B'].duplicate_launches}, "
+         f"B+dedupe={r['B+dedupe'].duplicate_launches}"),
+        ("Scheduler's retry policy re-runs a failed job", "false",
+         "RetryPolicy retries delivery; a failed launch already counts as delivered and a failed job is never "
+         "seen by Scheduler.",
+         _fact("Schedules (EventBridge Scheduler)", "This retries *delivery*, not a failed job")),
+        ("Pattern A tells you when a task fails to start", "false",
+         "The invocation counts as delivered even when the task never starts: nothing is retried or reported.",
+         _fact("Schedules (EventBridge Scheduler)", "Direct RunTask targets fail silently")
+         + f"; sim (every launch fails): failures_silent A={silent['A'].failures_silent}, "
+         f"B+guard+dedupe={silent['B+guard+dedupe'].failures_silent} "
+         f"(notifications {silent['B+guard+dedupe'].notifications})"),
+    ]
+    return pd.DataFrame(rows, columns=["claim", "verdict", "why", "evidence"])

@@ -28,7 +28,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from sfnecs.exceptions import SfnecsError
+from sfnecs.exceptions import SfnecsError, ValidationError
 
 if TYPE_CHECKING:
     from sfnecs.sandbox.server import Sandbox
@@ -102,8 +102,12 @@ class ControlMiddleware:
         from sfnecs.sandbox import iam_simulate
 
         params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        xml = iam_simulate.handle_request(params)
-        start_response("200 OK", [("Content-Type", "text/xml")])
+        try:
+            xml, status = iam_simulate.handle_request(params), "200 OK"
+        except ValidationError as exc:
+            code, xml = iam_simulate.error_response(exc)
+            status = f"{code} Bad Request"
+        start_response(status, [("Content-Type", "text/xml")])
         return [xml.encode()]
 
     def _control(self, environ: dict[str, Any], start_response: Callable, route: str) -> Iterable[bytes]:

@@ -134,9 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[Any], None]]:
     """Other modules' commands (each module owns its own), keeping this file thin."""
-    from sfnecs import cli_runbook
+    from sfnecs import cli_runbook, cli_stack
 
-    return [cli_runbook.register]
+    return [cli_runbook.register, cli_stack.register_cli]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -302,6 +302,50 @@ def _revert_history() -> None:
     _unpatch(_sfn_response_cls(), "get_execution_history")
 
 
+# ---- 2c. JSONata evaluation ---------------------------------------------------------------
+def _jsonata_module() -> Any:
+    from moto.stepfunctions.parser.asl.jsonata import jsonata
+
+    return jsonata
+
+
+def _eval_jsonata(expression: str) -> Any:
+    """Evaluate a JSONata expression with jsonata-python (moto's bridge needs a Java VM it lacks).
+
+    Step Functions adds functions to JSONata (developer guide, "Transforming data with JSONata"):
+    $partition, $range, $hash, $random, $uuid, $parse; the ones a scheduled job needs are here.
+    """
+    import hashlib
+    import random as _random
+
+    import jsonata
+
+    module = _jsonata_module()
+    try:
+        expr = jsonata.Jsonata(expression)
+        expr.register_lambda("parse", lambda text: json.loads(text))
+        expr.register_lambda("uuid", lambda: str(uuid.uuid4()))
+        expr.register_lambda("random", lambda: _random.random())
+        expr.register_lambda("hash", lambda text, algorithm="SHA-256": hashlib.new(
+            algorithm.replace("-", "").lower(), str(text).encode()).hexdigest())
+        expr.register_lambda("partition", lambda items, size: [
+            list(items[i:i + int(size)]) for i in range(0, len(items), int(size))])
+        expr.register_lambda("range", lambda start, end, step=1: list(range(int(start), int(end), int(step))))
+        return json.loads(json.dumps(expr.evaluate(None), default=str))
+    except Exception as exc:  # noqa: BLE001 - reported to the interpreter as AWS reports query errors
+        raise module.JSONataException("States.QueryEvaluationError", str(exc)) from None
+
+
+def _apply_jsonata() -> None:
+    _patch(_jsonata_module(), "_eval_jsonata", _eval_jsonata)
+
+
+def _revert_jsonata() -> None:
+    module = _jsonata_module()
+    _unpatch(module, "_eval_jsonata")
+    module._eval_jsonata = None
+
+
 # ---- 3. StartExecution without a name ------------------------------------------------------
 def _parser_backend() -> Any:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -392,6 +436,8 @@ REPAIRS: dict[str, Repair] = {
                "boto and results keep the API's casing", _apply_normalise, _revert_normalise),
         Repair("ecs_sync", "ecs:runTask.sync ignores RunTask failures and exit codes, maps no ECS errors and "
                "leaves the task running on timeout", _apply_ecs_sync, _revert_ecs_sync),
+        Repair("jsonata", "JSONata expressions cannot be evaluated (moto's evaluator is a stub needing Java)",
+               _apply_jsonata, _revert_jsonata),
         Repair("history", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
                _apply_history, _revert_history),
         Repair("execution_name", "StartExecution without a name yields an ARN ending in ':None'",

@@ -1,0 +1,144 @@
+"""`sfnecs plan|apply|verify|teardown|run`: the stack and run commands (a thin layer over stack.py and runs.py).
+
+Why its own module: cli.py stays thin; it calls `register_cli(subparsers)` to add these.
+Changing commands (apply, teardown) show the plan and change nothing unless --confirm is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+
+def spec_from_args(args: argparse.Namespace, target: Any) -> Any:
+    """The StackSpec the command line describes, in the target's region and account.
+
+    Without --subnet, the target's default VPC supplies subnets and its default security group.
+    """
+    from sfnecs.spec import StackSpec
+    from sfnecs.stack import default_network
+
+    values: dict[str, Any] = {"name": args.stack, "pattern": args.pattern, "region": target.region,
+                              "account": target.account}
+    if args.subnet:
+        values["subnets"] = tuple(args.subnet)
+        values["security_groups"] = tuple(args.security_group or ())
+    else:
+        values["subnets"], values["security_groups"] = default_network(target)
+    for key in ("image", "cpu_architecture", "schedule_expression", "timezone"):
+        if getattr(args, key, None) is not None:
+            values[key] = getattr(args, key)
+    return StackSpec(**values)
+
+
+def _connect(args: argparse.Namespace) -> Any:
+    from sfnecs.target import connect
+
+    return connect(args.target, region=args.region)
+
+
+def _show(frame: Any) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+        print(frame.to_string(index=False) if len(frame) else "(nothing)")
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from sfnecs import stack
+
+    target = _connect(args)
+    _show(stack.plan(target, spec_from_args(args, target), email=args.email))
+    return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from sfnecs import stack
+
+    target = _connect(args)
+    spec = spec_from_args(args, target)
+    if not args.confirm:
+        _show(stack.plan(target, spec, email=args.email))
+        print("nothing changed: re-run with --confirm to apply this plan")
+        return 0
+    _show(stack.apply(target, spec, email=args.email).to_frame())
+    return 0
+
+
+def _teardown(args: argparse.Namespace) -> int:
+    from sfnecs import stack
+
+    target = _connect(args)
+    spec = spec_from_args(args, target)
+    result = stack.teardown(target, spec, dry_run=not args.confirm)
+    _show(result.to_frame())
+    if not args.confirm:
+        print("nothing deleted: re-run with --confirm to delete these resources")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from sfnecs import stack
+
+    target = _connect(args)
+    result = stack.verify(target, spec_from_args(args, target))
+    _show(result.to_frame())
+    return 0 if result.ok else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sfnecs import runs
+
+    target = _connect(args)
+    spec = spec_from_args(args, target)
+    if spec.pattern == "A":
+        result = runs.run_direct(target, spec, timeout=args.timeout)
+    else:
+        started = runs.start(target, spec)
+        print(f"{'already started' if started.deduplicated else 'started'}: {started.arn}")
+        if not args.wait:
+            return 0
+        result = runs.wait(target, started, timeout=args.timeout)
+    print(json.dumps(result.to_dict(), indent=2, default=str))
+    return 0 if result.ok else 1
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stack", required=True, help="the stack name (1-32: lowercase letters, digits, '-')")
+    p.add_argument("--pattern", choices=("A", "B"), default="B", help="A: schedule -> RunTask; B: via Step "
+                   "Functions (default)")
+    p.add_argument("--target", choices=("sandbox", "aws"), default="sandbox", help="where (default: sandbox)")
+    p.add_argument("--region", help="AWS region (target aws; default AWS_REGION)")
+    p.add_argument("--subnet", action="append", help="subnet id (repeat); default: the default VPC's subnets")
+    p.add_argument("--security-group", action="append", dest="security_group", help="security group id (repeat)")
+    p.add_argument("--image", help="image URI (default: the stack's ECR repository, tag latest)")
+    p.add_argument("--cpu-architecture", dest="cpu_architecture", choices=("X86_64", "ARM64"))
+    p.add_argument("--schedule", dest="schedule_expression", help="e.g. 'cron(0 9 * * ? *)' or 'rate(1 hour)'")
+    p.add_argument("--timezone", help="IANA time zone of the schedule, e.g. Asia/Tokyo")
+
+
+def register_cli(subparsers: Any) -> None:
+    """Add plan, apply, verify, teardown and run to the `sfnecs` command."""
+    specs = {
+        "plan": (_plan, "show what apply would change (reads only)"),
+        "apply": (_apply, "create or update the stack's resources (with --confirm)"),
+        "verify": (_verify, "pre-flight checks: cluster, roles, image platform, log group, network, schedule"),
+        "teardown": (_teardown, "delete the resources tagged for the stack (with --confirm)"),
+        "run": (_run, "run the job once (pattern B: start an execution; A: RunTask) and report"),
+    }
+    for name, (func, help_text) in specs.items():
+        p = subparsers.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        if name in ("plan", "apply"):
+            p.add_argument("--email", help="subscribe this address to the alert topic (pattern B)")
+        if name in ("apply", "teardown"):
+            p.add_argument("--confirm", action="store_true", help="make the changes (without it: show them only)")
+        if name == "run":
+            p.add_argument("--wait", action="store_true", help="pattern B: wait for the execution to end")
+            p.add_argument("--timeout", type=float, default=7200.0, help="seconds to wait (default 7200)")
+        p.set_defaults(func=func)
+
+
+__all__ = ["register_cli", "spec_from_args"]

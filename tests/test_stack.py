@@ -1,0 +1,463 @@
+"""stack.py: pure request builders checked against the AWS API models, and plan/apply/teardown/verify
+end to end in the sandbox through boto3."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+from sfnecs import stack
+from sfnecs.exceptions import StackError, ValidationError
+from sfnecs.sample import push_sample_image
+from sfnecs.spec import StackSpec
+
+TAG = "sfnecs:stack"
+_READ_ONLY = re.compile(r"^(Describe|Get|List|BatchGet|GET:)")
+
+
+# ---- helpers shared with test_runs ------------------------------------------------------------------
+def make_spec(target: Any, name: str, **changes: Any) -> StackSpec:
+    """A spec in the sandbox's default VPC (the StackSpec default subnet does not exist there)."""
+    subnets, groups = stack.default_network(target)
+    # A rate schedule fires once at creation (sandbox and AWS alike); a nightly cron keeps tests quiet.
+    changes.setdefault("schedule_expression", "cron(0 3 * * ? *)")
+    return StackSpec(name, region=target.region, account=target.account, subnets=subnets[:2],
+                     security_groups=groups, **changes)
+
+
+def mutating_calls(sandbox: Any) -> dict[str, int]:
+    """API calls since the last reset of the call log that could change something.
+
+    (REST reads are logged as `GET:/path`; the sandbox's own `mutating` figure counts them too.)
+    """
+    calls = sandbox.control("GET", "calls", {})["calls"]
+    return {k: n for k, n in calls.items() if not _READ_ONLY.match(k.split(".", 1)[1])}
+
+
+def tagged_resources(target: Any, name: str) -> list[str]:
+    """Every resource in the sandbox region carrying sfnecs:stack=<name>, found service by service."""
+    found = []
+
+    def owned(tags: Any) -> bool:
+        pairs = tags if isinstance(tags, dict) else {t.get("Key", t.get("key")): t.get("Value", t.get("value"))
+                                                     for t in tags or []}
+        return pairs.get(TAG) == name
+
+    logs = target.client("logs")
+    for g in logs.describe_log_groups()["logGroups"]:
+        if owned(logs.list_tags_for_resource(resourceArn=g["arn"].removesuffix(":*")).get("tags")):
+            found.append(g["logGroupName"])
+    ecs = target.client("ecs")
+    arns = ecs.list_clusters()["clusterArns"]
+    for c in ecs.describe_clusters(clusters=arns, include=["TAGS"])["clusters"] if arns else []:
+        if c["status"] == "ACTIVE" and owned(c.get("tags")):
+            found.append(c["clusterArn"])
+    for status in ("ACTIVE", "INACTIVE"):
+        for arn in ecs.list_task_definitions(status=status)["taskDefinitionArns"]:
+            if owned(ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"]).get("tags")):
+                found.append(arn)
+    iam = target.client("iam")
+    for r in iam.list_roles()["Roles"]:
+        if owned(iam.get_role(RoleName=r["RoleName"])["Role"].get("Tags")):
+            found.append(r["Arn"])
+    sqs = target.client("sqs")
+    for url in sqs.list_queues().get("QueueUrls", []):
+        if owned(sqs.list_queue_tags(QueueUrl=url).get("Tags")):
+            found.append(url)
+    sns = target.client("sns")
+    for t in sns.list_topics()["Topics"]:
+        if owned(sns.list_tags_for_resource(ResourceArn=t["TopicArn"]).get("Tags")):
+            found.append(t["TopicArn"])
+    sfn = target.client("stepfunctions")
+    for m in sfn.list_state_machines()["stateMachines"]:
+        if owned(sfn.list_tags_for_resource(resourceArn=m["stateMachineArn"]).get("tags")):
+            found.append(m["stateMachineArn"])
+    ecr = target.client("ecr")
+    for r in ecr.describe_repositories()["repositories"]:
+        if owned(ecr.list_tags_for_resource(resourceArn=r["repositoryArn"]).get("tags")):
+            found.append(r["repositoryArn"])
+    sched = target.client("scheduler")
+    for g in sched.list_schedule_groups()["ScheduleGroups"]:
+        if g.get("State") == "ACTIVE" and owned(sched.list_tags_for_resource(ResourceArn=g["Arn"]).get("Tags")):
+            found.append(g["Arn"])
+            found += [s["Arn"] for s in sched.list_schedules(GroupName=g["Name"])["Schedules"]]
+    return found
+
+
+def actions(frame: Any) -> dict[tuple[str, str], str]:
+    return {(row.type, row.resource): row.action for row in frame.itertuples()}
+
+
+# ---- pure builders -----------------------------------------------------------------------------------
+def _validate(service: str, operation: str, params: dict[str, Any]) -> None:
+    """Raise if `params` do not fit the AWS API's input shape (botocore's own client-side check)."""
+    model = botocore.session.get_session().get_service_model(service)
+    report = ParamValidator().validate(params, model.operation_model(operation).input_shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+@pytest.mark.parametrize("pattern", ["A", "B"])
+def test_requests_fit_the_aws_api_models(pattern):
+    spec = StackSpec("shapes", pattern=pattern, subnets=("subnet-0a1b2c3d",), security_groups=("sg-0a1b2c3d",),
+                     command=("sh", "-c", "echo hi"), environment={"B": "2", "A": "1"}, flexible_window_minutes=15)
+    tags_lc = [{"key": k, "value": v} for k, v in spec.all_tags.items()]
+    _validate("ecs", "RegisterTaskDefinition", {**stack.task_definition_request(spec), "tags": tags_lc})
+    arn = spec.arn("ecs", f"task-definition/{spec.family}:7")
+    _validate("scheduler", "CreateSchedule", stack.schedule_request(spec, arn))
+    _validate("ecs", "RunTask", {"cluster": spec.cluster, "taskDefinition": arn,
+                                 "networkConfiguration": stack.network_configuration(spec)})
+    if pattern == "B":
+        req = stack.state_machine_request(spec)
+        _validate("stepfunctions", "CreateStateMachine", {**req, "definition": json.dumps(req["definition"])})
+
+
+def test_task_definition_request_is_fargate_with_runtime_platform_and_awslogs():
+    spec = StackSpec("td", cpu=512, memory=2048, cpu_architecture="ARM64", environment={"Z": "1", "A": "2"})
+    req = stack.task_definition_request(spec)
+    assert req["requiresCompatibilities"] == ["FARGATE"] and req["networkMode"] == "awsvpc"
+    assert (req["cpu"], req["memory"]) == ("512", "2048")  # strings, task level
+    assert req["runtimePlatform"] == {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}
+    assert req["executionRoleArn"] == "arn:aws:iam::123456789012:role/td-task-exec"
+    assert req["taskRoleArn"] == "arn:aws:iam::123456789012:role/td-task"
+    (container,) = req["containerDefinitions"]
+    assert container["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/td:latest"
+    assert container["logConfiguration"] == {"logDriver": "awslogs", "options": {
+        "awslogs-group": "/ecs/td", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "td"}}
+    assert [e["name"] for e in container["environment"]] == ["A", "Z"]
+    assert "memory" not in container  # task-level memory only
+
+
+def test_schedule_request_targets_state_machine_or_runtask():
+    b = StackSpec("sch", schedule_expression="cron(0 9 * * ? *)", timezone="Asia/Tokyo", retry_attempts=5,
+                  max_event_age_seconds=600)
+    req = stack.schedule_request(b, "unused")
+    assert req["GroupName"] == "sch" and req["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert req["ScheduleExpressionTimezone"] == "Asia/Tokyo" and req["State"] == "ENABLED"
+    t = req["Target"]
+    assert t["Arn"] == b.state_machine_arn and t["RoleArn"] == b.role_arn("sch-scheduler")
+    assert json.loads(t["Input"]) == {"scheduled_time": "<aws.scheduler.scheduled-time>"}
+    assert t["RetryPolicy"] == {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 600}
+    assert t["DeadLetterConfig"] == {"Arn": b.dlq_arn} and "EcsParameters" not in t
+
+    a = b.replace(pattern="A", flexible_window_minutes=10, schedule_enabled=False, assign_public_ip=True)
+    td = a.arn("ecs", "task-definition/sch-job:3")
+    req = stack.schedule_request(a, td)
+    assert req["FlexibleTimeWindow"] == {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 10}
+    assert req["State"] == "DISABLED"
+    t = req["Target"]
+    assert t["Arn"] == a.cluster_arn and "Input" not in t
+    ecs = t["EcsParameters"]
+    assert ecs["TaskDefinitionArn"] == td and ecs["LaunchType"] == "FARGATE" and ecs["TaskCount"] == 1
+    assert ecs["NetworkConfiguration"] == {"awsvpcConfiguration": {"Subnets": ["subnet-0a1b2c3d"],
+                                                                   "AssignPublicIp": "ENABLED"}}
+
+
+def test_desired_resources_per_pattern():
+    kinds_b = [d.kind for d in stack.desired_resources(StackSpec("pat"))]
+    kinds_a = [d.kind for d in stack.desired_resources(StackSpec("pat", pattern="A"))]
+    assert {"state_machine", "topic"} <= set(kinds_b)
+    assert "state_machine" not in kinds_a and "topic" not in kinds_a
+    for kinds in (kinds_a, kinds_b):
+        assert kinds.index("task_definition") < kinds.index("schedule")  # creation order
+        assert kinds.index("role") < kinds.index("task_definition")
+    with_image = stack.desired_resources(StackSpec("pat", image="public.ecr.aws/docker/library/busybox:1"))
+    assert "repository" not in [d.kind for d in with_image]
+
+
+@pytest.mark.sandbox
+def test_validation_happens_before_any_call(target, sandbox):
+    sandbox.control("DELETE", "calls", {})
+    with pytest.raises(ValidationError, match="spec.region/account"):
+        stack.plan(target, StackSpec("other", account="210987654321"))
+    with pytest.raises(ValidationError, match="email"):
+        stack.apply(target, make_spec(target, "val"), email="not-an-address")
+    with pytest.raises(ValidationError, match="spec"):
+        stack.teardown(target, {"name": "val"})  # type: ignore[arg-type]
+    assert [k for k in sandbox.control("GET", "calls", {})["calls"] if not k.startswith("ec2.")] == []
+
+
+# ---- end to end ------------------------------------------------------------------------------------
+@pytest.mark.sandbox
+def test_apply_converges_and_a_second_apply_changes_nothing(target, sandbox):
+    spec = make_spec(target, "conv")
+    first = stack.plan(target, spec)
+    assert set(first["action"]) == {"create"}
+    assert list(first.columns) == ["resource", "type", "action", "reason", "diff"]
+    done = stack.apply(target, spec)
+    assert all(c.done for c in done.changes) and len(done.changed) == len(first)
+    assert set(stack.plan(target, spec)["action"]) == {"no-op"}
+    sandbox.control("DELETE", "calls", {})
+    again = stack.apply(target, spec)
+    assert again.changed == [] and mutating_calls(sandbox) == {}
+    # every resource carries the stack tag (the schedule through its tagged group)
+    assert len(tagged_resources(target, "conv")) == len(first)
+    stack.teardown(target, spec)
+
+
+@pytest.mark.parametrize("pattern, dependent", [("B", "AWS::StepFunctions::StateMachine"),
+                                                ("A", "AWS::Scheduler::Schedule")])
+@pytest.mark.sandbox
+def test_changed_cpu_architecture_updates_only_what_depends_on_it(target, sandbox, pattern, dependent):
+    spec = make_spec(target, f"arch-{pattern.lower()}", pattern=pattern)
+    stack.apply(target, spec)
+    arm = spec.replace(cpu_architecture="ARM64")
+    planned = stack.plan(target, arm)
+    updates = planned[planned["action"] != "no-op"]
+    assert sorted(updates["type"]) == sorted(["AWS::ECS::TaskDefinition", dependent])
+    td_diff = updates.set_index("type").loc["AWS::ECS::TaskDefinition", "diff"]
+    assert td_diff == "runtimePlatform.cpuArchitecture: X86_64 -> ARM64"
+    assert stack.NEXT_REVISION in updates.set_index("type").loc[dependent, "diff"]
+
+    sandbox.control("DELETE", "calls", {})
+    done = stack.apply(target, arm)
+    assert sorted(c.type for c in done.changed) == sorted(["AWS::ECS::TaskDefinition", dependent])
+    assert set(mutating_calls(sandbox)) == {"ecs.RegisterTaskDefinition",
+                                            "states.UpdateStateMachine" if pattern == "B" else
+                                            f"scheduler.PUT:/schedules/{spec.schedule_name}"}
+    ecs = target.client("ecs")
+    latest = ecs.describe_task_definition(taskDefinition=spec.family)["taskDefinition"]
+    assert latest["revision"] == 2 and latest["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    # the dependent now runs exactly the new revision
+    if pattern == "B":
+        definition = target.client("stepfunctions").describe_state_machine(
+            stateMachineArn=spec.state_machine_arn)["definition"]
+        assert latest["taskDefinitionArn"] in definition
+    else:
+        s = target.client("scheduler").get_schedule(Name=spec.schedule_name, GroupName=stack.schedule_group(spec))
+        assert s["Target"]["EcsParameters"]["TaskDefinitionArn"] == latest["taskDefinitionArn"]
+    assert set(stack.plan(target, arm)["action"]) == {"no-op"}
+    stack.teardown(target, arm)
+
+
+@pytest.mark.sandbox
+def test_switching_pattern_deletes_what_b_alone_needed(target):
+    spec = make_spec(target, "switch")
+    stack.apply(target, spec)
+    planned = stack.plan(target, spec.replace(pattern="A"))
+    deleted = set(planned[planned["action"] == "delete"]["type"])
+    assert deleted == {"AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::IAM::Role",
+                       "AWS::Logs::LogGroup"}
+    schedule_row = planned[planned["type"] == "AWS::Scheduler::Schedule"].iloc[0]
+    assert schedule_row["action"] == "update" and "cluster/switch" in schedule_row["diff"]
+    stack.apply(target, spec.replace(pattern="A"))
+    sfn = target.client("stepfunctions")
+    assert spec.state_machine_arn not in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    assert set(stack.plan(target, spec.replace(pattern="A"))["action"]) == {"no-op"}
+    stack.teardown(target, spec)
+
+
+@pytest.mark.sandbox
+def test_teardown_deletes_only_tagged_resources_and_is_idempotent(target):
+    spec = make_spec(target, "tidy")
+    # look-alikes nobody tagged: the cluster of the same name (the stack uses it as is), and
+    # resources whose names differ by a suffix
+    ecs, logs, iam, sqs = (target.client(s) for s in ("ecs", "logs", "iam", "sqs"))
+    ecs.create_cluster(clusterName="tidy")
+    logs.create_log_group(logGroupName="/ecs/tidy-other")
+    iam.create_role(RoleName="tidy-sfn-other", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+                                   "Action": "sts:AssumeRole"}]}))
+    queue = sqs.create_queue(QueueName="tidy-dlq-other", tags={TAG: "someone-else"})["QueueUrl"]
+    ecs.register_task_definition(family="tidy-job2", containerDefinitions=[{"name": "x", "image": "busybox"}],
+                                 cpu="256", memory="512", networkMode="awsvpc", requiresCompatibilities=["FARGATE"])
+
+    planned = stack.plan(target, spec)
+    cluster_row = planned[planned["type"] == "AWS::ECS::Cluster"].iloc[0]
+    assert cluster_row["action"] == "no-op" and "used as is" in cluster_row["reason"]
+    stack.apply(target, spec)
+    assert tagged_resources(target, "tidy")
+
+    result = stack.teardown(target, spec)
+    assert tagged_resources(target, "tidy") == []
+    kept = [c for c in result.changes if c.action == "no-op"]
+    assert [(c.type, c.resource) for c in kept] == [("AWS::ECS::Cluster", "tidy")]
+    # the look-alikes survive
+    assert ecs.describe_clusters(clusters=["tidy"])["clusters"][0]["status"] == "ACTIVE"
+    assert logs.describe_log_groups(logGroupNamePrefix="/ecs/tidy-other")["logGroups"]
+    assert iam.get_role(RoleName="tidy-sfn-other")["Role"]["RoleName"] == "tidy-sfn-other"
+    assert sqs.get_queue_url(QueueName="tidy-dlq-other")["QueueUrl"] == queue
+    assert ecs.describe_task_definition(taskDefinition="tidy-job2")["taskDefinition"]["status"] == "ACTIVE"
+    # idempotent: nothing left to delete
+    assert stack.teardown(target, spec).changed == []
+
+
+@pytest.mark.sandbox
+def test_teardown_cleans_up_after_apply_fails_midway(target):
+    spec = make_spec(target, "half")
+    sfn = target.client("stepfunctions")
+
+    def refuse(**kwargs: Any) -> None:
+        raise StackError("injected fault: CreateStateMachine refused")
+
+    # a fault injected at the API boundary: the state machine cannot be created
+    sfn.meta.events.register("before-call.sfn.CreateStateMachine", refuse)
+    try:
+        with pytest.raises(StackError, match="AWS::StepFunctions::StateMachine half failed") as caught:
+            stack.apply(target, spec)
+    finally:
+        sfn.meta.events.unregister("before-call.sfn.CreateStateMachine", refuse)
+    partial = caught.value.changes  # type: ignore[attr-defined]
+    assert [c.type for c in partial.changes if c.done][-1] == "AWS::ECS::TaskDefinition"
+    assert tagged_resources(target, "half")  # half a stack is left
+    deleted = stack.teardown(target, spec)
+    assert "AWS::StepFunctions::StateMachine" not in {c.type for c in deleted.changes}
+    assert tagged_resources(target, "half") == []
+
+
+@pytest.mark.sandbox
+def test_apply_refuses_to_adopt_an_untagged_resource(target, sandbox):
+    spec = make_spec(target, "clash")
+    iam = target.client("iam")
+    iam.create_role(RoleName="clash-sfn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+                    "Statement": []}))
+    planned = stack.plan(target, spec)
+    row = planned[planned["resource"] == "clash-sfn"].iloc[0]
+    assert row["action"] == "conflict" and "without tag sfnecs:stack=clash" in row["reason"]
+    sandbox.control("DELETE", "calls", {})
+    with pytest.raises(StackError, match="nothing changed.*clash-sfn"):
+        stack.apply(target, spec)
+    assert mutating_calls(sandbox) == {}
+    assert iam.get_role(RoleName="clash-sfn")["Role"]["AssumeRolePolicyDocument"]["Statement"] == []
+
+
+@pytest.mark.sandbox
+def test_verify_passes_on_a_sound_stack_and_names_the_fix(target):
+    spec = make_spec(target, "pre")
+    before = stack.verify(target, spec)
+    assert not before.ok
+    failing = {c.check for c in before.failed}
+    assert {"cluster exists", "log group exists", "role trusted by service", "image exists"} <= failing
+
+    stack.apply(target, spec)
+    push_sample_image(target, spec.repository, "amd64")
+    result = stack.verify(target, spec)
+    assert result.ok, result.to_frame().to_string()
+    assert list(result.to_frame().columns) == ["check", "resource", "status", "detail", "fix"]
+    assert {c.check for c in result.checks} >= {"cluster exists", "role trusted by service", "image exists",
+                                                  "image platform matches runtimePlatform", "log group exists",
+                                                  "subnet exists", "security group exists",
+                                                  "schedule expression valid"}
+
+    arm = stack.verify(target, spec.replace(cpu_architecture="ARM64"))
+    (platform,) = arm.failed
+    assert platform.check == "image platform matches runtimePlatform"
+    assert "exec format error" in platform.detail and "--platform linux/arm64" in platform.fix
+
+    push_sample_image(target, spec.repository, platforms=["amd64"], tag="multi")
+    index = stack.verify(target, spec.replace(cpu_architecture="ARM64", image=spec.image_uri.replace(
+        ":latest", ":multi")))
+    assert "descriptor matching platform" in index.failed[0].detail
+
+    bad = stack.verify(target, spec.replace(subnets=("subnet-0a1b2c3d",), security_groups=("sg-0a1b2c3d",)))
+    assert {(c.check, c.resource) for c in bad.failed} == {("subnet exists", "subnet-0a1b2c3d"),
+                                                          ("security group exists", "sg-0a1b2c3d")}
+
+    # a role whose trust was changed by hand is caught
+    target.client("iam").update_assume_role_policy(RoleName="pre-sfn", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
+    drifted = stack.verify(target, spec)
+    assert [(c.resource, c.status) for c in drifted.failed] == [("pre-sfn", "fail")]
+    assert "states.amazonaws.com" in drifted.failed[0].fix
+    assert actions(stack.plan(target, spec))[("AWS::IAM::Role", "pre-sfn")] == "update"
+    stack.teardown(target, spec)
+
+
+@pytest.mark.sandbox
+def test_default_network_reads_the_default_vpc(target):
+    subnets, groups = stack.default_network(target)
+    ec2 = target.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    assert subnets and all(s["VpcId"] == vpc for s in ec2.describe_subnets(SubnetIds=list(subnets))["Subnets"])
+    assert len(groups) == 1 and ec2.describe_security_groups(GroupIds=list(groups))["SecurityGroups"][0][
+        "GroupName"] == "default"
+
+
+def test_diff_compares_only_what_the_spec_sets():
+    want = {"cpu": "256", "containerDefinitions": [{"name": "job", "environment": [{"name": "A", "value": "1"}]}]}
+    have = {"cpu": "256", "revision": 4, "containerDefinitions": [
+        {"name": "job", "cpu": 0, "environment": [{"name": "A", "value": "2"}]}]}
+    assert stack._diff(want, have) == ["containerDefinitions[0].environment[0].value: 2 -> 1"]
+    assert stack._diff({"cpu": "256"}, {"cpu": 256}) == []  # the API's strings and numbers
+    assert stack._diff({"essential": True}, {"essential": "True"}) == ["essential: True -> true"]
+
+
+def test_a_new_role_is_retried_while_iam_propagates():
+    from botocore.exceptions import ClientError
+
+    attempts, slept = [], []
+
+    def create() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "Neither the global service "
+                               "principal states.amazonaws.com, nor the regional one is authorized to assume the "
+                               "provided role."}}, "CreateStateMachine")
+        return "arn"
+
+    assert stack._retry_role_propagation(create, sleep=slept.append) == "arn"
+    assert slept == [1.0, 2.0]
+    refused = ClientError({"Error": {"Code": "ValidationException", "Message": "bad definition"}}, "Create")
+
+    def invalid() -> None:
+        raise refused
+
+    with pytest.raises(ClientError):
+        stack._retry_role_propagation(invalid, sleep=slept.append)
+    assert slept == [1.0, 2.0]  # other errors are not retried
+
+
+@pytest.mark.sandbox
+def test_cli_apply_shows_the_plan_and_changes_nothing_without_confirm(target, capsys):
+    import argparse
+
+    from sfnecs import cli_stack
+
+    parser = argparse.ArgumentParser(prog="sfnecs")
+    cli_stack.register_cli(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["apply", "--stack", "cli-b", "--pattern", "A"])
+    spec = cli_stack.spec_from_args(args, target)
+    assert (spec.pattern, spec.subnets, spec.security_groups) == ("A", *stack.default_network(target))
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "AWS::Scheduler::Schedule" in out and "create" in out and "re-run with --confirm" in out
+    assert tagged_resources(target, "cli-b") == []
+    args = parser.parse_args(["teardown", "--stack", "cli-b", "--confirm"])
+    assert args.func(args) == 0
+    assert "(nothing)" in capsys.readouterr().out
+
+
+@pytest.mark.sandbox
+def test_teardown_finishes_what_an_interrupted_teardown_left(target):
+    spec = make_spec(target, "resume", pattern="A")
+    stack.apply(target, spec)
+    ecs = target.client("ecs")
+    # an earlier teardown stopped after deregistering: the revision is INACTIVE but not deleted
+    ecs.deregister_task_definition(taskDefinition=f"{spec.family}:1")
+    assert stack.plan(target, spec).set_index("type").loc["AWS::ECS::TaskDefinition", "action"] == "create"
+    result = stack.teardown(target, spec)
+    assert ("AWS::ECS::TaskDefinition", "delete") in {(c.type, c.action) for c in result.changes}
+    assert tagged_resources(target, "resume") == []
+
+
+@pytest.mark.sandbox
+def test_alert_email_is_subscribed_and_removed(target):
+    spec = make_spec(target, "mail")
+    stack.apply(target, spec, email="ops@example.com")
+    sns = target.client("sns")
+
+    def emails() -> list[str]:
+        return [s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=spec.topic_arn)["Subscriptions"]]
+
+    assert emails() == ["ops@example.com"]
+    assert set(stack.plan(target, spec, email="ops@example.com")["action"]) == {"no-op"}
+    row = stack.plan(target, spec).set_index("type").loc["AWS::SNS::Topic"]
+    assert row["action"] == "update" and row["diff"] == 'EmailSubscriptions: ["ops@example.com"] -> []'
+    stack.apply(target, spec)
+    assert emails() == []
+    stack.teardown(target, spec)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -10,6 +11,8 @@ import pytest
 for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_var, None)
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Kernels started by nbval and papermill inherit this: they never find a user's running sandbox.
+os.environ["SFNECS_HOME"] = tempfile.mkdtemp(prefix="sfnecs-test-home-")
 
 SANDBOX_SPEED = 50.0  # virtual seconds per real second: a 5 s emulated job takes 0.1 s
 
@@ -17,7 +20,6 @@ SANDBOX_SPEED = 50.0  # virtual seconds per real second: a 5 s emulated job take
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """The session's in-process sandbox (clock at SANDBOX_SPEED)."""
-    os.environ["SFNECS_HOME"] = str(tmp_path_factory.mktemp("sfnecs-home"))
     from sfnecs.sandbox import Sandbox
 
     sb = Sandbox(speed=SANDBOX_SPEED, export=False).start()

@@ -139,11 +139,23 @@ def test_launch_retries_recover_most_launch_failures():
 
 def test_state_paths_follow_the_state_machine_shape():
     s = Scenario()
-    assert execution_states(s, True)["skipped"] == ("CheckRunning", "AlreadyRunning?", "Skip")
+    assert execution_states(s, True)["skipped"] == ("CheckRunning", "AlreadyRunning?", "SkippedOverlap")
     assert execution_states(s, False)["failed"] == ("RunJob", "NotifyFailure", "Failed")
     table = transitions_table(s)
     assert set(table["path"]) == {"skipped", "succeeded", "failed"}
     assert table.loc[(table["guard"]) & (table["path"] == "succeeded"), "transitions"].item() == 3
+
+
+def test_state_paths_name_states_of_the_built_definition():
+    from sfnecs.spec import StackSpec
+    from sfnecs.statemachine import build_definition
+
+    spec = StackSpec("paths", guard=True, notify_success=True, notify_failure=True, query_language="JSONata")
+    states = build_definition(spec)["States"]
+    s = Scenario.from_spec(spec, interval_minutes=60)
+    for guard in (False, True):
+        for path, names in execution_states(s, guard).items():
+            assert set(names) <= set(states), (guard, path, names)
 
 
 # ---- costs ----------------------------------------------------------------------------------------------

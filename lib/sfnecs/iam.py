@@ -30,6 +30,7 @@ from typing import Any, Callable, Literal
 
 import pandas as pd
 
+from sfnecs import statemachine as _statemachine
 from sfnecs.exceptions import ValidationError
 from sfnecs.spec import StackSpec
 
@@ -411,37 +412,20 @@ def to_terraform(spec: StackSpec) -> str:
 
 
 # ---- what a state machine definition needs ---------------------------------------------------------
-#: IAM actions each optimized integration needs (Step Functions developer guide, one page per service)
+#: IAM actions each optimized integration needs, keyed by its Resource ARN; the table itself lives in
+#: `sfnecs.statemachine` (one source, so the policy and the definition cannot drift).
 INTEGRATION_ACTIONS: dict[str, tuple[str, ...]] = {
-    "arn:aws:states:::ecs:runTask.sync": ("ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks", "events:PutTargets",
-                                          "events:PutRule", "events:DescribeRule", "iam:PassRole"),
-    "arn:aws:states:::ecs:runTask": ("ecs:RunTask", "iam:PassRole"),
-    "arn:aws:states:::sns:publish": ("sns:Publish",),
-}
-#: aws-sdk integration service names that differ from the IAM prefix of the same service
-_AWS_SDK_PREFIX = {"sfn": "states"}
+    f"arn:aws:states:::{key}": actions for key, actions in _statemachine.INTEGRATION_ACTIONS.items()}
 
 
 def required_actions(definition: dict[str, Any]) -> set[str]:
     """The IAM actions the Task states of an ASL definition call (Parallel and Map branches included).
 
     Why: the test that the Step Functions role grants what the state machine uses, and nothing
-    else, reads the definition rather than trusting either builder.
+    else, reads the definition rather than trusting either builder. Same as
+    `sfnecs.statemachine.states_used`, which owns the reading.
     """
-    found: set[str] = set()
-    for state in (definition.get("States") or {}).values():
-        resource = state.get("Resource", "")
-        if state.get("Type") == "Task":
-            if resource in INTEGRATION_ACTIONS:
-                found.update(INTEGRATION_ACTIONS[resource])
-            elif m := re.fullmatch(r"arn:aws[\w-]*:states:::aws-sdk:([\w-]+):(\w+)(?:\.\w+)?", resource):
-                found.add(f"{_AWS_SDK_PREFIX.get(m[1], m[1])}:{m[2][0].upper()}{m[2][1:]}")
-            else:
-                raise ValidationError("definition", resource, "a Task resource sfnecs.iam knows: "
-                                      + ", ".join(INTEGRATION_ACTIONS) + " or arn:aws:states:::aws-sdk:<service>:<api>")
-        for branch in state.get("Branches", []) + [state.get("ItemProcessor") or state.get("Iterator") or {}]:
-            found |= required_actions(branch)
-    return found
+    return _statemachine.states_used(definition)
 
 
 # ---- the note's broad policy, and how ours differs ---------------------------------------------------

@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from sfnecs import statemachine as sm
 from sfnecs.exceptions import ValidationError
 from sfnecs.prices import Prices
 from sfnecs.schedule import parse_expression
@@ -268,17 +269,20 @@ def execution_states(scenario: Scenario, guard: bool) -> dict[str, tuple[str, ..
     """The states an execution enters on each path (skipped / succeeded / failed).
 
     Why: Step Functions bills "a state transition each time a step of your workflow is executed ...
-    including retries" (aws.amazon.com/step-functions/pricing). The shape mirrors the kit's state
-    machine: guard = `CheckRunning` (aws-sdk ListExecutions) + `AlreadyRunning?` (Choice); `RunJob`
+    including retries" (aws.amazon.com/step-functions/pricing). The names are the kit's state
+    machine's (`sfnecs.statemachine`, JSONata, the default language): guard = `CheckRunning`
+    (aws-sdk ListExecutions) + `AlreadyRunning?` (Choice) -> `SkippedOverlap`; `RunJob`
     (ecs:runTask.sync, Retry on launch errors, Catch -> `NotifyFailure` (sns:publish) -> `Failed`).
-    AWS does not say whether terminal Succeed/Fail states are billed; we count them (upper bound).
-    Each Retry adds one transition on top of these states.
+    (JSONPath needs more states for the same paths: `AnyRunning?`, `FindOldest`, the overrides
+    Choice and Pass states, and Pass states that parse the cause.) AWS does not say whether terminal
+    Succeed/Fail states are billed; we count them (upper bound). Each Retry adds one transition on
+    top of these states.
     """
-    guard_states = ("CheckRunning", "AlreadyRunning?") if guard else ()
+    guard_states = (sm.CHECK_RUNNING, sm.ALREADY_RUNNING) if guard else ()
     return {
-        "skipped": guard_states + ("Skip",) if guard else (),
-        "succeeded": guard_states + ("RunJob",) + (("NotifySuccess",) if scenario.notify_success else ()),
-        "failed": guard_states + ("RunJob",) + (("NotifyFailure", "Failed") if scenario.notify_failure else ()),
+        "skipped": guard_states + (sm.SKIPPED,) if guard else (),
+        "succeeded": guard_states + (sm.RUN_JOB,) + ((sm.NOTIFY_SUCCESS,) if scenario.notify_success else ()),
+        "failed": guard_states + (sm.RUN_JOB,) + ((sm.NOTIFY_FAILURE, sm.FAILED) if scenario.notify_failure else ()),
     }
 
 

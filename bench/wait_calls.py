@@ -71,7 +71,7 @@ def main() -> int:
     print(f"  naive 1 s polling : {naive:3d} DescribeExecution calls (sandbox log: {naive_logged})")
     print(f"  runs.wait backoff : {result.api_calls:3d} calls, final reads included (sandbox log: {backoff_logged}); "
           f"{Backoff()}")
-    print(f"  ratio {ratio:.2f} (goal <= {GOAL})")
+    print(f"ratio: wait_calls = {ratio:.2f} (goal <= {GOAL})")
     ok = result.ok and result.api_calls == backoff_logged and ratio <= GOAL
     return 0 if ok else 1
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 
 import pytest
 from botocore.config import Config
@@ -147,3 +148,27 @@ def test_private_dns_name_defect_is_fixed_upstream(target, subnet):
                              {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}})
     details = {d["name"]: d["value"] for d in tasks[0].attachments[0]["details"]}
     assert details["privateDnsName"]
+
+
+def test_jsonata_repair(target):
+    # QueryLanguage JSONata (what the AWS docs now lead with): moto's evaluator is a stub that needs
+    # a Java VM, so every `{% ... %}` expression fails the execution; jsonata-python evaluates it,
+    # with $parse, one of the functions Step Functions adds to JSONata.
+    defn = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+        "Type": "Pass", "End": True,
+        "Output": {"sum": "{% $states.input.a + 1 %}", "parsed": "{% $parse('{\"k\": [1, 2]}').k[1] %}",
+                   "name": "{% $states.context.Execution.Name %}"}}}}
+    sfn = target.client("stepfunctions")
+    sm = sfn.create_state_machine(name="fixes-jsonata", definition=json.dumps(defn),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+
+    def run() -> dict:
+        arn = sfn.start_execution(stateMachineArn=sm, name=f"j-{uuid.uuid4().hex[:8]}", input='{"a": 41}')["executionArn"]
+        return wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d)
+
+    with without("jsonata"):
+        broken = run()  # moto leaves its evaluator None: calling it is a TypeError
+        assert (broken["status"], broken["error"]) == ("FAILED", "States.Runtime") and "callable" in broken["cause"]
+    fixed = run()
+    assert fixed["status"] == "SUCCEEDED"
+    assert json.loads(fixed["output"]) == {"sum": 42, "parsed": 2, "name": fixed["name"]}

@@ -413,26 +413,6 @@ def test_a_new_role_is_retried_while_iam_propagates():
 
 
 @pytest.mark.sandbox
-def test_cli_apply_shows_the_plan_and_changes_nothing_without_confirm(target, capsys):
-    import argparse
-
-    from sfnecs import cli_stack
-
-    parser = argparse.ArgumentParser(prog="sfnecs")
-    cli_stack.register_cli(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["apply", "--stack", "cli-b", "--pattern", "A"])
-    spec = cli_stack.spec_from_args(args, target)
-    assert (spec.pattern, spec.subnets, spec.security_groups) == ("A", *stack.default_network(target))
-    assert args.func(args) == 0
-    out = capsys.readouterr().out
-    assert "AWS::Scheduler::Schedule" in out and "create" in out and "re-run with --confirm" in out
-    assert tagged_resources(target, "cli-b") == []
-    args = parser.parse_args(["teardown", "--stack", "cli-b", "--confirm"])
-    assert args.func(args) == 0
-    assert "(nothing)" in capsys.readouterr().out
-
-
-@pytest.mark.sandbox
 def test_teardown_finishes_what_an_interrupted_teardown_left(target):
     spec = make_spec(target, "resume", pattern="A")
     stack.apply(target, spec)

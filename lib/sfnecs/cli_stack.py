@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 
-
 def spec_from_args(args: argparse.Namespace, target: Any) -> Any:
     """The StackSpec the command line describes, in the target's region and account.
 
@@ -25,12 +24,14 @@ def spec_from_args(args: argparse.Namespace, target: Any) -> Any:
     if args.subnet:
         values["subnets"] = tuple(args.subnet)
         values["security_groups"] = tuple(args.security_group or ())
-    else:
-        values["subnets"], values["security_groups"] = default_network(target)
     for key in ("image", "cpu_architecture", "schedule_expression", "timezone"):
         if getattr(args, key, None) is not None:
             values[key] = getattr(args, key)
-    return StackSpec(**values)
+    spec = StackSpec(**values)  # every argument is validated here, before the first AWS call
+    if args.subnet:
+        return spec
+    subnets, groups = default_network(target)
+    return spec.replace(subnets=subnets, security_groups=groups)
 
 
 def _connect(args: argparse.Namespace) -> Any:

@@ -422,3 +422,40 @@ def test_diagnose_a_task_that_ecs_no_longer_describes():
         ecs.create_cluster(clusterName="jobs")
         d = diagnose({"ecs": ecs}, TASK_ARN)
     assert d.category == "task_not_found" and "execution ARN" in d.fix
+
+
+@pytest.mark.sandbox
+def test_wrong_arch_image_run_diagnose_fix_the_task_definition_and_run_again(target):
+    """The whole loop of notebook 05: an arm64 image on a default (X86_64) stack fails, the diagnosis
+    names the cause and the fix, the fixed task definition runs."""
+    from sfnecs import runs, stack
+    from sfnecs.sample import push_sample_image
+    from tests.test_stack import make_spec
+
+    spec = make_spec(target, "diag-loop", launch_retry_attempts=0, schedule_enabled=False,
+                     query_language="JSONPath")
+    stack.apply(target, spec)
+    try:
+        push_sample_image(target, spec.repository, "arm64")
+        fast = runs.Backoff(initial=0.05, factor=1.6, cap=0.5)
+        failed = runs.wait(target, runs.start(target, spec, name="wrong-arch"), progress=False, timeout=30,
+                           backoff=fast)
+        assert failed.status == "FAILED" and failed.exit_code == 1
+
+        d = diagnose(target, failed.execution_arn, inspect_image=True)
+        assert d.category == "architecture_mismatch" and d.confidence == "high"
+        assert ("logs[0]", "exec /app/job: exec format error") in d.evidence
+        assert ("task cpuArchitecture", "X86_64 (given)") in d.evidence  # read from the task definition
+        assert any(src == f"image ecr:{spec.repository}:latest" and "linux/arm64" in detail
+                   for src, detail in d.evidence)
+        assert 'cpu_architecture        = "ARM64"' in d.fix
+
+        fixed = spec.replace(cpu_architecture="ARM64")  # what the fix says, applied through the stack
+        changed = {c.type for c in stack.apply(target, fixed).changed}
+        assert changed == {"AWS::ECS::TaskDefinition", "AWS::StepFunctions::StateMachine"}
+        ok = runs.wait(target, runs.start(target, fixed, name="right-arch"), progress=False, timeout=30,
+                       backoff=fast)
+        assert ok.ok and ok.exit_code == 0
+        assert diagnose(target, ok.execution_arn).category == "success"
+    finally:
+        stack.teardown(target, spec)

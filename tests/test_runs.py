@@ -91,6 +91,39 @@ def test_success_reports_exit_code_stop_code_logs_and_durations(target, stack_b)
 
 
 @pytest.mark.sandbox
+def test_wait_backs_off_exponentially_and_shows_state_and_elapsed_time(target, stack_b, monkeypatch):
+    import io
+
+    import tqdm.auto
+    from tqdm.std import tqdm as text_tqdm
+
+    screen = io.StringIO()
+
+    class Bar(text_tqdm):  # the real text bar, drawn to a buffer even though it is not a terminal
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            assert kwargs["disable"] is None  # tqdm decides: shown in terminals and notebooks
+            super().__init__(*args, **{**kwargs, "disable": False, "file": screen, "mininterval": 0})
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    backoff = Backoff(initial=0.02, factor=2.0, cap=0.1)
+    result = runs.wait(target, runs.start(target, stack_b, name="progress-1"), timeout=30, backoff=backoff,
+                       sleep=sleep)
+    assert result.ok
+    # one GetExecutionHistory per delay, each delay double the last up to the cap
+    assert slept == [d for d, _ in zip(backoff.delays(), slept)] and slept[:3] == [0.02, 0.04, 0.08]
+    assert max(slept) == 0.1 and len(slept) > 4
+    drawn = screen.getvalue()
+    assert "progress-1: RUNNING RunJob [00:0" in drawn  # the state the execution is in, and the elapsed time
+    assert drawn.rstrip().endswith("]") and "progress-1: SUCCEEDED [00:0" in drawn
+
+
+@pytest.mark.sandbox
 def test_job_failure_gives_exit_code_and_task_error(target, stack_b, faults):
     faults(kind="exit_code", exit_code=3, family=stack_b.family)
     result = wait(target, runs.start(target, stack_b, name="fail-1"))

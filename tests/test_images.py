@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from sfnecs.elf import (EM_AARCH64, EM_ARM, EM_MIPS, EM_PPC64, EM_X86_64, MINIMAL_ARCHITECTURES, ElfHeader,
-                        binfmt_handlers_for, minimal_elf, oci_architecture, reproduce_exec_format_error)
+from sfnecs.elf import (EM_AARCH64, EM_ARM, EM_MIPS, EM_PPC64, EM_X86_64, MINIMAL_ARCHITECTURES, QEMU_NAMES,
+                        ElfHeader, binfmt_handlers_for, minimal_elf, oci_architecture, reproduce_exec_format_error)
 from sfnecs.exceptions import ValidationError
 from sfnecs.images import (ACCEPTED_MEDIA_TYPES, ImagePlatforms, Platform, Symlink, Hardlink, build_fixture_image,
                            ecr_platforms, local_platforms, matches, push_oci_layout)
@@ -71,6 +71,42 @@ def test_reproduce_exec_format_error_shows_errno_8_on_this_host():
         assert "exec format error" in result.summary()
     assert list(result.to_frame().columns) == ["binary", "elf", "outcome"]
     assert "<table" in result._repr_html_()
+
+
+def _qemu(arch: str) -> str | None:
+    import shutil
+
+    return shutil.which(f"qemu-{QEMU_NAMES[arch]}")
+
+
+def test_reproduce_with_an_emulator_shows_the_same_file_runs(tmp_path):
+    plain = reproduce_exec_format_error(str(tmp_path))
+    assert plain.emulator is None and plain.emulated_returncode is None  # off by default: machine-independent
+    foreign = plain.foreign_architecture
+    if _qemu(foreign) is None:
+        pytest.skip(f"qemu-{QEMU_NAMES[foreign]} is not installed (Debian package qemu-user)")
+    result = reproduce_exec_format_error(str(tmp_path), emulate=True)
+    assert result.emulator == f"qemu-{QEMU_NAMES[foreign]}" and result.emulated_returncode == 0
+    if result.refused:
+        assert "exits 0: the file is sound" in result.summary()
+    assert list(result.to_frame()["outcome"])[-1] == "exit 0"
+    with pytest.raises(ValidationError, match="emulate="):
+        reproduce_exec_format_error(emulate="yes")
+
+
+@pytest.mark.parametrize("arch", MINIMAL_ARCHITECTURES)
+def test_every_minimal_elf_really_runs_and_exits_0_on_its_cpu(tmp_path, arch):
+    """Not only a header: each program is a real executable (natively, or under QEMU's user-mode emulator)."""
+    import subprocess
+
+    native = oci_architecture(platform.machine()) == arch
+    if not native and _qemu(arch) is None:
+        pytest.skip(f"not this CPU and qemu-{QEMU_NAMES[arch]} is not installed (Debian package qemu-user)")
+    path = tmp_path / f"job-{arch}"
+    path.write_bytes(minimal_elf(arch))
+    path.chmod(0o755)
+    done = subprocess.run([str(path)] if native else [_qemu(arch), str(path)], capture_output=True, timeout=30)
+    assert done.returncode == 0 and done.stdout == b"" and done.stderr == b""
 
 
 def test_binfmt_handlers_match_magic_under_mask_like_the_kernel(tmp_path):

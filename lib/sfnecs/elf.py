@@ -124,6 +124,8 @@ _PROGRAMS: dict[str, tuple[int, int, int, int, bytes]] = {
 }
 
 MINIMAL_ARCHITECTURES = tuple(_PROGRAMS)
+#: OCI architecture -> the name of QEMU's user-mode emulator for it (`qemu-<name>`, Debian package qemu-user)
+QEMU_NAMES = {"amd64": "x86_64", "arm64": "aarch64", "riscv64": "riscv64", "arm": "arm", "386": "i386"}
 
 
 def minimal_elf(architecture: str) -> bytes:
@@ -174,6 +176,8 @@ class ReproResult:
     host_returncode: int | None  # 0: the native minimal ELF ran and exited cleanly
     host_error: str | None
     container_message: str  # how a container runtime (Go) reports the same errno in the task's log
+    emulator: str | None = None  # qemu-<cpu> (user mode) found on PATH, if any
+    emulated_returncode: int | None = None  # the foreign binary run through that emulator
 
     @property
     def refused(self) -> bool:
@@ -184,8 +188,12 @@ class ReproResult:
 
     def summary(self) -> str:
         if self.refused:
-            return (f"The kernel refused the {self.foreign_architecture} binary on this {self.host_machine} host: "
+            text = (f"The kernel refused the {self.foreign_architecture} binary on this {self.host_machine} host: "
                     f"{self.foreign_error}. In an ECS task log the same refusal reads: {self.container_message}")
+            if self.emulated_returncode is not None:
+                text += (f". Run through the emulator {self.emulator}, the same file exits {self.emulated_returncode}: "
+                         "the file is sound, only the CPU differs (Fargate runs no emulator)")
+            return text
         if self.foreign_returncode is not None:
             return (f"The {self.foreign_architecture} binary ran (exit {self.foreign_returncode}) because binfmt_misc "
                     f"hands it to an emulator ({', '.join(self.binfmt_handlers) or 'a registered handler'}); "
@@ -203,6 +211,9 @@ class ReproResult:
                      if self.host_architecture in _PROGRAMS else "none for this CPU"),
              "outcome": self.host_error if self.host_error else f"exit {self.host_returncode}"},
         ]
+        if self.emulator:
+            rows.append({"binary": f"minimal ELF for {self.foreign_architecture}, via {self.emulator}",
+                         "elf": self.foreign_elf.describe(), "outcome": f"exit {self.emulated_returncode}"})
         return pd.DataFrame(rows, columns=["binary", "elf", "outcome"])
 
     def _repr_html_(self) -> str:
@@ -211,15 +222,21 @@ class ReproResult:
         return f"<p>{html.escape(self.summary())}</p>" + self.to_frame().to_html(index=False)
 
 
-def reproduce_exec_format_error(workdir: str | None = None) -> ReproResult:
+def reproduce_exec_format_error(workdir: str | None = None, *, emulate: bool = False) -> ReproResult:
     """Exec a minimal ELF built for another CPU (and one for this CPU) and report what the kernel said.
 
     Why: a learner sees the real "[Errno 8] Exec format error" that sits behind Fargate's
     "exec /app/job: exec format error", without Docker or AWS. If binfmt_misc has an emulator
     registered for the foreign CPU (qemu-user-static does this), the binary runs: that is reported.
+    `emulate=True`: when QEMU's user-mode emulator for that CPU is installed (Debian: qemu-user),
+    the same file is also run through it, to show the file itself is sound. Off by default, so the
+    result (and a notebook's stored output) does not depend on what this machine has installed.
     """
+    if not isinstance(emulate, bool):
+        raise ValidationError("emulate", emulate, "True or False")
     import os
     import platform
+    import shutil
     import tempfile
 
     machine = platform.machine()
@@ -230,6 +247,8 @@ def reproduce_exec_format_error(workdir: str | None = None) -> ReproResult:
         foreign_path = os.path.join(tmp, f"job-{foreign}")
         _write_executable(foreign_path, foreign_bytes)
         errno_value, error, returncode = _run(foreign_path)
+        emulator = shutil.which(f"qemu-{QEMU_NAMES[foreign]}") if emulate else None
+        emulated = _run(foreign_path, emulator)[2] if emulator else None
         host_rc, host_error = None, None
         if host in _PROGRAMS:
             host_path = os.path.join(tmp, f"job-{host}")
@@ -242,7 +261,8 @@ def reproduce_exec_format_error(workdir: str | None = None) -> ReproResult:
         foreign_elf=ElfHeader.parse(foreign_bytes),  # type: ignore[arg-type]
         foreign_errno=errno_value, foreign_error=error, foreign_returncode=returncode,
         binfmt_handlers=tuple(binfmt_handlers_for(foreign_bytes)), host_returncode=host_rc, host_error=host_error,
-        container_message="exec /app/job: exec format error")
+        container_message="exec /app/job: exec format error",
+        emulator=os.path.basename(emulator) if emulator else None, emulated_returncode=emulated)
 
 
 def _write_executable(path: str, data: bytes) -> None:
@@ -253,12 +273,13 @@ def _write_executable(path: str, data: bytes) -> None:
     os.chmod(path, 0o755)
 
 
-def _run(path: str) -> tuple[int | None, str | None, int | None]:
-    """(errno, error text, return code) of exec'ing `path` directly (no shell, so no sh fallback)."""
+def _run(path: str, emulator: str | None = None) -> tuple[int | None, str | None, int | None]:
+    """(errno, error text, return code) of exec'ing `path` directly (no shell, so no sh fallback),
+    or through `emulator` (e.g. /usr/bin/qemu-aarch64)."""
     import subprocess
 
     try:
-        done = subprocess.run([path], capture_output=True, timeout=10, check=False)
+        done = subprocess.run([emulator, path] if emulator else [path], capture_output=True, timeout=10, check=False)
     except OSError as exc:  # ENOEXEC from execve; EACCES when the directory is mounted noexec
         return exc.errno, str(exc), None
     return None, None, done.returncode

@@ -212,6 +212,32 @@ def test_history_executions_logs_and_timeline(target, stack_b):
     assert len(fig.axes[0].patches) >= 2
 
 
+@pytest.mark.sandbox
+def test_wait_for_next_returns_the_oldest_run_it_did_not_know(target, stack_b):
+    known = set(runs.executions(target, stack_b)["arn"])
+    first = runs.start(target, stack_b, name="next-1")
+    runs.start(target, stack_b, name="next-2")
+    found = runs.wait_for_next(target, stack_b, known, timeout=10, backoff=FAST)
+    assert (found.arn, found.kind, found.name) == (first.arn, "execution", "next-1")
+    assert (found.log_group, found.container_name) == (stack_b.log_group, stack_b.container_name)
+    assert wait(target, found).ok
+    wait(target, "arn:aws:states:us-east-1:123456789012:execution:runs-b:next-2")
+
+
+@pytest.mark.sandbox
+def test_wait_for_next_gives_up_at_its_deadline(target, stack_b):
+    known = set(runs.executions(target, stack_b)["arn"])
+    naps: list[float] = []
+    with pytest.raises(RunError, match="no new run of stack 'runs-b' started within timeout=0.3 s"):
+        runs.wait_for_next(target, stack_b, known, timeout=0.3, backoff=FAST,
+                           sleep=lambda s: (naps.append(s), time.sleep(s)))
+    assert naps[:3] == pytest.approx([0.05, 0.08, 0.128]) and sum(naps) <= 0.3 + 1e-9
+    with pytest.raises(ValidationError, match="known="):
+        runs.wait_for_next(target, stack_b, "arn:aws:states:us-east-1:123456789012:execution:runs-b:x")
+    with pytest.raises(ValidationError, match="timeout="):
+        runs.wait_for_next(target, stack_b, known, timeout=-1)
+
+
 # ---- pattern A by hand ------------------------------------------------------------------------------
 @pytest.mark.sandbox
 def test_run_direct_success_and_client_token_dedup(target, stack_a):

@@ -405,3 +405,62 @@ def test_stackspec_rejects_a_bad_schedule_naming_the_parameter() -> None:
         StackSpec(name="demo", schedule_expression="cron(0 9 * * *)")
     assert info.value.parameter == "schedule_expression"
     assert "6 fields" in info.value.allowed
+
+
+# ---- fire_table and misfires: the lesson's views ---------------------------------------------------------
+def test_fire_table_shows_elapsed_hours_across_dst() -> None:
+    from sfnecs.schedule import fire_table
+
+    # 2027-03-14 02:30 does not exist in New York: skipped, so Saturday -> Monday is 47 elapsed hours
+    table = fire_table("cron(30 2 * * ? *)", 3, utc(2027, 3, 12, 12), "America/New_York")
+    assert table.to_dict("records") == [
+        {"local": "2027-03-13 02:30", "day": "Sat", "zone": "EST", "UTC": "2027-03-13 07:30", "hours since previous": ""},
+        {"local": "2027-03-15 02:30", "day": "Mon", "zone": "EDT", "UTC": "2027-03-15 06:30", "hours since previous": "47"},
+        {"local": "2027-03-16 02:30", "day": "Tue", "zone": "EDT", "UTC": "2027-03-16 06:30", "hours since previous": "24"}]
+    # rate(1 day) is 24 elapsed hours even when the local time moves
+    rate = fire_table("rate(1 day)", 3, utc(2027, 3, 13, 17), "America/New_York")
+    assert list(rate["local"]) == ["2027-03-13 12:00", "2027-03-14 13:00", "2027-03-15 13:00"]
+    assert list(rate["hours since previous"]) == ["", "24", "24"]
+
+
+def test_misfires_is_empty_for_an_expression_that_does_what_is_wanted() -> None:
+    from sfnecs.schedule import misfires
+
+    assert misfires("cron(45 6 ? * MON-FRI *)", "America/New_York", at="06:45", days="MON-FRI",
+                    start=utc(2027, 3, 1), weeks=12) == []
+    # Tokyo keeps one offset all year, so a UTC cron can stand in for it
+    assert misfires("cron(30 17 * * ? *)", "UTC", at="02:30", zone="Asia/Tokyo", start=utc(2027, 1, 1), weeks=52) == []
+
+
+def test_misfires_names_the_dst_hour_and_the_weekday_numbering() -> None:
+    from sfnecs.schedule import misfires
+
+    # a UTC cron written for New York winter time is an hour late from the spring change on
+    late = misfires("cron(45 11 ? * MON-FRI *)", "UTC", at="06:45", days="MON-FRI", zone="America/New_York",
+                    start=utc(2027, 3, 1), weeks=3)
+    assert late[:2] == ["misses Mon 2027-03-15 06:45 EDT", "fires Mon 2027-03-15 07:45 EDT, which is not wanted"]
+    assert late[-1] == "... and 4 more"
+    # unix-style 1-5 means SUN-THU in AWS
+    shifted = misfires("cron(45 6 ? * 1-5 *)", "America/New_York", at="06:45", days="MON-FRI", start=utc(2027, 3, 1),
+                       weeks=1)
+    assert shifted == ["misses Fri 2027-03-05 06:45 EST", "fires Sun 2027-03-07 06:45 EST, which is not wanted"]
+
+
+def test_misfires_days_wrap_and_a_time_that_does_not_exist_is_not_wanted() -> None:
+    from sfnecs.schedule import misfires
+
+    assert misfires("cron(0 9 ? * FRI-MON *)", "UTC", at="09:00", days="FRI-MON", start=utc(2027, 1, 1)) == []
+    # 02:30 on 2027-03-14 does not exist in New York; AWS skips it and nobody can want it
+    assert misfires("cron(30 2 * * ? *)", "America/New_York", at="02:30", start=utc(2027, 3, 10), weeks=1) == []
+
+
+@pytest.mark.parametrize(("kwargs", "parameter"), [
+    ({"at": "6:45"}, "at"), ({"at": "24:00"}, "at"), ({"at": "06:45", "days": "MON-FRY"}, "days"),
+    ({"at": "06:45", "days": ""}, "days"), ({"at": "06:45", "weeks": 0}, "weeks"),
+    ({"at": "06:45", "zone": "Mars/Olympus"}, "zone"),
+])
+def test_misfires_names_a_bad_argument(kwargs: dict, parameter: str) -> None:
+    from sfnecs.schedule import misfires
+
+    with pytest.raises(ValidationError, match=f"{parameter}="):
+        misfires("cron(45 6 * * ? *)", "UTC", start=utc(2027, 1, 1), **kwargs)

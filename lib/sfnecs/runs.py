@@ -23,7 +23,7 @@ from sfnecs.stack import check_spec, log_stream_prefix, network_configuration
 
 __all__ = [
     "Backoff", "Run", "RunResult", "start", "wait", "run_direct", "history", "executions", "logs", "timeline",
-    "task_succeeded", "execution_name",
+    "task_succeeded", "execution_name", "wait_for_next",
 ]
 
 # Execution ARNs (Step Functions) and task ARNs in the long format (ECS), as the APIs return them.
@@ -542,6 +542,40 @@ def run_direct(target: Any, spec: StackSpec, *, at: datetime | None = None, clie
     result = wait(target, run, timeout=timeout, progress=progress, log_lines=log_lines, backoff=backoff, sleep=sleep)
     result.api_calls += calls.n
     return result
+
+
+# ---- the next scheduled run ------------------------------------------------------------------------
+def wait_for_next(target: Any, spec: StackSpec, known: Any, *, timeout: float = 90_000.0,
+                  backoff: Backoff = Backoff(), sleep: Callable[[float], None] = time.sleep) -> Run:
+    """Wait until the stack has a run whose ARN is not in `known`, such as a schedule firing, and return it.
+
+    Why: to watch the next scheduled run, note the ARNs of the runs there are now (`executions()`),
+    then wait; ARNs, not start times, tell new from old, so a clock that differs (the sandbox's tasks
+    live on its virtual clock) cannot confuse it. Of several new runs, the oldest is returned.
+    The default timeout is 25 hours: a daily schedule fires within it.
+    """
+    spec = check_spec(target, spec)
+    if isinstance(known, str) or not hasattr(known, "__iter__"):
+        raise ValidationError("known", known, "a collection of run ARNs, e.g. executions(target, spec)['arn']")
+    seen = set(known)
+    if not all(isinstance(a, str) for a in seen):
+        raise ValidationError("known", sorted(map(str, seen))[:3], "run ARNs (strings)")
+    timeout = _check_positive("timeout", timeout)
+    if not isinstance(backoff, Backoff):
+        raise ValidationError("backoff", backoff, "a sfnecs.runs.Backoff")
+    deadline = time.monotonic() + timeout
+    for delay in backoff.delays():
+        frame = executions(target, spec, limit=10_000)
+        new = frame[~frame["arn"].isin(seen)]
+        if len(new):
+            row = new.iloc[-1]  # executions() is newest first
+            return Run(row["arn"], row["kind"], row["name"], spec.name, **_log_location(spec))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise RunError(f"no new run of stack {spec.name!r} started within timeout={timeout:g} s: is its schedule "
+                           "enabled, and when does it fire next?")
+        sleep(min(delay, remaining))
+    raise AssertionError("unreachable: Backoff.delays() is endless")
 
 
 # ---- history, executions, logs --------------------------------------------------------------------

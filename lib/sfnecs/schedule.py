@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sfnecs.exceptions import ValidationError
@@ -33,7 +33,9 @@ __all__ = [
     "Schedule",
     "describe",
     "fire_times_between",
+    "fire_table",
     "flexible_window",
+    "misfires",
     "parse_expression",
 ]
 
@@ -295,6 +297,88 @@ def describe(expression: str, timezone: str | None = None) -> str:
     return f"{text} ({timezone})" if timezone else text
 
 
+def fire_table(expression: str, n: int, after: datetime, timezone: str = "UTC",
+               anchor: datetime | None = None) -> Any:
+    """The next `n` fire times as a DataFrame: local time, weekday, zone, UTC, hours since the previous one.
+
+    Why: a daylight-saving change shows up as a 23- or 25-hour gap and a weekday mistake as the wrong
+    day name, at a glance. Times are minute strings ("2027-03-15 06:45"): schedules have minute precision.
+    """
+    import pandas as pd
+
+    times = parse_expression(expression).next_fire_times(n, after, timezone, anchor)
+    rows, previous = [], None
+    for t in times:
+        # elapsed hours: subtract in UTC (two datetimes sharing a tzinfo subtract as wall-clock times)
+        gap = "" if previous is None else f"{(t.astimezone(UTC) - previous).total_seconds() / 3600:g}"
+        rows.append({"local": f"{t:%Y-%m-%d %H:%M}", "day": f"{t:%a}", "zone": t.tzname(),
+                     "UTC": f"{t.astimezone(UTC):%Y-%m-%d %H:%M}", "hours since previous": gap})
+        previous = t.astimezone(UTC)
+    return pd.DataFrame(rows, columns=["local", "day", "zone", "UTC", "hours since previous"])
+
+
+_DAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")  # Python's weekday() order
+_HH_MM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+
+
+def _wanted_days(days: object) -> set[int]:
+    """'MON-FRI', 'SAT,SUN', 'FRI-MON' (ranges wrap) or '*' -> Python weekday numbers."""
+    allowed = "day names MON..SUN as a list and/or ranges, e.g. MON-FRI, SAT,SUN, FRI-MON or *"
+    if not isinstance(days, str) or not days.strip():
+        raise ValidationError("days", days, allowed)
+    if days.strip() == "*":
+        return set(range(7))
+    out: set[int] = set()
+    for part in days.upper().replace(" ", "").split(","):
+        ends = part.split("-")
+        if len(ends) > 2 or not all(e in _DAY_NAMES for e in ends):
+            raise ValidationError("days", days, allowed)
+        first, last = _DAY_NAMES.index(ends[0]), _DAY_NAMES.index(ends[-1])
+        out.update((first + i) % 7 for i in range((last - first) % 7 + 1))
+    return out
+
+
+def misfires(expression: str, timezone: str, *, at: str, days: str = "*", zone: str | None = None,
+             start: datetime, weeks: int = 8) -> list[str]:
+    """How a schedule differs from "at `at` on `days`, `zone` time", in words; empty when it does just that.
+
+    Why: a cron() that looks right in January can fire an hour off after a daylight-saving change, or
+    on the wrong days (AWS numbers weekdays SUN=1). This compares every firing of `expression`,
+    evaluated in `timezone` (its ScheduleExpressionTimezone), with the wanted times for `weeks` weeks
+    after `start`. `zone` defaults to `timezone`; a wall-clock time that does not exist that day (spring
+    forward) is not wanted. Lists at most 6 differences, then how many more.
+    """
+    _zone(timezone)
+    want_zone = _zone(timezone if zone is None else zone, "zone")
+    if not isinstance(at, str) or not (m := _HH_MM.fullmatch(at)):
+        raise ValidationError("at", at, "a wall-clock time HH:MM, e.g. 06:45")
+    wanted_days = _wanted_days(days)
+    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 520:
+        raise ValidationError("weeks", weeks, "a whole number of weeks from 1 to 520")
+    begin = _check_aware("start", start)
+    end = begin + timedelta(weeks=weeks)
+    wanted = set()
+    day = begin.astimezone(want_zone).date()
+    while day <= end.astimezone(want_zone).date():
+        naive = datetime(day.year, day.month, day.day, int(m[1]), int(m[2]))
+        t = naive.replace(tzinfo=want_zone)
+        exists = t.astimezone(UTC).astimezone(want_zone).replace(tzinfo=None) == naive
+        if day.weekday() in wanted_days and exists and begin < t <= end:
+            wanted.add(t.astimezone(UTC))
+        day += timedelta(days=1)
+    fired = {t.astimezone(UTC) for t in fire_times_between(expression, begin, end, timezone)}
+
+    def show(t: datetime) -> str:
+        return f"{t.astimezone(want_zone):%a %Y-%m-%d %H:%M %Z}"
+
+    problems = sorted([(t, f"misses {show(t)}") for t in wanted - fired]
+                      + [(t, f"fires {show(t)}, which is not wanted") for t in fired - wanted])
+    lines = [text for _, text in problems[:6]]
+    if len(problems) > 6:
+        lines.append(f"... and {len(problems) - 6} more")
+    return lines
+
+
 class _Random(Protocol):
     def random(self) -> float: ...
 
@@ -551,11 +635,11 @@ def _steady_day(tz: ZoneInfo, day: date) -> bool:
 
 
 # ---- argument checks ------------------------------------------------------------------------------
-def _zone(timezone: str) -> ZoneInfo:
+def _zone(timezone: str, parameter: str = "timezone") -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError("timezone", timezone,
+        raise ValidationError(parameter, timezone,
                               "an IANA time zone name such as UTC, Asia/Tokyo or America/New_York") from None
 
 

@@ -292,18 +292,27 @@ def test_teardown_cleans_up_after_apply_fails_midway(target):
     sfn = target.client("stepfunctions")
 
     def refuse(**kwargs: Any) -> None:
-        raise StackError("injected fault: CreateStateMachine refused")
+        from botocore.exceptions import ClientError
 
-    # a fault injected at the API boundary: the state machine cannot be created
+        raise ClientError({"Error": {"Code": "StateMachineLimitExceeded", "Message": "injected fault: the "
+                                     "account's state machine quota is reached"}}, "CreateStateMachine")
+
+    # a fault injected at the API boundary, as AWS answers it: the state machine cannot be created
     sfn.meta.events.register("before-call.sfn.CreateStateMachine", refuse)
     try:
-        with pytest.raises(StackError, match="AWS::StepFunctions::StateMachine half failed") as caught:
+        with pytest.raises(StackError, match="AWS::StepFunctions::StateMachine half failed.*StateMachineLimit"
+                           ) as caught:
             stack.apply(target, spec)
     finally:
         sfn.meta.events.unregister("before-call.sfn.CreateStateMachine", refuse)
     partial = caught.value.changes  # type: ignore[attr-defined]
     assert [c.type for c in partial.changes if c.done][-1] == "AWS::ECS::TaskDefinition"
     assert tagged_resources(target, "half")  # half a stack is left
+    # the plan picks up where apply stopped: what was done is up to date, the rest is still to create
+    remaining = stack.plan(target, spec)
+    created = set(remaining[remaining["action"] == "create"]["type"])
+    assert created == {"AWS::StepFunctions::StateMachine", "AWS::Scheduler::ScheduleGroup", "AWS::Scheduler::Schedule"}
+    assert set(remaining["action"]) == {"create", "no-op"}
     deleted = stack.teardown(target, spec)
     assert "AWS::StepFunctions::StateMachine" not in {c.type for c in deleted.changes}
     assert tagged_resources(target, "half") == []

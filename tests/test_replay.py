@@ -1,0 +1,78 @@
+"""Simulation vs live: the same scenario replayed through the sandbox Scheduler agrees on counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from sfnecs import replay
+from sfnecs.exceptions import ValidationError
+from sfnecs.patterns import Scenario
+
+# every job outlasts the hourly interval and tick 2 is delivered twice: overlaps and duplicates
+OVERLAP = Scenario(horizon="5h", interval_minutes=60, duration_minutes=90.0, duplicates=(2,))
+
+
+def agreed(target, scenario: Scenario, variant: str, name: str) -> replay.LiveRun:
+    live = replay.replay(target, scenario, variant, name=name)
+    table = replay.agreement(live)
+    assert table["agrees"].all(), table[~table["agrees"]].to_string()
+    return live
+
+
+@pytest.mark.parametrize("variant", replay.LIVE_VARIANTS)
+def test_deterministic_overlap_and_duplicate_counts_agree_exactly(target, variant):
+    live = agreed(target, OVERLAP, variant, f"replay-{variant.replace('+', '-').lower()}")
+    c = live.counts
+    assert replay.agreement(live)["tolerance"].eq(0).all()
+    assert (c["ticks"], c["deliveries"]) == (5, 6)
+    if variant == "B+guard":  # the guard: no overlap, the duplicate and the overlapping ticks skipped
+        assert (c["overlapping_launches"], c["duplicate_launches"], c["skipped_by_guard"]) == (0, 0, 3)
+    else:  # A, and B without a guard: `.sync` alone does not stop overlaps
+        assert (c["overlapping_launches"], c["duplicate_launches"], c["max_concurrent"]) == (5, 1, 3)
+
+
+def test_job_failures_are_noticed_and_notified_in_b_and_silent_in_a(target):
+    s = Scenario(horizon="3h", interval_minutes=60, duration_minutes=10.0, job_failure_rate=1.0)
+    b = agreed(target, s, "B+guard", "replay-jobfail-b").counts
+    assert (b["failures_noticed"], b["notifications"], b["state_transitions"]) == (3, 3, 15)
+    a = agreed(target, s, "A", "replay-jobfail-a").counts
+    assert (a["failures_silent"], a["notifications"]) == (3, 0)
+
+
+def test_launch_failures_agree(target):
+    s = Scenario(horizon="2h", interval_minutes=60, duration_minutes=10.0, launch_failure_rate=1.0,
+                 launch_retry_attempts=0)
+    b = agreed(target, s, "B+guard", "replay-launchfail").counts
+    assert (b["task_launches"], b["failures_noticed"], b["run_task_calls"]) == (0, 2, 2)
+
+
+def test_random_duplicates_agree_within_tolerance(target):
+    s = Scenario(horizon="2h", interval_minutes=10, duration_minutes=4.0, duplicate_delivery_rate=0.3, seed=1)
+    live = agreed(target, s, "B+guard", "replay-random")
+    table = replay.agreement(live)
+    assert table.loc["ticks", "tolerance"] == 0 and table.loc["deliveries", "tolerance"] > 0
+    assert live.counts["deliveries"] > live.counts["ticks"]  # some duplicates were drawn live
+    assert live.counts["duplicate_launches"] == 0 and live.counts["overlapping_launches"] == 0
+
+
+@pytest.mark.parametrize("changes, variant, parameter", [
+    ({}, "B+dedupe", "variant"),
+    ({"duration_kind": "exponential"}, "A", "duration_kind"),
+    ({"job_failure_rate": 0.5}, "A", "job_failure_rate"),
+    ({"duration_minutes": 120.0}, "B", "duration_minutes"),
+    ({"retry_job_failures": 1}, "B", "retry_job_failures"),
+    ({"launch_failure_rate": 1.0}, "B+guard", "launch_retry_attempts"),
+    ({"execution_overhead_seconds": 3.0}, "B", "execution_overhead_seconds"),
+])
+def test_what_the_sandbox_cannot_replay_is_refused_by_name(changes, variant, parameter):
+    with pytest.raises(ValidationError, match=f"^{parameter}="):
+        replay.check_replayable(OVERLAP.replace(**changes), variant)
+
+
+def test_replay_needs_a_sandbox_target():
+    class Aws:
+        is_sandbox = False
+        name = "aws"
+
+    with pytest.raises(ValidationError, match="target='aws'"):
+        replay.replay(Aws(), OVERLAP, "A")

@@ -295,6 +295,7 @@ def test_logs_as_cloudwatch_events_and_rendering():
     assert list(frame.columns) == ["source", "detail"] and len(frame) == len(d.evidence)
     html = diagnose_task(failed_to_start("CannotPullContainerError: <script>alert(1)</script> not found"))._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
+    assert d.verdict == "architecture mismatch (high confidence)" and f"<b>{d.verdict}</b>" in d._repr_html_()
     assert json.loads(json.dumps(d.to_dict()))["category"] == "architecture_mismatch"
 
 

@@ -61,3 +61,21 @@ def test_arguments_are_checked_before_any_call(target, sandbox):
     assert sandbox.control("GET", "calls", {})["total"] == 0
     with pytest.raises(ImageError, match="apply the stack first"):
         push_sample_image(target, "no-such-repo")
+
+
+@pytest.mark.sandbox
+def test_the_mystery_image_is_fixed_by_its_seed_and_both_cpus_occur(target, ecr):
+    from sfnecs.sample import push_mystery_image
+
+    found = {}
+    for seed in range(6):
+        uri = push_mystery_image(target, REPO, seed, tag=f"mystery-{seed}")
+        assert uri.endswith(f"/{REPO}:mystery-{seed}")
+        image = ecr_platforms(ecr, REPO, f"mystery-{seed}", inspect_binary=True)
+        found[seed] = image.binary.elf.architecture
+        assert [p.architecture for p in image.platforms] == [found[seed]]
+    assert set(found.values()) == {"amd64", "arm64"}
+    push_mystery_image(target, REPO, 3, tag="again")
+    assert ecr_platforms(ecr, REPO, "again").platforms[0].architecture == found[3]
+    with pytest.raises(ValidationError, match="seed="):
+        push_mystery_image(target, REPO, "3")

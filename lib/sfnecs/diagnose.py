@@ -51,6 +51,11 @@ class Diagnosis:
     fix: str = ""
     also: tuple[str, ...] = ()  # other categories whose signs were present too
 
+    @property
+    def verdict(self) -> str:
+        """The category in words with the confidence, e.g. 'architecture mismatch (high confidence)'."""
+        return f"{self.category.replace('_', ' ')} ({self.confidence} confidence)"
+
     def to_frame(self) -> Any:
         """The evidence as a table (source, detail), one row per item."""
         import pandas as pd
@@ -64,8 +69,7 @@ class Diagnosis:
         rows = "".join(f"<tr><td><code>{html.escape(s)}</code></td><td>{html.escape(d)}</td></tr>"
                        for s, d in self.evidence)
         also = f"<p>Also seen: {html.escape(', '.join(self.also))}</p>" if self.also else ""
-        return (f"<div><p><b>{html.escape(self.category)}</b> ({html.escape(self.confidence)} confidence): "
-                f"{html.escape(self.summary)}</p>"
+        return (f"<div><p>Verdict: <b>{html.escape(self.verdict)}</b> &mdash; {html.escape(self.summary)}</p>"
                 f"<table><tr><th>source</th><th>evidence</th></tr>{rows}</table>"
                 f"<p><b>Fix</b></p><pre>{html.escape(self.fix)}</pre>{also}</div>")
 

@@ -73,3 +73,16 @@ def push_sample_image(target: Any, repository: str, architecture: str = "amd64",
                                      platforms=list(platforms) if platforms is not None else None, tag=tag)
         push_oci_layout(ecr, layout, repository, tag)
     return f"{target.account}.dkr.ecr.{target.region}.amazonaws.com/{repository}:{tag}"
+
+
+def push_mystery_image(target: Any, repository: str, seed: int, *, tag: str = "mystery") -> str:
+    """Push a sample image for a CPU picked by `seed` (amd64 or arm64) and return its URI, without saying which.
+
+    Why: an exercise in finding an image's CPU with the tools (`images.ecr_platforms`, `diagnose`),
+    where reading the code that pushed it would give the answer away. The same seed gives the same CPU.
+    """
+    import random
+
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValidationError("seed", seed, "a whole number (the same seed gives the same image)")
+    return push_sample_image(target, repository, random.Random(seed).choice(ARCHITECTURES), tag=tag)

@@ -60,8 +60,8 @@ def main() -> int:
                   "pending:", sb.scheduler.summary()["pending"])
     per_firing = wall / max(firings, 1)
     ratio = per_firing / statistics.median(bare)
-    print(f"clock: {firings} firings in {wall:.2f} s; ratio {ratio:.1f} per firing vs one StartExecution "
-          f"({statistics.median(bare) * 1000:.1f} ms; goal <= 20)")
+    print(f"clock: {firings} firings in {wall:.2f} s; one StartExecution {statistics.median(bare) * 1000:.1f} ms")
+    print(f"ratio: clock = {ratio:.1f} (goal <= 20)")
     return 0 if firings == 2 * DAY_STEPS else 1
 
 

@@ -329,6 +329,22 @@ def test_overlaps_are_found_and_shaded():
         runs.timeline(pd.DataFrame({"x": [1]}))
 
 
+def test_summary_puts_runs_side_by_side_without_volatile_fields():
+    ok = RunResult(status="SUCCEEDED", exit_code=0, stop_code="EssentialContainerExited",
+                   stopped_reason="Essential container in task exited", log_tail=["a", "b"],
+                   task_arn="arn:aws:ecs:us-east-1:123456789012:task/c/" + "0" * 32, total_seconds=1.5)
+    bad = RunResult(status="FAILED", exit_code=1, error="States.TaskFailed", log_tail=["exec /app/job: exec format error"])
+    table = runs.summary({"fixed": ok, "broken": bad})
+    assert list(table.index) == ["fixed", "broken"] and tuple(table.columns) == runs.SUMMARY_COLUMNS
+    assert table.loc["fixed", "log_tail"] == "a | b" and table.loc["broken", "exit_code"] == 1
+    assert "task_arn" not in table.columns and "total_seconds" not in table.columns
+    assert list(runs.summary(ok, columns=["status", "task_arn"]).loc["run"]) == ["SUCCEEDED", ok.task_arn]
+    with pytest.raises(ValidationError, match="results="):
+        runs.summary([ok])
+    with pytest.raises(ValidationError, match="columns="):
+        runs.summary(ok, columns=["status", "nope"])
+
+
 @pytest.mark.sandbox
 def test_arguments_are_checked_before_any_call(target, stack_b, sandbox):
     sandbox.control("DELETE", "calls", {})

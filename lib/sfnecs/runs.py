@@ -23,7 +23,7 @@ from sfnecs.stack import check_spec, log_stream_prefix, network_configuration
 
 __all__ = [
     "Backoff", "Run", "RunResult", "start", "wait", "run_direct", "history", "executions", "logs", "timeline",
-    "task_succeeded", "execution_name", "wait_for_next",
+    "task_succeeded", "execution_name", "wait_for_next", "summary", "SUMMARY_COLUMNS",
 ]
 
 # Execution ARNs (Step Functions) and task ARNs in the long format (ECS), as the APIs return them.
@@ -159,6 +159,30 @@ class RunResult:
         tail = html.escape("\n".join(self.log_tail)) or "(no log lines)"
         return (f"<p><b style='color:{colour}'>{html.escape(self.status)}</b></p><table>{rows}</table>"
                 f"<details open><summary>last {len(self.log_tail)} log lines</summary><pre>{tail}</pre></details>")
+
+
+#: what says whether a run worked and why; ARNs and times differ on every run, so they are left out
+SUMMARY_COLUMNS = ("status", "exit_code", "stop_code", "stopped_reason", "error", "skipped", "log_tail")
+
+
+def summary(results: Any, columns: Any = SUMMARY_COLUMNS) -> Any:
+    """Runs side by side as a DataFrame, one row per label: whether each worked and why.
+
+    Why: comparing a failed run with its fixed rerun is the question after a failure; `results` maps
+    a label to a RunResult (a bare RunResult gets the label "run"). The log tail is joined with " | ".
+    """
+    import pandas as pd
+
+    if isinstance(results, RunResult):
+        results = {"run": results}
+    if not isinstance(results, dict) or not all(isinstance(r, RunResult) for r in results.values()):
+        raise ValidationError("results", type(results).__name__, "a RunResult or a dict of label -> RunResult")
+    names = {f.name for f in fields(RunResult)}
+    if isinstance(columns, str) or not all(c in names for c in columns):
+        raise ValidationError("columns", columns, "RunResult field names, e.g. " + ", ".join(SUMMARY_COLUMNS))
+    rows = [{c: " | ".join(r.log_tail) if c == "log_tail" else getattr(r, c) for c in columns}
+            for r in results.values()]
+    return pd.DataFrame(rows, index=pd.Index(list(results), name="run"), columns=list(columns))
 
 
 def _short(value: Any, limit: int = 400) -> str:

@@ -847,8 +847,8 @@ def compare(scenario: Scenario, variants: Sequence[str] = COMPARED_VARIANTS) -> 
 def expected_counts(scenario: Scenario, pattern_variant: str) -> dict[str, int]:
     """The exact counts a live run of this deterministic scenario must reproduce.
 
-    Why: the lead engineer replays the scenario on the sandbox clock and compares counts; that is
-    only meaningful when nothing is random (fixed durations; rates of exactly 0 or 1).
+    Why: `sfnecs.replay` runs the scenario live on the sandbox clock and compares counts; exact
+    equality is only meaningful when nothing is random (fixed durations; rates of exactly 0 or 1).
     """
     if not isinstance(scenario, Scenario):
         raise ValidationError("scenario", scenario, "a sfnecs.patterns.Scenario")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from typing import Any
 
 import pytest
 from botocore.config import Config
@@ -172,3 +173,32 @@ def test_jsonata_repair(target):
     fixed = run()
     assert fixed["status"] == "SUCCEEDED"
     assert json.loads(fixed["output"]) == {"sum": 42, "parsed": 2, "name": fixed["name"]}
+
+
+def test_json_path_repair(target):
+    # Step Functions developer guide, "Using JSONPath paths": a path naming one node gives that node
+    # ($.car.cdr => true); a filter gives a list even of one ($.jar[?(@.a >= 5)] => [...]). moto wraps
+    # a definite path below an index in a list: the kit's "$.Containers[0].ExitCode" gave [0].
+    selected = {"code.$": "$.Containers[0].ExitCode", "name.$": "$.Containers[0]['Name']",
+                "first.$": "$.Containers[0]", "last.$": "$.Containers[-1].ExitCode",
+                "sliced.$": "$.Containers[0:1].ExitCode", "filtered.$": "$.Containers[?(@.ExitCode == 3)].Name",
+                "all.$": "$.Containers[*].ExitCode"}
+    defn = {"StartAt": "Select", "States": {
+        "Select": {"Type": "Pass", "Parameters": {"Checks": [{"selected": selected}]}, "Next": "Out"},
+        "Out": {"Type": "Pass", "OutputPath": "$.Checks[0].selected", "End": True}}}
+    task = {"Containers": [{"Name": "job", "ExitCode": 0}, {"Name": "sidecar", "ExitCode": 3}]}
+    sfn = target.client("stepfunctions")
+    sm = sfn.create_state_machine(name="fixes-json-path", definition=json.dumps(defn),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+
+    def run() -> Any:
+        arn = sfn.start_execution(stateMachineArn=sm, input=json.dumps(task))["executionArn"]
+        done = wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d)
+        assert done["status"] == "SUCCEEDED", done
+        return json.loads(done["output"])
+
+    with without("json_path"):
+        broken = run()  # OutputPath wraps the object, Parameters wrap the number
+        assert isinstance(broken, list) and broken[0]["code"] == [0]
+    assert run() == {"code": 0, "name": "job", "first": task["Containers"][0], "last": 3,
+                     "sliced": [0], "filtered": ["sidecar"], "all": [0, 3]}

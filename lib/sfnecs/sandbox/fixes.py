@@ -346,6 +346,90 @@ def _revert_jsonata() -> None:
     module._eval_jsonata = None
 
 
+# ---- 2d. JSONPath: a definite path selects one node ---------------------------------------
+_JSON_PATH_MODULE = "moto.stepfunctions.parser.asl.utils.json_path"
+#: the modules that call extract_json, each holding its own reference (`from ... import extract_json`)
+_JSON_PATH_USERS = (
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.intrinsic.argument.argument",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.boolean_equals",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.numeric",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.string_operators",
+    "moto.stepfunctions.parser.asl.component.state.choice.comparison.operator.implementations.timestamp_operators",
+    "moto.stepfunctions.parser.asl.eval.states",
+)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_json_path(path: str) -> Any:
+    from jsonpath_ng.ext import parse
+
+    return parse(path)
+
+
+def _definite(node: Any) -> bool:
+    """Whether a parsed JsonPath names one node: fields by name and single indexes only.
+
+    Wildcards, slices, filters, unions and `..` make a path indefinite: its result is a list.
+    """
+    from jsonpath_ng import jsonpath as jp
+
+    if isinstance(node, (jp.Root, jp.This)):
+        return True
+    if isinstance(node, jp.Child):
+        return _definite(node.left) and _definite(node.right)
+    if type(node) is jp.Fields:
+        return len(node.fields) == 1 and node.fields[0] != "*"
+    if type(node) is jp.Index:
+        return len(node.indices) == 1
+    return False
+
+
+def _extract_json(path: str, data: Any) -> Any:
+    # Step Functions developer guide, "Using JSONPath paths": a reference path "can identify only a
+    # single node" ($.car.cdr => true) while a filter gives a list ($.jar[?(@.a >= 5)] => [...]).
+    # moto wraps any match below an index in a list ("$.Containers[0].ExitCode" -> [0]), so that a
+    # filter or wildcard matching once still gives a list; a definite path gives the node itself.
+    original = _ORIGINALS[(_json_path_module(), "extract_json")]
+    try:
+        parsed = _parse_json_path(path)
+    except Exception:  # noqa: BLE001 - moto reports the bad path its own way
+        return original(path, data)
+    if _definite(parsed):
+        matches = parsed.find(data)
+        if len(matches) == 1:
+            return matches[0].value
+    return original(path, data)
+
+
+def _json_path_module() -> Any:
+    import importlib
+
+    return importlib.import_module(_JSON_PATH_MODULE)
+
+
+def _apply_json_path() -> None:
+    import importlib
+
+    module = _json_path_module()
+    original = module.__dict__["extract_json"]
+    if original is _extract_json:
+        return
+    users = [importlib.import_module(name) for name in _JSON_PATH_USERS]  # before the patch: they copy it
+    _patch(module, "extract_json", _extract_json)
+    for user in users:
+        if user.__dict__.get("extract_json") is original:
+            _patch(user, "extract_json", _extract_json)
+
+
+def _revert_json_path() -> None:
+    import importlib
+
+    for name in _JSON_PATH_USERS:
+        _unpatch(importlib.import_module(name), "extract_json")
+    _unpatch(_json_path_module(), "extract_json")
+
+
 # ---- 3. StartExecution without a name ------------------------------------------------------
 def _parser_backend() -> Any:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -438,6 +522,8 @@ REPAIRS: dict[str, Repair] = {
                "leaves the task running on timeout", _apply_ecs_sync, _revert_ecs_sync),
         Repair("jsonata", "JSONata expressions cannot be evaluated (moto's evaluator is a stub needing Java)",
                _apply_jsonata, _revert_jsonata),
+        Repair("json_path", "a definite JSONPath below an array index (\"$.Containers[0].ExitCode\") gives a "
+               "one-element list instead of the node", _apply_json_path, _revert_json_path),
         Repair("history", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
                _apply_history, _revert_history),
         Repair("execution_name", "StartExecution without a name yields an ARN ending in ':None'",

@@ -25,7 +25,8 @@ def stack_b(target):
 
     Its schedule is disabled (an enabled rate() schedule fires at once, and the overlap guard then
     rightly skips a manual start beside it); launch failures are not retried (Step Functions' retry
-    intervals are real seconds); JSONPath, as the sandbox's moto evaluates JSONata only with Java.
+    intervals are real seconds); JSONPath, since JSONata stacks are run in tests/test_replay.py and
+    tests/test_statemachine_sandbox.py (the sandbox evaluates JSONata with jsonata-python).
     """
     spec = make_spec(target, "runs-b", environment={"SFNECS_LOG": LINES}, launch_retry_attempts=0,
                      schedule_enabled=False, query_language="JSONPath")

@@ -4,7 +4,8 @@ Both measured in this run, on this machine (absolute times mean little here: rat
   start ratio  = median(sandbox start to first answer) / median(bare moto server start to first answer)
                  each in a fresh interpreter (imports included); goal <= 1.5
   sync latency = task STOPPED -> execution SUCCEEDED, reported as a ratio to the sandbox's .sync
-                 poll interval; goal <= 0.6 s
+                 poll interval; goal <= 0.6 s, i.e. a ratio <= 0.6 / SYNC_POLL_SECONDS
+Each ends in a line `ratio: <name> = <value> (goal <= <goal>)`.
 """
 
 from __future__ import annotations
@@ -82,11 +83,23 @@ def sync_latency(repeats: int = 5) -> tuple[float, float]:
     return latency / SYNC_POLL_SECONDS, latency
 
 
+#: issue 2's goals: start time at most 1.5x a bare moto server's; .sync latency at most 0.6 s, which
+#: as a ratio to the poll interval is 0.6 / SYNC_POLL_SECONDS
+START_GOAL = 1.5
+SYNC_LATENCY_GOAL_SECONDS = 0.6
+
+
 def main() -> int:
+    from sfnecs.sandbox.fixes import SYNC_POLL_SECONDS
+
     ratio, s, b = start_ratio()
-    print(f"sandbox_start: ratio {ratio:.2f} (sandbox {s:.2f} s / bare moto {b:.2f} s; goal <= 1.5)")
+    print(f"sandbox_start: ratio {ratio:.2f} (sandbox {s:.2f} s / bare moto {b:.2f} s; goal <= {START_GOAL})")
+    print(f"ratio: sandbox_start = {ratio:.2f} (goal <= {START_GOAL})")
     poll_ratio, latency = sync_latency()
-    print(f"sync_latency: ratio {poll_ratio:.2f} of the poll interval ({latency:.3f} s; goal <= 0.6 s)")
+    sync_goal = SYNC_LATENCY_GOAL_SECONDS / SYNC_POLL_SECONDS
+    print(f"sync_latency: ratio {poll_ratio:.2f} of the poll interval ({latency:.3f} s; "
+          f"goal <= {SYNC_LATENCY_GOAL_SECONDS} s)")
+    print(f"ratio: sync_latency = {poll_ratio:.2f} (goal <= {sync_goal:g})")
     return 0
 
 

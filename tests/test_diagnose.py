@@ -460,3 +460,29 @@ def test_wrong_arch_image_run_diagnose_fix_the_task_definition_and_run_again(tar
         assert diagnose(target, ok.execution_arn).category == "success"
     finally:
         stack.teardown(target, spec)
+
+
+@pytest.mark.sandbox
+def test_a_label_that_lies_fails_like_fargate_and_the_diagnosis_reads_the_binary(target):
+    """An arm64-labelled image holding an x86-64 binary: the pull passes on ARM64, the kernel refuses the
+    entrypoint, and the diagnosis finds the real CPU in the ELF header (layers read from ECR)."""
+    from sfnecs import runs, stack
+    from sfnecs.sample import push_sample_image
+    from tests.test_stack import make_spec
+
+    spec = make_spec(target, "diag-lie", pattern="A", cpu_architecture="ARM64", schedule_enabled=False)
+    stack.apply(target, spec)
+    try:
+        push_sample_image(target, spec.repository, "amd64", label_architecture="arm64")
+        assert stack.verify(target, spec).ok  # the label matches: a pre-flight check cannot see the lie
+        fast = runs.Backoff(initial=0.05, factor=1.6, cap=0.5)
+        failed = runs.run_direct(target, spec, client_token="lie-1", progress=False, timeout=30, backoff=fast)
+        assert failed.status == "FAILED" and failed.log_tail == ["exec /app/job: exec format error"]
+
+        d = diagnose(target, failed.task_arn, inspect_image=True)
+        assert d.category == "architecture_mismatch" and d.confidence == "high"
+        assert "the image holds amd64 code" in d.summary and "ARM64 task" in d.summary
+        assert any("labelled linux/arm64" in detail and "x86-64" in detail for _, detail in d.evidence)
+        assert "TARGETARCH" in d.fix and 'cpu_architecture        = "X86_64"' in d.fix
+    finally:
+        stack.teardown(target, spec)

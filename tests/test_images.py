@@ -21,7 +21,7 @@ from sfnecs.elf import (EM_AARCH64, EM_ARM, EM_MIPS, EM_PPC64, EM_X86_64, MINIMA
                         ElfHeader, binfmt_handlers_for, minimal_elf, oci_architecture, reproduce_exec_format_error)
 from sfnecs.exceptions import ValidationError
 from sfnecs.images import (ACCEPTED_MEDIA_TYPES, ImagePlatforms, Platform, Symlink, Hardlink, build_fixture_image,
-                           ecr_platforms, local_platforms, matches, push_oci_layout)
+                           ecr_platforms, local_platforms, manifest_platforms, matches, push_oci_layout)
 
 FORMATS = {"oci-layout": "img", "oci-tar": "img.tar", "docker-save": "img-save.tar"}
 ELF_MACHINE = {"amd64": EM_X86_64, "arm64": EM_AARCH64}
@@ -274,6 +274,18 @@ def test_results_render_as_frame_html_and_json(tmp_path):
     assert frame.loc[frame["kind"] == "binary", "ecs_cpu_architecture"].item() == "X86_64"
     assert "linux/arm64" in result._repr_html_()
     assert json.loads(json.dumps(result.to_dict()))["platforms"] == ["linux/arm64/v8"]
+
+
+def test_manifest_platforms_reads_blobs_from_a_function(tmp_path):
+    top, blobs = _layout_docs(build_fixture_image(tmp_path / "f", "amd64", label_architecture="arm64"))
+    found = manifest_platforms(json.loads(blobs[top["digest"]]), blobs.get, source="store")
+    assert found.source == "store" and [p.architecture for p in found.platforms] == ["arm64"]
+    assert found.binary.elf.architecture == "amd64" and found.disagreements
+    label_only = manifest_platforms(json.loads(blobs[top["digest"]]), blobs.get, inspect_binary=False)
+    assert label_only.binaries == () and label_only.platforms == found.platforms
+    missing = manifest_platforms({"config": {"digest": "sha256:" + "0" * 64}, "layers": []}, blobs.get)
+    assert missing.platforms == () and "not available" in missing.cannot_tell
+    assert "not a JSON object" in manifest_platforms("junk", blobs.get).cannot_tell
 
 
 # ---- malformed input never raises ------------------------------------------------------------------------

@@ -112,13 +112,14 @@ def test_wait_backs_off_exponentially_and_shows_state_and_elapsed_time(target, s
         slept.append(seconds)
         time.sleep(seconds)
 
-    backoff = Backoff(initial=0.02, factor=2.0, cap=0.1)
+    # the run takes at least 10 virtual s (0.2 s real at x50): these delays reach their cap well before
+    backoff = Backoff(initial=0.01, factor=2.0, cap=0.04)
     result = runs.wait(target, runs.start(target, stack_b, name="progress-1"), timeout=30, backoff=backoff,
                        sleep=sleep)
     assert result.ok
     # one GetExecutionHistory per delay, each delay double the last up to the cap
-    assert slept == [d for d, _ in zip(backoff.delays(), slept)] and slept[:3] == [0.02, 0.04, 0.08]
-    assert max(slept) == 0.1 and len(slept) > 4
+    assert slept == [d for d, _ in zip(backoff.delays(), slept)] and slept[:4] == [0.01, 0.02, 0.04, 0.04]
+    assert max(slept) == 0.04 and result.api_calls >= len(slept)
     drawn = screen.getvalue()
     assert "progress-1: RUNNING RunJob [00:0" in drawn  # the state the execution is in, and the elapsed time
     assert drawn.rstrip().endswith("]") and "progress-1: SUCCEEDED [00:0" in drawn
@@ -338,6 +339,7 @@ def test_summary_puts_runs_side_by_side_without_volatile_fields():
     table = runs.summary({"fixed": ok, "broken": bad})
     assert list(table.index) == ["fixed", "broken"] and tuple(table.columns) == runs.SUMMARY_COLUMNS
     assert table.loc["fixed", "log_tail"] == "a | b" and table.loc["broken", "exit_code"] == 1
+    assert table.loc["fixed", "error"] is None and "0.0" not in table.to_string()
     assert "task_arn" not in table.columns and "total_seconds" not in table.columns
     assert list(runs.summary(ok, columns=["status", "task_arn"]).loc["run"]) == ["SUCCEEDED", ok.task_arn]
     with pytest.raises(ValidationError, match="results="):

@@ -787,7 +787,7 @@ def diagnose(source: Any, ref: Any, *, cluster: str | None = None, image: ImageP
     dict of clients by service name; `ref` is a Step Functions execution ARN, an ECS task ARN, or
     the task/failure data itself. The task definition gives the runtimePlatform and the awslogs
     stream (`<prefix>/<container>/<task id>`, ECS "Using the awslogs log driver"); `inspect_image`
-    also reads the ECR image's platforms.
+    also reads the ECR image's platforms, and its entrypoint's ELF header after an exec format error.
     """
     check_int("log_lines", log_lines, 1, 10_000)
     client = _clients(source)
@@ -821,7 +821,11 @@ def diagnose(source: Any, ref: Any, *, cluster: str | None = None, image: ImageP
     if image is None and inspect_image and (m := _ECR_IMAGE.match(facts.image_name)):
         from sfnecs.images import ecr_platforms
 
-        image = ecr_platforms(client("ecr"), m["repo"], m["digest"] or m["tag"] or "latest", registry_id=m["account"])
+        # The layers are downloaded only when the kernel refused the entrypoint: then the binary,
+        # not the label, tells which CPU the image needs (labels can lie).
+        refused = any("exec format error" in text.lower() for text in logs + [t for _, t in facts.texts()])
+        image = ecr_platforms(client("ecr"), m["repo"], m["digest"] or m["tag"] or "latest", registry_id=m["account"],
+                              inspect_binary=refused)
     return diagnose_task(data, logs=logs, image=image, error=error, cause=cause, cpu_architecture=cpu_architecture,
                          main_container=main_container)
 

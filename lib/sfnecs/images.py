@@ -37,7 +37,7 @@ from sfnecs.spec import CPU_ARCHITECTURES, OS_FAMILIES, check_choice, check_name
 
 __all__ = [
     "ACCEPTED_MEDIA_TYPES", "BinaryInfo", "ECS_PLATFORMS", "Hardlink", "ImagePlatforms", "Platform", "Symlink",
-    "build_fixture_image", "ecr_platforms", "local_platforms", "matches", "push_oci_layout",
+    "build_fixture_image", "ecr_platforms", "local_platforms", "manifest_platforms", "matches", "push_oci_layout",
     "reproduce_exec_format_error",
 ]
 
@@ -527,6 +527,38 @@ def _reason(exc: BaseException) -> str:
 
 
 # ---- public readers --------------------------------------------------------------------------------
+class _BlobFunction:
+    """Blobs from a function `digest -> bytes or None` (e.g. a registry's own blob store)."""
+
+    def __init__(self, blob: Callable[[str], bytes | None]):
+        self._blob = blob
+
+    def manifest(self, ref: str) -> Any:
+        return _loads(self.blob(ref), f"manifest {ref}")
+
+    def blob(self, ref: str) -> bytes:
+        data = self._blob(ref) if isinstance(ref, str) else None
+        if data is None:
+            raise ImageError(f"blob {ref!r} is not available")
+        return data
+
+    def open_layer(self, ref: str, stack: ExitStack) -> IO[bytes]:
+        return io.BytesIO(self.blob(ref))
+
+
+def manifest_platforms(manifest: Any, blob: Callable[[str], bytes | None], *, source: str = "manifest",
+                       inspect_binary: bool = True) -> ImagePlatforms:
+    """The platform of one single-platform image manifest whose config and layers `blob(digest)` returns.
+
+    Why: a registry that already holds the blobs (the sandbox's ECR) can tell what the kernel
+    would exec — the entrypoint's ELF header — without a download. Never raises on bad input.
+    """
+    with ExitStack() as stack:
+        walk = _Walk(_BlobFunction(blob), stack, inspect_binary=inspect_binary, read_configs=True, entrypoint=None)
+        walk.guard(lambda: walk.manifest(manifest, None), source)
+        return walk.result(source)
+
+
 def ecr_platforms(ecr_client: Any, repository: str, tag_or_digest: str = "latest", fetch: Fetch | None = None,
                   *, registry_id: str | None = None, inspect_binary: bool = False) -> ImagePlatforms:
     """The platforms of an ECR image, from its index or (single-platform) its config blob.

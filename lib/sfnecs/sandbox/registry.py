@@ -142,6 +142,14 @@ def _platforms_of(manifest_text: str, blobs: BlobStore) -> ImageLookup:
     inner = config.get("config") or {}
     entry = tuple(inner.get("Entrypoint") or ()) + tuple(inner.get("Cmd") or ())
     plats = (f"{config.get('os', 'linux')}/{arch}",) if arch else ()
+    # The kernel execs the entrypoint, whatever the label says: when the layers hold it, its ELF
+    # header decides (a label can lie: an arm64 image holding an x86-64 download). An entryPoint
+    # set in the task definition is not seen here; the image's own Entrypoint/Cmd is.
+    from sfnecs.images import manifest_platforms
+
+    binary = manifest_platforms(manifest, blobs.get, source="sandbox registry").binary
+    if binary is not None and binary.platform is not None:
+        plats = (f"{config.get('os', 'linux')}/{binary.platform.architecture}",)
     return ImageLookup(known=True, found=True, platforms=plats, entrypoint=entry)
 
 

@@ -339,6 +339,7 @@ def test_summary_puts_runs_side_by_side_without_volatile_fields():
     table = runs.summary({"fixed": ok, "broken": bad})
     assert list(table.index) == ["fixed", "broken"] and tuple(table.columns) == runs.SUMMARY_COLUMNS
     assert table.loc["fixed", "log_tail"] == "a | b" and table.loc["broken", "exit_code"] == 1
+    assert table.loc["fixed", "error"] is None and "0.0" not in table.to_string()
     assert "task_arn" not in table.columns and "total_seconds" not in table.columns
     assert list(runs.summary(ok, columns=["status", "task_arn"]).loc["run"]) == ["SUCCEEDED", ok.task_arn]
     with pytest.raises(ValidationError, match="results="):

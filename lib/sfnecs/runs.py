@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Literal
 
+from botocore.exceptions import ClientError
+
 from sfnecs.exceptions import RunError, ValidationError
 from sfnecs.spec import StackSpec
 from sfnecs.stack import check_spec, log_stream_prefix, network_configuration
@@ -182,7 +184,8 @@ def summary(results: Any, columns: Any = SUMMARY_COLUMNS) -> Any:
         raise ValidationError("columns", columns, "RunResult field names, e.g. " + ", ".join(SUMMARY_COLUMNS))
     rows = [{c: " | ".join(r.log_tail) if c == "log_tail" else getattr(r, c) for c in columns}
             for r in results.values()]
-    return pd.DataFrame(rows, index=pd.Index(list(results), name="run"), columns=list(columns))
+    # object columns: an exit code stays 0 (not 0.0) and a missing value shows as None (not NaN)
+    return pd.DataFrame(rows, index=pd.Index(list(results), name="run"), columns=list(columns), dtype=object)
 
 
 def _short(value: Any, limit: int = 400) -> str:
@@ -554,7 +557,9 @@ def run_direct(target: Any, spec: StackSpec, *, at: datetime | None = None, clie
         out = calls(ecs.run_task, cluster=spec.cluster, taskDefinition=spec.family, launchType="FARGATE", count=1,
                     networkConfiguration=network_configuration(spec), clientToken=token, startedBy="sfnecs",
                     propagateTags="TASK_DEFINITION")
-    except ecs.exceptions.ClientException as exc:
+    except ecs.exceptions.ClusterNotFoundException:
+        raise RunError(f"cluster {spec.cluster!r} does not exist in {spec.region}: apply the stack first") from None
+    except ClientError as exc:  # ClientException, InvalidParameterException, AccessDeniedException, throttling ...
         raise RunError(f"RunTask for stack {spec.name!r} was refused: {exc}") from None
     if out.get("failures") or not out.get("tasks"):
         failures = out.get("failures") or []

@@ -76,3 +76,21 @@ def test_replay_needs_a_sandbox_target():
 
     with pytest.raises(ValidationError, match="target='aws'"):
         replay.replay(Aws(), OVERLAP, "A")
+
+
+def test_live_runs_are_framed_for_both_timelines():
+    """LiveRun.runs: ticks, duplicates and overlaps per task, with clock times from the first tick."""
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    s = Scenario(horizon="30min", interval_minutes=10, duration_minutes=15.0, duplicates=(1,))
+    tasks = pd.DataFrame({"task": ["t2", "t0", "t1", "t1d"], "start": [1200.0, 0.0, 600.0, 600.0],
+                          "end": [2100.0, 900.0, 1500.0, 1500.0], "exit_code": [0, 0, 3, 0], "group": ""})
+    first = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc)
+    runs = replay.LiveRun("A", s, {}, tasks, first_tick=first).runs
+    assert runs["name"].tolist() == ["tick 0", "tick 1", "tick 1 (duplicate)", "tick 2"]
+    assert runs["overlapping"].tolist() == [False, True, True, True]
+    assert runs["status"].tolist() == ["SUCCEEDED", "FAILED", "SUCCEEDED", "SUCCEEDED"]
+    assert runs["stop"].iloc[0] == pd.Timestamp("2025-01-01T09:15:00Z")
+    assert runs["end_minute"].tolist() == [15.0, 25.0, 25.0, 35.0]

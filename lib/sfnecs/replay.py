@@ -31,6 +31,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, Callable
 
 import numpy as np
@@ -56,6 +57,32 @@ class LiveRun:
     counts: dict[str, int]
     tasks: pd.DataFrame = field(repr=False)
     wall_seconds: float = 0.0
+    first_tick: datetime | None = None  # the first scheduled time, on the sandbox clock
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per task, shaped for both Gantt charts: `patterns.timeline` and `runs.timeline`.
+
+        Why: the live run should be drawn like the simulated one. Columns: variant, tick, name
+        ("tick 2", "tick 2 (duplicate)"), status, start/stop (virtual clock; needs `first_tick`),
+        start_minute/end_minute from the first tick, failed, duplicate, overlapping.
+        """
+        t = self.tasks.sort_values("start", kind="stable", ignore_index=True)
+        start, end = t["start"].to_numpy(float), t["end"].to_numpy(float)
+        tick = np.rint(start / (self.scenario.interval_minutes * 60)).astype(np.int64)
+        overlapping, _, _ = _overlaps(_Tasks(None, None, start, end, np.zeros(start.size, bool), None))
+        duplicate = pd.Series(tick).groupby(tick).cumcount().to_numpy() > 0
+        failed = t["exit_code"].fillna(-1).to_numpy() != 0
+        base = pd.Timestamp(self.first_tick) if self.first_tick is not None else pd.NaT
+        return pd.DataFrame({
+            "variant": self.variant, "tick": tick,
+            "name": [f"tick {k}" + (" (duplicate)" if d else "") for k, d in zip(tick, duplicate)],
+            "status": np.where(failed, "FAILED", "SUCCEEDED"),
+            # a task still running has end inf: no stop time (runs.timeline draws it to the latest time)
+            "start": base + pd.to_timedelta(start, unit="s"),
+            "stop": base + pd.to_timedelta(np.where(np.isfinite(end), end, np.nan), unit="s"),
+            "start_minute": start / 60, "end_minute": end / 60, "duration_minutes": (end - start) / 60,
+            "failed": failed, "duplicate": duplicate, "overlapping": overlapping})
 
 
 def check_replayable(scenario: Scenario, variant: str) -> Variant:
@@ -140,7 +167,7 @@ def replay(target: Any, scenario: Scenario, variant: str, *, name: str = "replay
         counts, tasks = _count(target, spec, s, t0, queue)
     finally:
         _restore(target, spec, clock, plan)
-    return LiveRun(variant, scenario, counts, tasks, time.perf_counter() - started)
+    return LiveRun(variant, scenario, counts, tasks, time.perf_counter() - started, t0)
 
 
 def _at(t0: datetime, s: Scenario, tick: int) -> datetime:
@@ -176,8 +203,11 @@ def _settle(target: Any, spec: StackSpec, timeout: float) -> None:
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=spec.state_machine_arn,
                                                                    statusFilter="RUNNING"):
             for e in page["executions"]:
-                last = sfn.get_execution_history(executionArn=e["executionArn"], reverseOrder=True,
-                                                 maxResults=1)["events"][0]
+                events = sfn.get_execution_history(executionArn=e["executionArn"], reverseOrder=True,
+                                                   maxResults=1)["events"]
+                if not events:
+                    return False  # just started: its first event is not written yet
+                last = events[0]
                 if last["type"] != "TaskSubmitted":
                     return False  # between states, or a task just asked for
                 waiting.append(json.loads(last["taskSubmittedEventDetails"]["output"])["Tasks"][0]["TaskArn"])
@@ -226,6 +256,8 @@ def _tasks(target: Any, spec: StackSpec, t0: datetime) -> pd.DataFrame:
     rows = []
     for i in range(0, len(arns), 100):
         for t in ecs.describe_tasks(cluster=spec.cluster_arn, tasks=arns[i:i + 100])["tasks"]:
+            if t["createdAt"] < t0:
+                continue  # an earlier replay's task: the emulator keeps tasks of a deleted cluster
             rows.append({"task": t["taskArn"], "start": (t["createdAt"] - t0).total_seconds(),
                          "end": (t["stoppedAt"] - t0).total_seconds() if t.get("stoppedAt") else math.inf,
                          "exit_code": t["containers"][0].get("exitCode"), "group": t.get("group")})
@@ -236,7 +268,8 @@ def _tasks(target: Any, spec: StackSpec, t0: datetime) -> pd.DataFrame:
 def _count(target: Any, spec: StackSpec, s: Scenario, t0: datetime, queue: str | None) -> tuple[dict[str, int],
                                                                                                  pd.DataFrame]:
     deliveries = [d for d in target.control("GET", "scheduler", {})["deliveries"]
-                  if d["source"].endswith(f"schedule/{stack.schedule_group(spec)}/{spec.schedule_name}")]
+                  if d["source"].endswith(f"schedule/{stack.schedule_group(spec)}/{spec.schedule_name}")
+                  and datetime.fromisoformat(d["scheduled_time"]) >= t0]  # not an earlier replay's
     delivered = [d for d in deliveries if d["outcome"] == "delivered"]
     tasks = _tasks(target, spec, t0)
     start, end = tasks["start"].to_numpy(float), tasks["end"].to_numpy(float)

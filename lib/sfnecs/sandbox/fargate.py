@@ -82,6 +82,7 @@ class EmulatedTask:
     stop_requested_at: datetime | None = None
     stop_reason: str | None = None
     client_token: str | None = None
+    capacity_provider_name: str | None = None  # launched through a capacity provider strategy
     logged: set[str] = field(default_factory=set)
 
     # ---- timeline ---------------------------------------------------------------------------
@@ -148,6 +149,7 @@ class EmulatedTask:
             "cpu": self.cpu,
             "memory": self.memory,
             "launchType": self.launch_type,
+            "capacityProviderName": self.capacity_provider_name,
             "platformVersion": self.platform_version,
             "platformFamily": "Linux",
             "group": self.group,
@@ -432,7 +434,10 @@ class FargateEmulator:
         log_group = backend.groups[group]
         if stream not in log_group.streams:
             backend.create_log_stream(group, stream)
-        backend.put_log_events(group, stream, [{"timestamp": int(at.timestamp() * 1000), "message": line}])
+        # The group's own put, not the backend's: CloudWatch Logs refuses events more than 2 hours
+        # after *its* now, which moto reads from the real clock, while here "now" is the virtual
+        # clock that a fast or stepped clock puts hours ahead (only lines already due are written).
+        log_group.put_log_events(stream, [{"timestamp": int(at.timestamp() * 1000), "message": line}])
 
 
 def _awslogs(defn: dict[str, Any], region: str) -> dict[str, Any] | None:

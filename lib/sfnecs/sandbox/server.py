@@ -29,6 +29,9 @@ TICK_SECONDS = 0.05
 
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the server's own bind does (http.server allow_reuse_address): connections of a stopped
+        # sandbox in TIME_WAIT do not make the port busy, only a listening socket does
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

@@ -40,6 +40,9 @@ def _run(args: argparse.Namespace) -> int:
     params.update({k: v for k, v in args.param or []})
     result = runbook.run(args.name, params, output_dir=args.output, directory=_dir(args), kernel_name=args.kernel,
                          cell_timeout=args.timeout, log_output=args.log_output)
+    if result.sandbox_started:
+        print(f"started a background sandbox at {result.sandbox}: the next runbooks use it too "
+              "(`sfnecs sandbox stop` ends it)")
     print(f"notebook: {result.notebook}")
     print(f"result:   {result.result_path}")
     if not result.ok:

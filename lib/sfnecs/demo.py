@@ -1,63 +1,47 @@
-"""`make demo`: a sample scheduled job deployed to the sandbox and run once through Step Functions.
+"""`make demo`: the runbook chain in the sandbox for a sample job, with one deliberate failure.
 
-Why plain boto3 here: the demo shows that ordinary AWS code works against the sandbox unchanged.
+deploy (an arm64 image on an X86_64 task) -> run_now (fails: exec format error) -> diagnose (says
+why and how to fix it) -> deploy (the fix: ARM64) -> run_now (succeeds) -> audit -> teardown. Each
+step is a papermill runbook; the executed notebooks, their results and `index.html` land in runs/.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import sys
-import time
 
-from sfnecs.sandbox import Sandbox
+from sfnecs.chain import StepOutcome, demo_steps, run_chain, write_index
+from sfnecs.exceptions import SfnecsError
+from sfnecs.runbook import SANDBOX_SPEED
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
+
+def _progress(outcome: StepOutcome) -> None:
+    mark = "ok" if outcome.result.ok else "FAILED"
+    meant = "" if outcome.as_expected else "  <- not as meant"
+    print(f"  {outcome.step.runbook:<9} {mark:<6} {outcome.seconds:5.1f} s  {outcome.step.note}{meant}", flush=True)
 
 
-def main() -> int:
-    with Sandbox(speed=20) as sb:
-        print(f"sandbox running at {sb.endpoint} (clock x20)")
-        import boto3
-
-        ec2, ecs, logs, sfn, sched = (boto3.client(s, region_name=REGION)
-                                      for s in ("ec2", "ecs", "logs", "stepfunctions", "scheduler"))
-        subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-        ecs.create_cluster(clusterName="demo")
-        logs.create_log_group(logGroupName="/ecs/demo")
-        ecs.register_task_definition(
-            family="demo-job", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            runtimePlatform={"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"},
-            containerDefinitions=[{"name": "job", "image": "public.ecr.aws/docker/library/busybox:latest",
-                                   "command": ["sh", "-c", "echo nightly report started; sleep 30; echo done; exit 0"],
-                                   "logConfiguration": {"logDriver": "awslogs", "options": {
-                                       "awslogs-group": "/ecs/demo", "awslogs-region": REGION,
-                                       "awslogs-stream-prefix": "demo"}}}])
-        definition = {"StartAt": "RunJob", "States": {"RunJob": {
-            "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
-            "Parameters": {"LaunchType": "FARGATE", "Cluster": "demo", "TaskDefinition": "demo-job",
-                           "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
-        sm = sfn.create_state_machine(name="demo", definition=json.dumps(definition),
-                                      roleArn=f"arn:aws:iam::{ACCOUNT}:role/demo-sfn")["stateMachineArn"]
-        sched.create_schedule(Name="demo", ScheduleExpression="cron(0 9 * * ? *)",
-                              ScheduleExpressionTimezone="Asia/Tokyo", FlexibleTimeWindow={"Mode": "OFF"},
-                              Target={"Arn": sm, "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/demo-scheduler"})
-        print("deployed: cluster demo, task definition demo-job, state machine demo, schedule cron(0 9 * * ? *) Tokyo")
-        arn = sfn.start_execution(stateMachineArn=sm, name="demo-run-1", input="{}")["executionArn"]
-        deadline = time.monotonic() + 60
-        while (d := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            if time.monotonic() > deadline:
-                print("the run did not finish within 60 s", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
-        task = json.loads(d.get("output") or "{}")
-        print(f"execution {d['name']}: {d['status']}")
-        if task:
-            print(f"  exit code {task['Containers'][0].get('ExitCode')}, stop code {task.get('StopCode')}, "
-                  f"ran {(task['StoppingAt'] - task['StartedAt']) / 1000:.0f} s (virtual)")
-            stream = f"demo/job/{task['TaskArn'].rsplit('/', 1)[1]}"
-            for e in logs.get_log_events(logGroupName="/ecs/demo", logStreamName=stream)["events"]:
-                print(f"  log: {e['message']}")
-        return 0 if d["status"] == "SUCCEEDED" else 1
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sfnecs.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="runs", help="where the executed runbooks go (default runs/)")
+    parser.add_argument("--stack", default="demo", help="the sample stack's name (default demo)")
+    parser.add_argument("--speed", type=float, default=SANDBOX_SPEED,
+                        help="virtual seconds per real second of the sandbox, if the demo starts one")
+    args = parser.parse_args(argv)
+    steps = demo_steps(args.stack)
+    print(f"sfnecs demo: {len(steps)} runbooks against the sandbox (stack {args.stack}); a kernel starts for each")
+    try:
+        report = run_chain(steps, args.output, speed=args.speed, on_step=_progress)
+        index = write_index(report, title=f"sfnecs demo: stack {args.stack}")
+    except SfnecsError as exc:
+        print(f"demo: error: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(report.table())
+    print(f"\n{'every step ended as meant' if report.ok else 'SOME STEPS DID NOT END AS MEANT'}; "
+          f"{report.seconds:.1f} s; sandbox {'started for the demo and stopped' if report.sandbox_started else 'reused'}")
+    print(f"executed notebooks, results and HTML: {index}")
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

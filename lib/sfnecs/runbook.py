@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +22,9 @@ from sfnecs.exceptions import RunbookError, ValidationError
 RUNBOOK_DIR = Path(__file__).resolve().parents[2] / "runbooks"
 RESULT_ENV = "SFNECS_RESULT_PATH"
 DEFAULT_CELL_TIMEOUT = 600
+#: virtual seconds per real second of a sandbox the runner starts: a job's ~10 emulated seconds
+#: (provisioning, pull, a 5 s job) then take a fifth of a real second
+SANDBOX_SPEED = 50.0
 _TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list, tuple), "dict": (dict,),
 }
@@ -72,6 +76,8 @@ class RunbookResult:
     error: str | None = None
     started: str = ""
     finished: str = ""
+    sandbox: str | None = None  # the sandbox endpoint used (target=sandbox)
+    sandbox_started: bool = False  # the runner started it (it keeps running for the next runbooks)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,42 +123,77 @@ def _literal(text: str) -> Any:
 
 
 def validate(name: str, parameters: dict[str, Any], directory: Path | None = None) -> dict[str, Any]:
-    """Check names and types before any kernel starts; returns the coerced parameters."""
+    """Check names, types and values before any kernel starts; returns the coerced parameters.
+
+    Values are checked with the rules the notebook's own first cell applies (sfnecs.parameters),
+    on the notebook's defaults merged with what was given.
+    """
+    from sfnecs.parameters import RULES, check_parameters
+
     declared = {p.name: p for p in describe(name, directory)}
     out = {}
     for key, value in parameters.items():
         if key not in declared:
             raise ValidationError(key, value, f"not a parameter of runbook {name}: use " + ", ".join(declared))
         out[key] = declared[key].check(value)
+    merged = {**{k: p.default for k, p in declared.items()}, **out}
+    check_parameters(name, **{k: v for k, v in merged.items() if k in RULES})
     return out
+
+
+def ensure_sandbox(speed: float = SANDBOX_SPEED) -> tuple[str, bool]:
+    """(endpoint, started) of the sandbox that sandbox-target runbooks use: the running one (`sfnecs
+    sandbox start`, or AWS_ENDPOINT_URL when it answers as one), else a new background sandbox.
+
+    Why in the background: it outlives this process, so the next runbook of a chain (deploy ->
+    run_now -> diagnose -> audit -> teardown) finds the same state; `sfnecs sandbox stop` ends it.
+    """
+    from sfnecs.sandbox import process
+
+    endpoint = process.find_endpoint()
+    if endpoint is not None:
+        return endpoint, False
+    return process.start(speed=speed)["endpoint"], True
 
 
 def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str | Path = "runs",
         directory: Path | None = None, cell_timeout: int = DEFAULT_CELL_TIMEOUT, kernel_name: str | None = None,
-        log_output: bool = False) -> RunbookResult:
+        log_output: bool = False, sandbox_speed: float = SANDBOX_SPEED, kernels: Any = None) -> RunbookResult:
     """Execute a runbook with papermill; writes `<output_dir>/<UTC time>-<name>.ipynb` and `.result.json`.
 
     `output_dir` may be local or any URL papermill's I/O handlers know (e.g. `s3://bucket/runs`).
+    A runbook whose `target` is sandbox runs against `ensure_sandbox()`'s sandbox. `kernels`: a
+    `sfnecs.kernels.KernelPool` (chains pass one, so the next kernel boots while this one runs).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     params = validate(name, parameters or {}, directory)
+    path = runbook_path(name, directory)
+    sandbox: tuple[str | None, bool] = (None, False)
+    defaults = {p.name: p.default for p in describe(name, directory)}
+    if "target" in defaults and params.get("target", defaults["target"]) == "sandbox":
+        sandbox = ensure_sandbox(sandbox_speed)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     base = f"{str(output_dir).rstrip('/')}/{stamp}-{name}"
     notebook, result_path = f"{base}.ipynb", f"{base}.result.json"
-    local_result = result_path if "://" not in result_path else str(Path(os.getenv("TMPDIR", "/tmp")) / Path(result_path).name)
     if "://" not in str(output_dir):
         Path(output_dir).mkdir(parents=True, exist_ok=True)
+    kernel_name = kernel_name or _kernel_of(path)
+    warm = kernels.take(kernel_name) if kernels is not None else None
+    # where the kernel's save_result() writes: fixed when a kernel starts, so a pooled kernel has its own
+    mailbox = warm.result_path if warm else Path(tempfile.mkstemp(prefix=f"sfnecs-{name}-", suffix=".json")[1])
+    engine: dict[str, Any] = {"engine_name": warm_engine(), "km": warm.km} if warm else {}
+    # the kernel is done once the last cell is: end it at once (nbclient's graceful default waits ~1 s)
+    engine["shutdown_kernel"] = "immediate"
     started = datetime.now(timezone.utc).isoformat()
     previous = os.environ.get(RESULT_ENV)
-    os.environ[RESULT_ENV] = local_result  # the kernel inherits it: save_result() writes there
+    os.environ[RESULT_ENV] = str(mailbox)  # a kernel started now inherits it
     error = None
     try:
-        papermill.execute_notebook(str(runbook_path(name, directory)), notebook, parameters=params,
-                                   kernel_name=kernel_name, progress_bar=False, log_output=log_output,
-                                   request_save_on_cell_execute=True, execution_timeout=cell_timeout,
-                                   cwd=str(Path.cwd()))
+        papermill.execute_notebook(str(path), notebook, parameters=params, kernel_name=kernel_name,
+                                   progress_bar=False, log_output=log_output, request_save_on_cell_execute=True,
+                                   execution_timeout=cell_timeout, cwd=str(Path.cwd()), **engine)
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}".splitlines()[0]
     finally:
@@ -161,23 +202,38 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str 
         else:
             os.environ[RESULT_ENV] = previous
     result: dict[str, Any] = {}
-    if Path(local_result).exists():
-        result = json.loads(Path(local_result).read_text())
+    if mailbox.exists() and mailbox.stat().st_size:
+        result = json.loads(mailbox.read_text())
+    mailbox.unlink(missing_ok=True)
     outcome = RunbookResult(name, error is None and result.get("ok", True) is not False, notebook, result_path,
                             params, result, error or result.get("error"), started,
-                            datetime.now(timezone.utc).isoformat())
-    _write(result_path, local_result, outcome)
+                            datetime.now(timezone.utc).isoformat(), *sandbox)
+    _write(result_path, outcome)
     return outcome
 
 
-def _write(result_path: str, local_path: str, outcome: RunbookResult) -> None:
+def warm_engine() -> str:
+    """The papermill engine that runs a notebook on a kernel started ahead (registers it on first use)."""
+    from sfnecs.kernels import ENGINE
+
+    return ENGINE
+
+
+def _kernel_of(path: Path) -> str:
+    """The kernel the notebook names (metadata.kernelspec.name), as papermill would pick it."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4).metadata.get("kernelspec", {}).get("name") or "python3"
+
+
+def _write(result_path: str, outcome: RunbookResult) -> None:
     text = json.dumps(outcome.to_dict(), indent=2, default=str)
-    Path(local_path).write_text(text)
     if "://" in result_path:
         from papermill.iorw import papermill_io
 
         papermill_io.write(text, result_path)
-        Path(local_path).unlink(missing_ok=True)
+    else:
+        Path(result_path).write_text(text)
 
 
 def save_result(result: dict[str, Any]) -> dict[str, Any]:

@@ -421,8 +421,13 @@ def _platform_of(doc: Mapping[str, Any], what: str) -> Platform | None:
     return Platform(os_name, arch, variant or None)
 
 
+def _index_type(media_type: Any) -> bool:
+    """Whether a mediaType names an index (a malformed one, e.g. a list, names nothing)."""
+    return isinstance(media_type, str) and media_type in INDEX_TYPES
+
+
 def _is_index(doc: Mapping[str, Any], media_type: str = "") -> bool:
-    return (media_type or doc.get("mediaType")) in INDEX_TYPES or (
+    return _index_type(media_type or doc.get("mediaType")) or (
         "manifests" in doc and "config" not in doc and "layers" not in doc)
 
 
@@ -461,7 +466,7 @@ class _Walk:
                 skipped += 1  # BuildKit attestation manifests (provenance, SBOM) carry unknown/unknown
                 continue
             digest = desc.get("digest")
-            if desc.get("mediaType") in INDEX_TYPES:
+            if _index_type(desc.get("mediaType")):
                 self.is_index = True
                 self.guard(lambda d=digest: self.index(self.store.manifest(d), depth + 1), f"index {digest}")
                 continue
@@ -637,14 +642,14 @@ def _walk_layout(walk: _Walk, root: Any, ref: str | None) -> None:
     if not entries:
         raise ImageError("index.json lists no manifests")
     with_platform = [d for d in entries if isinstance(d.get("platform"), dict)]
-    if len(entries) == 1 and entries[0].get("mediaType") not in INDEX_TYPES and not with_platform:
+    if len(entries) == 1 and not _index_type(entries[0].get("mediaType")) and not with_platform:
         desc = entries[0]
         walk.manifest(walk.store.manifest(desc.get("digest")), None)
         return
     if len(entries) > 1 and not with_platform:
         names = ", ".join(n for d in entries for n in _ref_names(d)[:1])
         walk.notes.append(f"the layout holds {len(entries)} images ({names}); pass ref= to pick one")
-    walk.is_index = len(with_platform) > 1 or any(d.get("mediaType") in INDEX_TYPES for d in entries)
+    walk.is_index = len(with_platform) > 1 or any(_index_type(d.get("mediaType")) for d in entries)
     walk.index({"manifests": entries}, 0)
 
 

@@ -262,6 +262,10 @@ def parse_expression(expression: str, parameter: str = "expression") -> Schedule
     """
     if not isinstance(expression, str):
         raise ValidationError(parameter, expression, f"a string: {EXPRESSION_FORMS}")
+    if not (expression.isascii() and expression.isprintable()):
+        # other scripts' digits pass str.isdigit() (and '²' even fails int()); tabs and newlines split
+        # cron fields in Python but not in AWS: expressions are plain ASCII separated by spaces
+        raise ValidationError(parameter, expression, f"printable ASCII text: {EXPRESSION_FORMS}")
     try:
         return _parse(expression)
     except _FieldError as e:
@@ -318,7 +322,7 @@ def fire_table(expression: str, n: int, after: datetime, timezone: str = "UTC",
 
 
 _DAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")  # Python's weekday() order
-_HH_MM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
+_HH_MM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
 
 
 def _wanted_days(days: object) -> set[int]:

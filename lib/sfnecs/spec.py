@@ -41,7 +41,9 @@ OS_FAMILIES = (
 # Name rules, each from the owning service's API reference.
 _RULES: dict[str, tuple[str, str]] = {
     # ours: short enough that every derived name (<name>-task-exec, ...) fits IAM's 64 characters
-    "stack": (r"[a-z][a-z0-9-]{0,31}", "1-32 characters: lowercase letters, digits, '-', starting with a letter"),
+    # ... and a valid ECR repository name (the default repository is named after the stack): no '-' at the end or twice
+    "stack": (r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,31}",
+              "2-32 characters: lowercase letters, digits and single '-' between them, starting with a letter"),
     "ecs": (r"[A-Za-z0-9_-]{1,255}", "1-255 characters: letters, digits, '_' and '-' (ECS)"),
     "iam_role": (r"[\w+=,.@-]{1,64}", "1-64 characters: letters, digits and +=,.@_- (IAM role name)"),
     "state_machine": (r"[A-Za-z0-9_-]{1,80}", "1-80 characters: letters, digits, '_' and '-' (Step Functions)"),
@@ -63,7 +65,8 @@ _RULES: dict[str, tuple[str, str]] = {
 def check_name(parameter: str, value: object, rule: str) -> str:
     """Return `value` if it matches the named AWS naming rule, else raise ValidationError."""
     pattern, allowed = _RULES[rule]
-    if not isinstance(value, str) or not re.fullmatch(pattern, value):
+    # ASCII: AWS names allow ASCII letters and digits only, where Python's \w and \d take any script's
+    if not isinstance(value, str) or not re.fullmatch(pattern, value, re.ASCII):
         raise ValidationError(parameter, value, allowed)
     if rule == "repository" and not 2 <= len(value) <= 256:
         raise ValidationError(parameter, value, allowed)
@@ -90,21 +93,42 @@ def check_timezone(parameter: str, value: object) -> str:
         if not isinstance(value, str) or not value:
             raise ValueError
         zoneinfo.ZoneInfo(value)
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+    except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):  # OSError: e.g. a name too long for a file
         raise ValidationError(parameter, value, "an IANA time zone name such as UTC or Asia/Tokyo") from None
     return value
 
 
 def check_fargate_size(cpu: object, memory: object) -> None:
     """Raise ValidationError unless (cpu, memory) is a valid Fargate task size."""
-    if isinstance(cpu, bool) or cpu not in FARGATE_CPU_MEMORY:
+    # whole numbers only: 256.0 == 256 in Python, but the task definition would say cpu "256.0"
+    if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in FARGATE_CPU_MEMORY:
         raise ValidationError("cpu", cpu, "Fargate CPU units: " + ", ".join(map(str, FARGATE_CPU_MEMORY)))
     allowed = FARGATE_CPU_MEMORY[cpu]  # type: ignore[index]
-    if isinstance(memory, bool) or memory not in allowed:
+    if isinstance(memory, bool) or not isinstance(memory, int) or memory not in allowed:
         raise ValidationError(
             "memory", memory, f"with cpu={cpu}, Fargate allows {allowed[0]}-{allowed[-1]} MiB in steps of "
             f"{allowed[1] - allowed[0]}: {', '.join(map(str, allowed))}"
         )
+
+
+#: Tagging AWS resources (AWS General Reference, "Tag naming limits and requirements"): key 1-128 and
+#: value 0-256 characters of letters, digits, spaces and _ . : / = + - @; the aws: prefix is reserved;
+#: ECS takes at most 50 tags per resource. sfnecs:stack is the kit's own ownership tag.
+_TAG_TEXT = re.compile(r"[\w\s.:/=+@-]*")
+MAX_TAGS = 50
+
+
+def _check_tags(tags: tuple[tuple[str, str], ...]) -> None:
+    if len(tags) > MAX_TAGS - 1:
+        raise ValidationError("tags", dict(tags), f"at most {MAX_TAGS - 1} tags (ECS allows {MAX_TAGS}; the kit adds "
+                              "sfnecs:stack)")
+    for key, value in tags:
+        if not 1 <= len(key) <= 128 or not _TAG_TEXT.fullmatch(key) or key.lower().startswith("aws:") \
+                or key == "sfnecs:stack":
+            raise ValidationError("tags", key, "tag keys of 1-128 letters, digits, spaces and _ . : / = + - @, not "
+                                  "starting with aws: and not sfnecs:stack (the kit sets it)")
+        if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
+            raise ValidationError("tags", value, "tag values of 0-256 letters, digits, spaces and _ . : / = + - @")
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,7 @@ class StackSpec:
             if not all(len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
                 raise ValidationError(key, value, "a mapping of string names to string values")
             object.__setattr__(self, key, pairs)
+        _check_tags(self.tags)
         self._validate()
 
     def _validate(self) -> None:

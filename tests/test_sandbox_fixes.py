@@ -70,6 +70,53 @@ def test_ecs_sync_repair(target, subnet):
     assert result["status"] == "FAILED" and failed_event(target, result)["error"] == "States.TaskFailed"
 
 
+def test_ecs_parameters_repair(target, subnet):
+    # RunTask under Step Functions with a capacity provider strategy (as aws-cdk's EcsRunTask writes
+    # it for FARGATE_SPOT): moto dropped the parameter, so the task ran without it
+    target.client("ecs").create_cluster(clusterName="fixes-spot", capacityProviders=["FARGATE_SPOT"])
+    register(target, "fixes-spot")
+    defn = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
+        "Parameters": {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
+                       "Cluster": "fixes-spot", "TaskDefinition": "fixes-spot",
+                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    sm = target.client("stepfunctions").create_state_machine(
+        name="fixes-spot", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    with without("ecs_parameters"):
+        dropped = execute(target, sm)
+        assert dropped["status"] == "SUCCEEDED" and "CapacityProviderName" not in json.loads(dropped["output"])
+    task = json.loads(execute(target, sm)["output"])
+    assert (task["CapacityProviderName"], task["LaunchType"]) == ("FARGATE_SPOT", "FARGATE")
+
+
+def test_sync_retry_repair(target, sandbox, subnet):
+    # A Retry of States.TaskFailed (a job that exited non-zero) runs the task again and waits for it;
+    # moto shared one interrupted callback endpoint between attempts, so the retry "timed out" at once.
+    register(target, "fixes-again")
+    defn = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
+        "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+        "Parameters": {"LaunchType": "FARGATE", "Cluster": "fixes", "TaskDefinition": "fixes-again",
+                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    sfn = target.client("stepfunctions")
+    sm = sfn.create_state_machine(name="fixes-again", definition=json.dumps(defn),
+                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+
+    def once_failing() -> tuple[str, list[str]]:
+        sandbox.control("POST", "faults", {"kind": "exit_code", "family": "fixes-again", "exit_code": 3, "count": 1})
+        try:
+            done = execute(target, sm)
+        finally:
+            sandbox.control("DELETE", "faults", {})
+        events = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
+        return done["status"], [e["type"] for e in events if e["type"] in ("TaskFailed", "TaskTimedOut",
+                                                                            "TaskSucceeded")]
+
+    with without("sync_retry"):
+        assert once_failing() == ("FAILED", ["TaskFailed", "TaskTimedOut"])
+    assert once_failing() == ("SUCCEEDED", ["TaskFailed", "TaskSucceeded"])
+
+
 def test_execution_name_repair(target):
     defn = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
     sfn = target.client("stepfunctions")

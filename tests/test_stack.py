@@ -157,6 +157,29 @@ def test_schedule_request_targets_state_machine_or_runtask():
                                                                    "AssignPublicIp": "ENABLED"}}
 
 
+def test_a_capacity_provider_strategy_reaches_every_launch_and_the_cluster():
+    a = StackSpec("spot", pattern="A", capacity_provider_strategy=[("FARGATE_SPOT", 3), ("FARGATE", 1, 1)])
+    td = a.arn("ecs", "task-definition/spot-job:2")
+    ecs = stack.schedule_request(a, td)["Target"]["EcsParameters"]
+    # RunTask's rule, in the Scheduler's EcsParameters too: a strategy, and then no launch type
+    assert "LaunchType" not in ecs
+    assert ecs["CapacityProviderStrategy"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
+                                               {"capacityProvider": "FARGATE", "weight": 1, "base": 1}]
+    _validate("scheduler", "CreateSchedule", stack.schedule_request(a, td))
+    placement = stack.run_task_placement(a)
+    assert placement == {"capacityProviderStrategy": ecs["CapacityProviderStrategy"]}
+    _validate("ecs", "RunTask", {"cluster": a.cluster, "taskDefinition": td, **placement,
+                                 "networkConfiguration": stack.network_configuration(a)})
+    for spec in (a, a.replace(pattern="B")):
+        (cluster,) = [d for d in stack.desired_resources(spec) if d.kind == "cluster"]
+        assert cluster.document == {"clusterName": "spot", "capacityProviders": ["FARGATE", "FARGATE_SPOT"]}
+    plain = a.replace(capacity_provider_strategy=())
+    assert stack.run_task_placement(plain) == {"launchType": "FARGATE"}
+    assert stack.schedule_request(plain, td)["Target"]["EcsParameters"]["LaunchType"] == "FARGATE"
+    (cluster,) = [d for d in stack.desired_resources(plain) if d.kind == "cluster"]
+    assert cluster.document == {"clusterName": "spot"}
+
+
 def test_desired_resources_per_pattern():
     kinds_b = [d.kind for d in stack.desired_resources(StackSpec("pat"))]
     kinds_a = [d.kind for d in stack.desired_resources(StackSpec("pat", pattern="A"))]
@@ -375,6 +398,37 @@ def test_verify_passes_on_a_sound_stack_and_names_the_fix(target):
     assert "states.amazonaws.com" in drifted.failed[0].fix
     assert actions(stack.plan(target, spec))[("AWS::IAM::Role", "pre-sfn")] == "update"
     stack.teardown(target, spec)
+
+
+@pytest.mark.sandbox
+def test_capacity_providers_are_associated_and_every_launch_runs_on_them(target, sandbox):
+    from sfnecs import runs
+
+    ecs = target.client("ecs")
+    plain = make_spec(target, "spot", pattern="A", image="busybox", schedule_enabled=False)
+    stack.apply(target, plain)  # a cluster without capacity providers, owned by the stack
+    spec = plain.replace(capacity_provider_strategy="FARGATE_SPOT")
+    check = {c.check: c for c in stack.verify(target, spec).checks}["capacity providers associated"]
+    assert check.status == "fail" and "FARGATE_SPOT not associated" in check.detail
+    planned = stack.plan(target, spec)
+    row = planned[planned["type"] == "AWS::ECS::Cluster"].iloc[0]
+    assert row["action"] == "update" and "FARGATE_SPOT" in row["diff"]
+    stack.apply(target, spec)
+    assert ecs.describe_clusters(clusters=["spot"])["clusters"][0]["capacityProviders"] == ["FARGATE_SPOT"]
+    assert stack.verify(target, spec).ok and set(stack.plan(target, spec)["action"]) == {"no-op"}
+
+    fast = runs.Backoff(initial=0.05, factor=1.6, cap=0.5)
+    direct = runs.run_direct(target, spec, timeout=30, progress=False, backoff=fast)
+    assert direct.ok, direct
+    # the schedule's own launch (pattern A: the Scheduler calls RunTask with the same strategy); an
+    # enabled rate() schedule fires at once
+    fired = spec.replace(schedule_expression="rate(1 hour)", schedule_enabled=True)
+    stack.apply(target, fired)
+    found = runs.wait_for_next(target, fired, [direct.task_arn], timeout=20, backoff=fast)
+    tasks = ecs.describe_tasks(cluster="spot", tasks=[direct.task_arn, found.arn])["tasks"]
+    assert sorted((t.get("startedBy"), t.get("capacityProviderName"), t["launchType"]) for t in tasks) == [
+        ("events-scheduler", "FARGATE_SPOT", "FARGATE"), ("sfnecs", "FARGATE_SPOT", "FARGATE")]
+    stack.teardown(target, fired)
 
 
 @pytest.mark.sandbox

@@ -172,6 +172,25 @@ def test_run_job_runs_the_family_on_fargate_in_the_stack_network(language: str) 
     assert "Execution.Name" in group and "sfnecs:" in group
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_capacity_provider_strategy_replaces_the_launch_type(language: str) -> None:
+    from sfnecs.stack import run_task_placement
+
+    field = "Arguments" if language == "JSONata" else "Parameters"
+    s = spec(language, capacity_provider_strategy=[("FARGATE", 1, 1), ("FARGATE_SPOT", 3)])
+    args = sm.build_definition(s)["States"]["RunJob"][field]
+    # RunTask takes one or the other ("the launchType parameter must be omitted", ECS API reference)
+    assert "LaunchType" not in args
+    assert args["CapacityProviderStrategy"] == [{"CapacityProvider": "FARGATE", "Weight": 1, "Base": 1},
+                                                {"CapacityProvider": "FARGATE_SPOT", "Weight": 3, "Base": 0}]
+    # the same strategy as pattern A's target and a direct run, in Step Functions' PascalCase
+    assert [{k[:1].upper() + k[1:]: v for k, v in item.items()}
+            for item in run_task_placement(s)["capacityProviderStrategy"]] == args["CapacityProviderStrategy"]
+    plain = states_of(language)["RunJob"][field]
+    assert plain["LaunchType"] == "FARGATE" and "CapacityProviderStrategy" not in plain
+    assert sm.validate(sm.build_definition(s)) == []
+
+
 def test_security_groups_are_left_out_when_none_are_given() -> None:
     for language in LANGUAGES:
         args = states_of(language, security_groups=())["RunJob"]
@@ -492,6 +511,7 @@ specs = st.builds(
     machine_timeout_seconds=st.integers(1, 31_536_000),
     launch_retry_attempts=st.integers(0, 10),
     retry_job_failures=st.integers(0, 10),
+    capacity_provider_strategy=st.sampled_from([(), "FARGATE_SPOT", [("FARGATE", 1, 1), ("FARGATE_SPOT", 3)]]),
 )
 
 

@@ -1,5 +1,6 @@
-"""The kit's state machine executed in the sandbox, in both query languages: retry then success, and a
-timed-out job caught and notified (the message received on an SQS subscription of the topic).
+"""The kit's state machine executed in the sandbox, in both query languages: retry then success, a
+timed-out job caught and notified (the message received on an SQS subscription of the topic), and a
+failed job retried when asked (States.TaskFailed) whose success is notified, run on Fargate Spot.
 
 (Guard skips and job-failure notifications in JSONata run in tests/test_replay.py; JSONPath guard
 skips and failures in tests/test_runs.py.)
@@ -13,9 +14,29 @@ import time
 import pytest
 
 from sfnecs import runs, stack
+from sfnecs import statemachine as sm
 from tests.test_stack import make_spec
 
 LANGUAGES = ("JSONata", "JSONPath")
+
+
+def subscribed(target, spec) -> str:
+    """Apply the stack and subscribe an SQS queue to its topic; the queue's URL."""
+    stack.apply(target, spec)
+    sqs = target.client("sqs")
+    url = sqs.create_queue(QueueName=f"{spec.name}-inbox")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    target.client("sns").subscribe(TopicArn=spec.topic_arn, Protocol="sqs", Endpoint=queue)
+    return url
+
+
+def received(target, url: str, timeout: float = 10.0) -> list[dict]:
+    """The notifications on the queue (SNS envelopes), waiting until there is one."""
+    sqs, deadline, bodies = target.client("sqs"), time.monotonic() + timeout, []
+    while not bodies:
+        assert time.monotonic() < deadline, "no notification on the topic"
+        bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url).get("Messages", [])]
+    return bodies
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
@@ -24,14 +45,31 @@ def deployed(request, target):
     language = request.param
     spec = make_spec(target, f"sm-{language.lower()}", query_language=language, image="busybox",
                      schedule_enabled=False, launch_retry_attempts=1, task_timeout_seconds=1)
-    stack.apply(target, spec)
-    sqs = target.client("sqs")
-    url = sqs.create_queue(QueueName=f"{spec.name}-inbox")["QueueUrl"]
-    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    target.client("sns").subscribe(TopicArn=spec.topic_arn, Protocol="sqs", Endpoint=queue)
+    url = subscribed(target, spec)
     yield spec, url
     stack.teardown(target, spec)
-    sqs.delete_queue(QueueUrl=url)
+    target.client("sqs").delete_queue(QueueUrl=url)
+
+
+@pytest.fixture(scope="module", params=LANGUAGES)
+def retrying(request, target):
+    """A pattern-B stack that retries a failed job once, notifies success and runs on Fargate Spot.
+
+    The job retrier's interval is 1 s here instead of JOB_RETRY_INTERVAL_SECONDS (60): the
+    sandbox's Step Functions waits retry intervals in real seconds.
+    """
+    language = request.param
+    spec = make_spec(target, f"smr-{language.lower()}", query_language=language, image="busybox",
+                     schedule_enabled=False, launch_retry_attempts=0, retry_job_failures=1, notify_success=True,
+                     capacity_provider_strategy="FARGATE_SPOT")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sm, "JOB_RETRY_INTERVAL_SECONDS", 1)
+        url = subscribed(target, spec)
+    retrier = sm.build_definition(spec)["States"]["RunJob"]["Retry"][-1]  # as deployed, but for the interval
+    assert retrier["ErrorEquals"] == ["States.TaskFailed"] and retrier["MaxAttempts"] == 1
+    yield spec, url
+    stack.teardown(target, spec)
+    target.client("sqs").delete_queue(QueueUrl=url)
 
 
 def finished(target, arn: str, timeout: float = 30.0) -> dict:
@@ -71,11 +109,33 @@ def test_a_hung_job_times_out_and_the_failure_reaches_the_topic(target, sandbox,
     finally:
         sandbox.control("DELETE", "faults", {})
     assert done["status"] == "FAILED" and "States.Timeout" in done["error"], done
-    sqs, deadline, bodies = target.client("sqs"), time.monotonic() + 10, []
-    while not bodies:
-        assert time.monotonic() < deadline, "no notification on the topic"
-        bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url).get("Messages", [])]
-    message = json.loads(bodies[0]["Message"])
+    message = json.loads(received(target, url)[0]["Message"])
     assert message["execution"] == run.arn
     error = message["error"]
     assert error["Error"] == "States.Timeout", message
+
+
+def test_a_failed_job_is_retried_when_asked_and_its_success_reaches_the_topic(target, sandbox, retrying):
+    spec, url = retrying
+    sandbox.control("POST", "faults", {"kind": "exit_code", "family": spec.family, "exit_code": 3, "count": 1})
+    try:
+        run = runs.start(target, spec, name=f"again-{int(time.time() * 1000)}")
+        done = finished(target, run.arn)
+    finally:
+        sandbox.control("DELETE", "faults", {})
+    assert done["status"] == "SUCCEEDED", done
+    events = target.client("stepfunctions").get_execution_history(executionArn=run.arn)["events"]
+    failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+    assert [f["error"] for f in failed] == ["States.TaskFailed"]  # the first run exited 3 ...
+    assert json.loads(failed[0]["cause"])["Containers"][0]["ExitCode"] == 3
+    ran = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in events if e["type"] == "TaskSucceeded"
+           and e["taskSucceededEventDetails"]["resourceType"] == "ecs"]
+    assert [(t["CapacityProviderName"], t["Containers"][0]["ExitCode"]) for t in ran] == [("FARGATE_SPOT", 0)]
+    assert json.loads(done["output"])["ExitCode"] == 0  # ... the retry exited 0
+    (note,) = received(target, url)
+    assert note["Subject"] == f"sfnecs {spec.name}: job succeeded"
+    message = json.loads(note["Message"])
+    if spec.query_language == "JSONata":  # {"execution", "task": RunJob's output}
+        assert message["execution"] == run.arn and message["task"]["ExitCode"] == 0
+    else:  # RunJob's output itself (States.JsonToString($))
+        assert message["ExitCode"] == 0 and message["TaskArn"] == ran[0]["TaskArn"]

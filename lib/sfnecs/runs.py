@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from sfnecs.exceptions import RunError, ValidationError
 from sfnecs.spec import StackSpec
-from sfnecs.stack import check_spec, log_stream_prefix, network_configuration
+from sfnecs.stack import check_spec, log_stream_prefix, network_configuration, run_task_placement
 
 __all__ = [
     "Backoff", "Run", "RunResult", "start", "wait", "run_direct", "history", "executions", "logs", "timeline",
@@ -554,7 +554,7 @@ def run_direct(target: Any, spec: StackSpec, *, at: datetime | None = None, clie
     calls = _Counter()
     ecs = target.client("ecs")
     try:
-        out = calls(ecs.run_task, cluster=spec.cluster, taskDefinition=spec.family, launchType="FARGATE", count=1,
+        out = calls(ecs.run_task, cluster=spec.cluster, taskDefinition=spec.family, **run_task_placement(spec), count=1,
                     networkConfiguration=network_configuration(spec), clientToken=token, startedBy="sfnecs",
                     propagateTags="TASK_DEFINITION")
     except ecs.exceptions.ClusterNotFoundException:

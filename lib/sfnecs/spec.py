@@ -38,6 +38,13 @@ OS_FAMILIES = (
     "WINDOWS_SERVER_2022_CORE",
 )
 
+#: The Fargate capacity providers (ECS developer guide, "AWS Fargate capacity providers"): available
+#: to every account, usable once associated with the cluster. The kit runs on Fargate only.
+CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+#: CapacityProviderStrategyItem (ECS API reference): weight 0-1000, base 0-100000
+CAPACITY_WEIGHT_MAX = 1000
+CAPACITY_BASE_MAX = 100_000
+
 # Name rules, each from the owning service's API reference.
 _RULES: dict[str, tuple[str, str]] = {
     # ours: short enough that every derived name (<name>-task-exec, ...) fits IAM's 64 characters
@@ -111,6 +118,50 @@ def check_fargate_size(cpu: object, memory: object) -> None:
         )
 
 
+def check_capacity_provider_strategy(value: object) -> tuple[tuple[str, int, int], ...]:
+    """Normalise a capacity provider strategy to ((provider, weight, base), ...), or raise ValidationError.
+
+    Accepted: "FARGATE_SPOT" (that provider alone, weight 1); or a list whose items are a provider
+    name (weight 1), a (provider, weight[, base]) pair or triple, or a mapping with capacityProvider
+    (or capacity_provider), weight and base as RunTask takes it. An empty list keeps launchType FARGATE.
+    """
+    parameter = "capacity_provider_strategy"
+    shape = ("a provider name, or a list of items: a name, (name, weight[, base]) or {'capacityProvider': name, "
+             "'weight': w, 'base': b}")
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ValidationError(parameter, value, shape)
+    out: list[tuple[str, int, int]] = []
+    for item in items:
+        if isinstance(item, str):
+            provider, weight, base = item, 1, 0
+        elif isinstance(item, dict):
+            unknown = set(item) - {"capacityProvider", "capacity_provider", "weight", "base"}
+            if unknown:
+                raise ValidationError(parameter, value, f"{shape}; unknown key(s) {sorted(unknown)}")
+            # an omitted weight or base is 0, the API's default
+            provider = item.get("capacityProvider", item.get("capacity_provider"))
+            weight, base = item.get("weight", 0), item.get("base", 0)
+        elif isinstance(item, (list, tuple)) and len(item) in (2, 3):
+            provider, weight, base = (*item, 0) if len(item) == 2 else item
+        else:
+            raise ValidationError(parameter, value, shape)
+        check_choice(f"{parameter} capacityProvider", provider, CAPACITY_PROVIDERS)
+        check_int(f"{parameter} weight of {provider}", weight, 0, CAPACITY_WEIGHT_MAX)
+        check_int(f"{parameter} base of {provider}", base, 0, CAPACITY_BASE_MAX)
+        out.append((provider, weight, base))
+    names = [p for p, _, _ in out]
+    if len(set(names)) != len(names):
+        raise ValidationError(parameter, value, "each capacity provider at most once")
+    # CapacityProviderStrategyItem (ECS API reference): only one provider may have a base; with every
+    # weight 0 no task can be placed, so RunTask fails.
+    if sum(b > 0 for _, _, b in out) > 1:
+        raise ValidationError(parameter, value, "a base (a minimum task count) on one capacity provider only")
+    if out and not any(w > 0 for _, w, _ in out):
+        raise ValidationError(parameter, value, "at least one capacity provider with a weight above 0")
+    return tuple(out)
+
+
 #: Tagging AWS resources (AWS General Reference, "Tag naming limits and requirements"): key 1-128 and
 #: value 0-256 characters of letters, digits, spaces and _ . : / = + - @; the aws: prefix is reserved;
 #: ECS takes at most 50 tags per resource. sfnecs:stack is the kit's own ownership tag.
@@ -161,6 +212,10 @@ class StackSpec:
     task_role: str = ""
     execution_role: str = ""
     log_group: str = ""
+    #: ((provider, weight, base), ...) for RunTask instead of launchType FARGATE, e.g. "FARGATE_SPOT"
+    #: (see check_capacity_provider_strategy for the forms accepted); the stack associates the
+    #: providers with its cluster
+    capacity_provider_strategy: tuple[tuple[str, int, int], ...] = ()
     # Step Functions
     state_machine: str = ""
     sfn_role: str = ""
@@ -218,6 +273,8 @@ class StackSpec:
                 raise ValidationError(key, value, "a mapping of string names to string values")
             object.__setattr__(self, key, pairs)
         _check_tags(self.tags)
+        object.__setattr__(self, "capacity_provider_strategy",
+                           check_capacity_provider_strategy(self.capacity_provider_strategy))
         self._validate()
 
     def _validate(self) -> None:
@@ -231,6 +288,11 @@ class StackSpec:
         check_choice("cpu_architecture", self.cpu_architecture, CPU_ARCHITECTURES)
         check_choice("os_family", self.os_family, OS_FAMILIES)
         check_fargate_size(self.cpu, self.memory)
+        if self.os_family != "LINUX" and "FARGATE_SPOT" in self.capacity_providers:
+            # ECS developer guide, "AWS Fargate capacity providers": Windows containers on Fargate
+            # don't support Fargate Spot
+            raise ValidationError("capacity_provider_strategy", self.capacity_provider_strategy,
+                                  f"FARGATE only with os_family={self.os_family!r}: Fargate Spot runs Linux tasks only")
         if not all(isinstance(c, str) for c in self.command):
             raise ValidationError("command", self.command, "a list of strings")
         if not self.subnets:
@@ -273,6 +335,11 @@ class StackSpec:
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """An ARN in this stack's partition, region and account."""
         return f"arn:aws:{service}:{self.region if regional else ''}:{self.account}:{resource}"
+
+    @property
+    def capacity_providers(self) -> tuple[str, ...]:
+        """The capacity providers the strategy names (empty: launchType FARGATE)."""
+        return tuple(p for p, _, _ in self.capacity_provider_strategy)
 
     @property
     def cluster_arn(self) -> str:

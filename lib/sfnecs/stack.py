@@ -24,7 +24,7 @@ from sfnecs.spec import StackSpec
 __all__ = [
     "ACTIONS", "Change", "ChangeSet", "Check", "Desired", "KINDS", "Verification", "apply", "check_spec",
     "default_network",
-    "desired_resources", "log_stream_prefix", "network_configuration", "plan", "schedule_group",
+    "desired_resources", "log_stream_prefix", "network_configuration", "plan", "run_task_placement", "schedule_group",
     "schedule_request", "state_machine_request", "task_definition_request", "teardown", "verify",
 ]
 
@@ -60,6 +60,18 @@ def network_configuration(spec: StackSpec) -> dict[str, Any]:
     if spec.security_groups:
         cfg["securityGroups"] = list(spec.security_groups)
     return {"awsvpcConfiguration": cfg}
+
+
+def run_task_placement(spec: StackSpec) -> dict[str, Any]:
+    """RunTask's launchType FARGATE, or the spec's capacityProviderStrategy instead (never both).
+
+    ECS API reference, RunTask: "If a capacityProviderStrategy is specified, the launchType parameter
+    must be omitted." The providers must be associated with the cluster (ClusterKind does it).
+    """
+    if not spec.capacity_provider_strategy:
+        return {"launchType": "FARGATE"}
+    return {"capacityProviderStrategy": [{"capacityProvider": p, "weight": w, "base": b}
+                                         for p, w, b in spec.capacity_provider_strategy]}
 
 
 def task_definition_request(spec: StackSpec) -> dict[str, Any]:
@@ -119,7 +131,12 @@ def schedule_request(spec: StackSpec, task_definition_arn: str) -> dict[str, Any
         if spec.security_groups:
             vpc["SecurityGroups"] = list(spec.security_groups)
         target["Arn"] = spec.cluster_arn
-        target["EcsParameters"] = {"TaskDefinitionArn": task_definition_arn, "TaskCount": 1, "LaunchType": "FARGATE",
+        # LaunchType or CapacityProviderStrategy, as for RunTask (Scheduler API reference, EcsParameters;
+        # its strategy items are camelCase like RunTask's)
+        placement = run_task_placement(spec)
+        target["EcsParameters"] = {"TaskDefinitionArn": task_definition_arn, "TaskCount": 1,
+                                   **({"LaunchType": placement["launchType"]} if "launchType" in placement else
+                                      {"CapacityProviderStrategy": placement["capacityProviderStrategy"]}),
                                    "NetworkConfiguration": {"awsvpcConfiguration": vpc},
                                    "PropagateTags": "TASK_DEFINITION", "EnableECSManagedTags": True}
     window = {"Mode": "OFF"} if spec.flexible_window_minutes == 0 else {
@@ -371,10 +388,19 @@ class RepositoryKind(Kind):
 
 
 class ClusterKind(Kind):
+    """The cluster; with a capacity provider strategy, its Fargate providers are associated with it.
+
+    ECS developer guide, "AWS Fargate capacity providers": FARGATE and FARGATE_SPOT exist in every
+    account and only need associating with the cluster (CreateCluster or PutClusterCapacityProviders).
+    """
+
     key, type, shared = "cluster", "AWS::ECS::Cluster", True
 
     def desired(self, spec, refs, email):
-        return [Desired(self.key, spec.cluster, {"clusterName": spec.cluster})]
+        doc: dict[str, Any] = {"clusterName": spec.cluster}
+        if spec.capacity_providers:
+            doc["capacityProviders"] = sorted(spec.capacity_providers)
+        return [Desired(self.key, spec.cluster, doc)]
 
     def names(self, spec):
         return [spec.cluster]
@@ -384,13 +410,29 @@ class ClusterKind(Kind):
         cluster = next((c for c in out if c.get("status") == "ACTIVE"), None)
         if cluster is None:
             return None
-        return Current(name, {"clusterName": name}, _owned(cluster.get("tags"), spec), cluster["clusterArn"])
+        doc = {"clusterName": name, "capacityProviders": sorted(cluster.get("capacityProviders") or []),
+               "defaultCapacityProviderStrategy": cluster.get("defaultCapacityProviderStrategy") or []}
+        return Current(name, doc, _owned(cluster.get("tags"), spec), cluster["clusterArn"])
 
     def create(self, target, spec, want):
-        return target.client("ecs").create_cluster(clusterName=want.name, tags=_tags_list(spec, "key", "value"))[
-            "cluster"]["clusterArn"]
+        extra = {"capacityProviders": want.document["capacityProviders"]} if "capacityProviders" in want.document \
+            else {}
+        return target.client("ecs").create_cluster(clusterName=want.name, tags=_tags_list(spec, "key", "value"),
+                                                   **extra)["cluster"]["clusterArn"]
+
+    def compare(self, want, have):
+        # only a missing provider matters: others associated (by hand, by another stack) stay
+        missing = sorted(set(want.document.get("capacityProviders", [])) - set(have.document["capacityProviders"]))
+        return [f"capacityProviders: {_brief(have.document['capacityProviders'])} -> (add) {_brief(missing)}"] \
+            if missing else []
 
     def update(self, target, spec, want, have):
+        # PutClusterCapacityProviders replaces the list and the default strategy: both are sent again,
+        # with the providers the spec needs added
+        providers = sorted(set(have.document["capacityProviders"]) | set(want.document.get("capacityProviders", [])))
+        target.client("ecs").put_cluster_capacity_providers(
+            cluster=want.name, capacityProviders=providers,
+            defaultCapacityProviderStrategy=have.document["defaultCapacityProviderStrategy"])
         return have.arn
 
     def delete(self, target, spec, have):
@@ -1003,7 +1045,8 @@ def verify(target: Any, spec: StackSpec) -> Verification:
     """Check what a launch needs before it is tried: cluster, roles and their trust, image and its
     platform, log group, subnets and security groups, schedule expression. Reads only."""
     spec = check_spec(target, spec)
-    checks = [_check_cluster(target, spec), *_check_roles(target, spec), *_check_image(target, spec),
+    checks = [_check_cluster(target, spec), *_check_capacity_providers(target, spec), *_check_roles(target, spec),
+              *_check_image(target, spec),
               _check_log_group(target, spec), *_check_network(target, spec), _check_schedule(spec)]
     return Verification(spec.name, checks)
 
@@ -1014,6 +1057,23 @@ def _check_cluster(target: Any, spec: StackSpec) -> Check:
         return Check("cluster exists", spec.cluster, "fail", "no ACTIVE cluster of that name",
                      "apply the stack (it creates the cluster), or set cluster= to an existing one")
     return Check("cluster exists", spec.cluster, "pass", found.arn)
+
+
+def _check_capacity_providers(target: Any, spec: StackSpec) -> list[Check]:
+    """With a capacity provider strategy: every provider it names is associated with the cluster."""
+    if not spec.capacity_providers:
+        return []
+    found = ClusterKind().read(target, spec, spec.cluster)
+    if found is None:
+        return [Check("capacity providers associated", spec.cluster, "skip", "no cluster to inspect")]
+    missing = sorted(set(spec.capacity_providers) - set(found.document["capacityProviders"]))
+    if missing:
+        return [Check("capacity providers associated", spec.cluster, "fail",
+                      f"{', '.join(missing)} not associated (has {found.document['capacityProviders'] or 'none'}): "
+                      "RunTask with this strategy is refused",
+                      "apply the stack if it owns the cluster, or: aws ecs put-cluster-capacity-providers "
+                      f"--cluster {spec.cluster} (keeping the providers and default strategy it has)")]
+    return [Check("capacity providers associated", spec.cluster, "pass", ", ".join(spec.capacity_providers))]
 
 
 def _check_roles(target: Any, spec: StackSpec) -> list[Check]:

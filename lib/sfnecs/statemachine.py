@@ -8,6 +8,7 @@ The definition is a Standard workflow (Express supports neither `.sync` nor call
 
     [CheckRunning -> AlreadyRunning? -> SkippedOverlap]      spec.guard
     RunJob  (ecs:runTask.sync, Retry on launch errors)       [+ States.TaskFailed: spec.retry_job_failures]
+            (LaunchType FARGATE, or spec.capacity_provider_strategy, e.g. FARGATE_SPOT)
     [NotifySuccess]                                          spec.notify_success
     [Catch -> NotifyFailure -> Failed]                       spec.notify_failure
 
@@ -150,9 +151,18 @@ class _Dialect(abc.ABC):
         vpc["AssignPublicIp"] = "ENABLED" if self.spec.assign_public_ip else "DISABLED"
         return {"AwsvpcConfiguration": vpc}
 
+    def _placement(self) -> dict[str, Any]:
+        # RunTask takes a launch type or a capacity provider strategy, never both ("If a
+        # capacityProviderStrategy is specified, the launchType parameter must be omitted", ECS API
+        # reference); the stack associates the providers with its cluster.
+        if not self.spec.capacity_provider_strategy:
+            return {"LaunchType": "FARGATE"}
+        return {"CapacityProviderStrategy": [{"CapacityProvider": p, "Weight": w, "Base": b}
+                                             for p, w, b in self.spec.capacity_provider_strategy]}
+
     def _run_args(self) -> dict[str, Any]:
         return {
-            "LaunchType": "FARGATE",
+            **self._placement(),
             "Cluster": self.spec.cluster_arn,
             # the family name: RunTask runs its latest ACTIVE revision, so a new revision needs no
             # new state machine (ECS API reference, RunTask taskDefinition)

@@ -56,7 +56,11 @@ def run_task(self: Any) -> ActionResult:
         # RunTask answers HTTP 200 with failures and no task (RunTask API reference, Failure).
         return ActionResult({"tasks": [], "failures": [{"arn": td.arn, "reason": fault.reason,
                                                           "detail": fault.message or None}]})
-    launch_type = p("launchType") or ("FARGATE" if not p("capacityProviderStrategy") else "")
+    strategy = p("capacityProviderStrategy") or []
+    provider = _capacity_provider(cluster, p("launchType"), strategy)
+    # Fargate capacity providers run Fargate tasks: launchType FARGATE beside capacityProviderName
+    # (community-observed DescribeTasks output; the API reference does not say)
+    launch_type = p("launchType") or "FARGATE"
     net = p("networkConfiguration") or {}
     if td.network_mode == "awsvpc" and not net.get("awsvpcConfiguration", {}).get("subnets"):
         raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
@@ -68,10 +72,37 @@ def run_task(self: Any) -> ActionResult:
             overrides=p("overrides") or {}, started_by=p("startedBy") or "", group=p("group"),
             tags=p("tags") or [], launch_type=launch_type, platform_version=p("platformVersion"),
             attachments=attachments)
+        task.capacity_provider_name = provider
         sb.fargate.add(task, token)
         tasks.append(task)
     now = sb.clock.now()
     return ActionResult({"tasks": [t.describe(now) for t in tasks], "failures": []})
+
+
+def _capacity_provider(cluster: Any, launch_type: str | None, strategy: list[dict[str, Any]]) -> str | None:
+    """The provider a task launched with `strategy` runs on, after RunTask's checks (None: no strategy).
+
+    ECS API reference: with a capacityProviderStrategy "the launchType parameter must be omitted", and
+    only providers associated with the cluster can be used; with every weight 0 RunTask fails
+    (CapacityProviderStrategyItem). The first two texts are as ECS words them (community-observed), the
+    third is ours. AWS documents how a strategy spreads many tasks (base first, then weight), not
+    which provider one task gets: the sandbox picks the one with a base, else the highest weight.
+    """
+    if not strategy:
+        return None
+    if launch_type:
+        raise InvalidParameterException("Specifying both a launch type and capacity provider strategy is not "
+                                        "supported. Remove one and try again.")
+    associated = set(cluster.capacity_providers or [])
+    if any(item.get("capacityProvider") not in associated for item in strategy):
+        raise InvalidParameterException("The specified capacity provider strategy cannot contain a capacity provider "
+                                        "that is not associated with the cluster. Associate the capacity provider "
+                                        "with the cluster or specify a valid capacity provider and try again.")
+    if not any(int(item.get("weight") or 0) > 0 or int(item.get("base") or 0) > 0 for item in strategy):
+        raise InvalidParameterException("The specified capacity provider strategy must have at least one capacity "
+                                        "provider with a weight greater than zero.")
+    chosen = max(strategy, key=lambda item: (int(item.get("base") or 0) > 0, int(item.get("weight") or 0)))
+    return chosen["capacityProvider"]
 
 
 def _eni(self: Any, net: dict[str, Any], region: str) -> list[dict[str, Any]]:

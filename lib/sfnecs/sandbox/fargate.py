@@ -82,6 +82,7 @@ class EmulatedTask:
     stop_requested_at: datetime | None = None
     stop_reason: str | None = None
     client_token: str | None = None
+    capacity_provider_name: str | None = None  # launched through a capacity provider strategy
     logged: set[str] = field(default_factory=set)
 
     # ---- timeline ---------------------------------------------------------------------------
@@ -148,6 +149,7 @@ class EmulatedTask:
             "cpu": self.cpu,
             "memory": self.memory,
             "launchType": self.launch_type,
+            "capacityProviderName": self.capacity_provider_name,
             "platformVersion": self.platform_version,
             "platformFamily": "Linux",
             "group": self.group,

@@ -269,7 +269,49 @@ def _revert_ecs_sync() -> None:
     _unpatch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK")
 
 
-# ---- 2b. GetExecutionHistory paging and order --------------------------------------------
+# ---- 2a. RunTask parameters Step Functions passes on -------------------------------------
+#: RunTask parameters moto's ECS integration drops before the call, which Step Functions passes:
+#: aws-cdk's EcsRunTask puts CapacityProviderStrategy in the state's Parameters ("required to use the
+#: FARGATE_SPOT capacity provider", CDK API reference, EcsFargateLaunchTargetOptions).
+ECS_EXTRA_PARAMETERS = frozenset({"CapacityProviderStrategy"})
+
+
+def _ecs_supported_parameters(self: Any) -> set[str] | None:
+    found = _ORIGINALS[(_ecs_module().StateTaskServiceEcs, "_get_supported_parameters")](self)
+    return None if found is None else found | ECS_EXTRA_PARAMETERS
+
+
+def _apply_ecs_parameters() -> None:
+    _patch(_ecs_module().StateTaskServiceEcs, "_get_supported_parameters", _ecs_supported_parameters)
+
+
+def _revert_ecs_parameters() -> None:
+    _unpatch(_ecs_module().StateTaskServiceEcs, "_get_supported_parameters")
+
+
+# ---- 2b. a retried .sync attempt waits afresh ---------------------------------------------
+def _eval_sync_afresh(self: Any, env: Any, sync_resolver: Any, timeout_seconds: Any, callback_endpoint: Any,
+                      heartbeat_endpoint: Any) -> Any:
+    # moto makes one task token (and callback endpoint) per state entry, not per attempt, and
+    # interrupts the endpoint when an attempt ends: a Retry of a .sync Task whose job failed then
+    # found the endpoint interrupted and recorded TaskTimedOut at once instead of waiting for the
+    # new task. Each attempt of a Retry runs the task again (Step Functions developer guide,
+    # "Handling errors in Step Functions workflows"), so each waits for its own task.
+    if callback_endpoint is not None and callback_endpoint.get_outcome() is None:
+        callback_endpoint._notify_event.clear()
+    return _ORIGINALS[(_callback_cls(), "_eval_sync")](self, env, sync_resolver, timeout_seconds,
+                                                       callback_endpoint, heartbeat_endpoint)
+
+
+def _apply_sync_retry() -> None:
+    _patch(_callback_cls(), "_eval_sync", _eval_sync_afresh)
+
+
+def _revert_sync_retry() -> None:
+    _unpatch(_callback_cls(), "_eval_sync")
+
+
+# ---- 2c. GetExecutionHistory paging and order --------------------------------------------
 def _sfn_response_cls() -> Any:
     from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -302,7 +344,7 @@ def _revert_history() -> None:
     _unpatch(_sfn_response_cls(), "get_execution_history")
 
 
-# ---- 2c. JSONata evaluation ---------------------------------------------------------------
+# ---- 2d. JSONata evaluation ---------------------------------------------------------------
 def _jsonata_module() -> Any:
     from moto.stepfunctions.parser.asl.jsonata import jsonata
 
@@ -346,7 +388,7 @@ def _revert_jsonata() -> None:
     module._eval_jsonata = None
 
 
-# ---- 2d. JSONPath: a definite path selects one node ---------------------------------------
+# ---- 2e. JSONPath: a definite path selects one node ---------------------------------------
 _JSON_PATH_MODULE = "moto.stepfunctions.parser.asl.utils.json_path"
 #: the modules that call extract_json, each holding its own reference (`from ... import extract_json`)
 _JSON_PATH_USERS = (
@@ -520,6 +562,11 @@ REPAIRS: dict[str, Repair] = {
                "boto and results keep the API's casing", _apply_normalise, _revert_normalise),
         Repair("ecs_sync", "ecs:runTask.sync ignores RunTask failures and exit codes, maps no ECS errors and "
                "leaves the task running on timeout", _apply_ecs_sync, _revert_ecs_sync),
+        Repair("ecs_parameters", "ecs:runTask drops CapacityProviderStrategy from the state's parameters, so the "
+               "task runs without the strategy", _apply_ecs_parameters, _revert_ecs_parameters),
+        Repair("sync_retry", "a Retry of a .sync Task state after its job failed records TaskTimedOut at once "
+               "(every attempt shares one callback endpoint, interrupted by the first)",
+               _apply_sync_retry, _revert_sync_retry),
         Repair("jsonata", "JSONata expressions cannot be evaluated (moto's evaluator is a stub needing Java)",
                _apply_jsonata, _revert_jsonata),
         Repair("json_path", "a definite JSONPath below an array index (\"$.Containers[0].ExitCode\") gives a "

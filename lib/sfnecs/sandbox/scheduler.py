@@ -235,6 +235,8 @@ class SchedulerClock:
                                       "count": p.get("TaskCount", 1), "startedBy": "events-scheduler"}
             if p.get("LaunchType"):
                 kwargs["launchType"] = p["LaunchType"]
+            if p.get("CapacityProviderStrategy"):  # items camelCase in this API, as RunTask takes them
+                kwargs["capacityProviderStrategy"] = p["CapacityProviderStrategy"]
             net = p.get("NetworkConfiguration", {}).get("awsvpcConfiguration")  # camelCase in this API
             if net:
                 kwargs["networkConfiguration"] = {"awsvpcConfiguration": {

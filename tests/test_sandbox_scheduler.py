@@ -169,3 +169,22 @@ def test_bad_injection_plan_is_refused(paused):
 
     with pytest.raises(ValidationError, match="duplicate_probability=1.5 is not valid"):
         paused.scheduler.configure(duplicate_probability=1.5)
+
+
+def test_a_schedule_created_again_under_its_old_name_is_a_new_schedule(paused):
+    """Deleted, then created again: it fires as a new rate schedule does, not once per time it missed."""
+    sm = pass_machine(paused, "sched-again")
+    sched = paused.client("scheduler")
+    create = dict(Name="again", ScheduleExpression="rate(10 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
+                  Target={"Arn": sm, "RoleArn": ROLE})
+    sched.create_schedule(**create)
+    paused.tick()
+    step(paused, 20)  # fires at creation, +10, +20
+    sched.delete_schedule(Name="again")
+    step(paused, 60)  # gone: nothing fires
+    recreated = paused.clock.now()
+    sched.create_schedule(**create)
+    paused.tick()
+    step(paused, 10)  # fires at its own creation and 10 minutes later
+    times = [d.scheduled_time for d in paused.scheduler.deliveries if d.target_arn == sm]
+    assert len(times) == 5 and times[3:] == [recreated, recreated + timedelta(minutes=10)]

@@ -75,8 +75,10 @@ class SchedulerClock:
         self.clock = clock
         self._client = client_factory  # (service, region, account) -> boto3 client
         self._lock = threading.RLock()
-        self._seen: dict[str, datetime] = {}  # source ARN -> fire times up to here are handled
-        self._anchor: dict[str, datetime] = {}  # source ARN -> where its rate() periods count from
+        # keyed by source ARN and creation time: a schedule deleted and created again under the same
+        # name is a new schedule (it must not inherit the old one's progress and fire every missed time)
+        self._seen: dict[tuple[str, Any], datetime] = {}  # fire times up to here are handled
+        self._anchor: dict[tuple[str, Any], datetime] = {}  # where its rate() periods count from
         self._queue: list[tuple[datetime, int, Delivery]] = []
         self._seq = itertools.count()
         self.deliveries: list[Delivery] = []
@@ -160,13 +162,14 @@ class SchedulerClock:
             kind = parse_expression(source["expression"]).kind
         except (ValidationError, ValueError):
             return  # AWS rejects invalid expressions at creation; moto does not: such a schedule never fires
+        key = (source["arn"], source["created"])
         with self._lock:
-            since = self._seen.get(source["arn"])
-            self._seen[source["arn"]] = now
+            since = self._seen.get(key)
+            self._seen[key] = now
             if since is None:
                 # first sight = creation, in virtual time. A rate schedule without StartDate invokes
                 # its target at once and then every period from then (User Guide, "Rate-based schedules").
-                self._anchor[source["arn"]] = source["start"] or now
+                self._anchor[key] = source["start"] or now
                 times = [now] if kind == "rate" and source["start"] is None else []
         if since is not None:
             start = max(t for t in (since, source["start"]) if t is not None)
@@ -174,7 +177,7 @@ class SchedulerClock:
             if end <= start:
                 return
             times = fire_times_between(source["expression"], start, end, source["timezone"],
-                                       anchor=self._anchor.get(source["arn"]))[:MAX_CATCH_UP]
+                                       anchor=self._anchor.get(key))[:MAX_CATCH_UP]
         window = source["window"]
         for t in times:
             minutes = int(window.get("MaximumWindowInMinutes", 0)) if window.get("Mode") == "FLEXIBLE" else 0

@@ -17,6 +17,20 @@ os.environ["SFNECS_HOME"] = tempfile.mkdtemp(prefix="sfnecs-test-home-")
 SANDBOX_SPEED = 50.0  # virtual seconds per real second: a 5 s emulated job takes 0.1 s
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's tmp_path plugin has set up basetemp
+def pytest_configure(config: pytest.Config) -> None:
+    """Every temporary file of the session goes under pytest's basetemp: tempfile in this process, and
+    TMPDIR for kernels and subprocesses (runbook result mailboxes, warm-kernel folders, SFNECS_HOME).
+
+    Why: tests/test_zz_credential_scan.py scans what the suite produced for credentials, and looks there.
+    """
+    session_tmp = config._tmp_path_factory.getbasetemp() / "session-tmp"
+    session_tmp.mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(session_tmp)
+    tempfile.tempdir = str(session_tmp)
+    os.environ["SFNECS_HOME"] = tempfile.mkdtemp(prefix="sfnecs-test-home-")
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """The session's in-process sandbox (clock at SANDBOX_SPEED)."""

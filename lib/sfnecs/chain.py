@@ -21,9 +21,10 @@ from sfnecs.runbook import RunbookResult
 
 __all__ = ["ChainReport", "Step", "StepOutcome", "demo_steps", "run_chain", "shared_sandbox", "write_index"]
 
-#: the demo job: a sample image "built on an Apple Silicon laptop" (arm64), a nightly cron schedule
-#: (a rate() schedule would fire at creation and the overlap guard would skip the manual run)
-DEMO_SCHEDULE = "cron(0 3 * * ? *)"
+#: the demo job's schedule: nightly, created DISABLED. The sandbox's clock runs fast (a minute of the
+#: chain is most of an hour), so an enabled schedule could fire mid-chain and make the overlap guard
+#: skip a manual run; a rate() one would even fire at creation.
+DEMO_SCHEDULE = {"schedule": "cron(0 3 * * ? *)", "schedule_enabled": False}
 
 
 @dataclass(frozen=True)
@@ -135,11 +136,11 @@ def demo_steps(stack: str = "demo") -> list[Step]:
     """The demo chain: a mistake (an arm64 image on an X86_64 task), its diagnosis, the fix, the proof."""
     common = {"stack": stack, "target": "sandbox"}
     return [
-        Step("deploy", {**common, "sample_image": "arm64", "schedule": DEMO_SCHEDULE},
+        Step("deploy", {**common, **DEMO_SCHEDULE, "sample_image": "arm64"},
              note="image built on an Apple Silicon laptop (arm64) for a default X86_64 task"),
         Step("run_now", common, expect_ok=False, note="the deliberate failure: exec format error"),
         Step("diagnose", common, note="names the failure and the fix"),
-        Step("deploy", {**common, "architecture": "ARM64", "sample_image": "", "schedule": DEMO_SCHEDULE},
+        Step("deploy", {**common, **DEMO_SCHEDULE, "architecture": "ARM64", "sample_image": ""},
              note="the fix: run the task on the image's CPU (ARM64); the image stays as it is"),
         Step("run_now", common, note="the fixed rerun succeeds"),
         Step("audit", common, note="both runs: success rate, durations, failures by category"),

@@ -162,7 +162,10 @@ def deploy_result(spec: StackSpec, plan: Any, applied: ChangeSet | None, checks:
 
 def run_result(spec: StackSpec, result: RunResult) -> dict[str, Any]:
     """The run_now runbook's result: the RunResult, and a one-line error when the job did not succeed."""
-    out = {"ok": result.ok, "stack": spec.name, **{k: v for k, v in result.to_dict().items() if k != "ok"}}
+    run = result.to_dict()
+    # `error` is the runbook's one line (what the runner prints); the run's own error name stays as run_error
+    out = {"ok": result.ok, "stack": spec.name, **{k: v for k, v in run.items() if k not in ("ok", "error")},
+           "run_error": run["error"], "error": None}
     if not result.ok:
         parts = [f"exit code {result.exit_code}" if result.exit_code is not None else None, result.stopped_reason,
                  (result.cause or "")[:200] if not result.task_arn else None,

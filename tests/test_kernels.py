@@ -1,0 +1,67 @@
+"""kernels.py: a pooled kernel runs one notebook only, with its imports done and its own result file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from sfnecs import runbook
+from sfnecs.kernels import KernelPool
+
+
+@pytest.fixture
+def books(tmp_path) -> Path:
+    d = tmp_path / "books"
+    d.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "sfnecs", "display_name": "Python (sfnecs)", "language": "python"}
+    params = nbformat.v4.new_code_cell('label = "a"  # which run')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(
+        "import os, sys\n"
+        "seen = {'pid': os.getpid(), 'leak': globals().get('leak'), 'preloaded': 'sfnecs.stack' in sys.modules,\n"
+        "        'history': len(In)}\n"
+        "leak = label\n"
+        "from sfnecs.runbook import save_result\n"
+        "save_result({'ok': True, **seen})")]
+    nbformat.write(nb, d / "probe.ipynb")
+    return d
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_each_notebook_gets_a_fresh_preloaded_kernel_that_ends_with_it(books, tmp_path):
+    with KernelPool(runs=2) as pool:
+        first = runbook.run("probe", {"label": "a"}, output_dir=tmp_path / "runs", directory=books, kernels=pool)
+        assert pool.started == 2  # the second kernel booted while the first notebook ran
+        second = runbook.run("probe", {"label": "b"}, output_dir=tmp_path / "runs", directory=books, kernels=pool)
+        assert pool.started == 2  # nothing started for a third runbook that will not come
+    a, b = first.result, second.result
+    assert first.ok and second.ok and a["pid"] != b["pid"]
+    assert a["leak"] is None and b["leak"] is None  # no state crosses from one runbook to the next
+    assert a["preloaded"] and b["preloaded"]  # the pool's imports ran before the notebook
+    # In: '' and the cells run so far (parameters, papermill's injected parameters, this one); none for the preload
+    assert a["history"] == b["history"] == 4
+    assert not _alive(a["pid"]) and not _alive(b["pid"])
+
+
+def test_a_pool_hands_out_only_its_own_kernel_and_cleans_up_on_close(books, tmp_path):
+    pool = KernelPool(runs=None, preload="")  # no preload: take() need not wait for a kernel to boot
+    assert pool.take("python3") is None and pool.started == 0
+    warm = pool.take("sfnecs")
+    assert warm is not None and pool.started == 2  # handed out one, keeps the next booting
+    waiting = pool._next
+    pool.close()
+    assert not waiting.km.has_kernel and not waiting.result_path.exists()
+    from jupyter_core.utils import run_sync
+
+    run_sync(warm.km.shutdown_kernel)(now=True)

@@ -285,19 +285,19 @@ def test_run_task_with_a_capacity_provider_strategy(target, env):
     # omitted", and a strategy may only name providers associated with the cluster
     ecs = target.client("ecs")
     ecs.create_cluster(clusterName="sbx-spot", capacityProviders=["FARGATE", "FARGATE_SPOT"])
-    register(target, "spot-job")
+    register(target, "sbx-spot")
     net = {"awsvpcConfiguration": {"subnets": [env["subnet"]]}}
     spot = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
     with pytest.raises(ecs.exceptions.InvalidParameterException, match="not associated with the cluster"):
-        ecs.run_task(cluster="sbx", taskDefinition="spot-job", networkConfiguration=net, capacityProviderStrategy=spot)
+        ecs.run_task(cluster="sbx", taskDefinition="sbx-spot", networkConfiguration=net, capacityProviderStrategy=spot)
     with pytest.raises(ecs.exceptions.InvalidParameterException, match="both a launch type and capacity provider"):
-        ecs.run_task(cluster="sbx-spot", taskDefinition="spot-job", networkConfiguration=net, launchType="FARGATE",
+        ecs.run_task(cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net, launchType="FARGATE",
                      capacityProviderStrategy=spot)
-    (task,) = ecs.run_task(cluster="sbx-spot", taskDefinition="spot-job", networkConfiguration=net,
+    (task,) = ecs.run_task(cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net,
                            capacityProviderStrategy=spot + [{"capacityProvider": "FARGATE", "weight": 0}])["tasks"]
     assert (task["capacityProviderName"], task["launchType"]) == ("FARGATE_SPOT", "FARGATE")
     described = ecs.describe_tasks(cluster="sbx-spot", tasks=[task["taskArn"]])["tasks"][0]
     assert described["capacityProviderName"] == "FARGATE_SPOT"
-    (plain,) = ecs.run_task(cluster="sbx-spot", taskDefinition="spot-job", networkConfiguration=net,
+    (plain,) = ecs.run_task(cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net,
                             launchType="FARGATE")["tasks"]
     assert "capacityProviderName" not in plain

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import string
 import zoneinfo
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sfnecs import diagnose, images, runs, sample, stack
@@ -494,7 +494,3 @@ def test_only_validation_errors_escape_as_sfnecs_errors():
     # the promise the properties above rely on: a refusal is a ValidationError, itself a ValueError and
     # an SfnecsError, so callers can catch the kit's refusals as one type
     assert issubclass(ValidationError, SfnecsError) and issubclass(ValidationError, ValueError)
-    assume(True)
-
-
-_ = timezone  # the module's datetimes are naive on purpose (at() takes local wall time)

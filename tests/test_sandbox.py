@@ -301,3 +301,28 @@ def test_run_task_with_a_capacity_provider_strategy(target, env):
     (plain,) = ecs.run_task(cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net,
                             launchType="FARGATE")["tasks"]
     assert "capacityProviderName" not in plain
+
+
+@pytest.mark.sandbox
+def test_call_log_keeps_calls_aws_makes_for_you_apart(target, sandbox):
+    """Step Functions' RunTask and the Scheduler's deliveries are not the user's calls."""
+    ecs, sfn = target.client("ecs"), target.client("stepfunctions")
+    ecs.create_cluster(clusterName="calllog")
+    ecs.register_task_definition(family="calllog", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
+                                 cpu="256", memory="512", containerDefinitions=[
+                                     {"name": "job", "image": "busybox", "command": ["sh", "-c", "exit 0"]}])
+    subnet = target.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+    definition = {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask", "End": True,
+        "Parameters": {"LaunchType": "FARGATE", "Cluster": "calllog", "TaskDefinition": "calllog",
+                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    arn = sfn.create_state_machine(name="calllog", definition=json.dumps(definition),
+                                   roleArn=f"arn:aws:iam::{target.account}:role/calllog")["stateMachineArn"]
+    sandbox.control("DELETE", "calls", {})
+    run = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=run)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = sandbox.control("GET", "calls", {})
+    assert log["calls"]["states.StartExecution"] == 1 and "ecs.RunTask" not in log["calls"]
+    assert log["internal"]["ecs.RunTask"] == 1

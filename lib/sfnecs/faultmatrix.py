@@ -401,7 +401,9 @@ def _max_concurrent(tasks: list[dict[str, Any]]) -> int:
 
 
 def _run_task_calls(target: Any) -> int:
-    return target.control("GET", "calls")["calls"].get("ecs.RunTask", 0)
+    """RunTask calls from anyone: the Scheduler (A) and Step Functions (B) call it for you."""
+    log = target.control("GET", "calls")
+    return log["calls"].get("ecs.RunTask", 0) + log.get("internal", {}).get("ecs.RunTask", 0)
 
 
 def _dead_letters(target: Any, spec: StackSpec) -> int:

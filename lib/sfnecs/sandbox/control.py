@@ -12,7 +12,9 @@ faults or move the clock; any process that can reach the endpoint can, with plai
   GET  /_sfnecs/scheduler             schedule deliveries so far and the injection plan
   POST /_sfnecs/scheduler             {"duplicate_probability": 0.1, "duplicate_times": [ISO...], "copies": 2,
                                        "delay_seconds": 30, "seed": 7}: at-least-once effects to inject
-  GET  /_sfnecs/calls                  API calls seen: {"Service.Action": n, ...}, "mutating": n
+  GET  /_sfnecs/calls                  API calls seen: {"Service.Action": n, ...}, "mutating": n, and
+                                       "internal": calls AWS makes on your behalf (Step Functions'
+                                       service integrations, Scheduler deliveries), kept apart
   POST /_sfnecs/reset                  forget every resource, task, fault and blob
   POST /_sfnecs/shutdown               stop the server (background sandboxes)
   GET  /_sfnecs/blobs/<digest>         an ECR layer/config blob (GetDownloadUrlForLayer's URL)
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
 PREFIX = "/_sfnecs/"
 #: API verbs that change nothing (everything else counts as mutating)
 READ_ONLY = re.compile(r"^(Describe|Get|List|BatchGet|Simulate|Head|Lookup|Filter|Search|Validate|Test)")
+#: access keys of the callers inside the sandbox: moto's Step Functions interpreter signs with "ak";
+#: the sandbox's Scheduler with INTERNAL_ACCESS_KEY. Their calls are AWS acting for you, not your calls.
+INTERNAL_ACCESS_KEY = "SFNECSSANDBOXINTERNAL"
+INTERNAL_KEYS = frozenset({"ak", INTERNAL_ACCESS_KEY})
 
 
 class CallLog:
@@ -44,34 +50,38 @@ class CallLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        self.internal: Counter[str] = Counter()
 
-    def record(self, service: str, action: str) -> None:
+    def record(self, service: str, action: str, internal: bool = False) -> None:
         with self._lock:
-            self.counts[f"{service}.{action}"] += 1
+            (self.internal if internal else self.counts)[f"{service}.{action}"] += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            counts = dict(self.counts)
+            counts, internal = dict(self.counts), dict(self.internal)
         mutating = sum(n for k, n in counts.items() if not READ_ONLY.match(k.split(".", 1)[1]))
-        return {"calls": counts, "mutating": mutating, "total": sum(counts.values())}
+        return {"calls": counts, "mutating": mutating, "total": sum(counts.values()), "internal": internal}
 
     def clear(self) -> None:
         with self._lock:
             self.counts.clear()
+            self.internal.clear()
 
 
-def _identify(environ: dict[str, Any], body: bytes) -> tuple[str, str] | None:
+def _identify(environ: dict[str, Any], body: bytes) -> tuple[str, str, bool] | None:
+    """(service, action, internal) of a signed AWS request, from its headers and body."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
-    m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
-    service = m[1] if m else "?"
+    m = re.search(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/", auth)
+    service = m[2] if m else "?"
+    internal = bool(m) and m[1] in INTERNAL_KEYS
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
-        return service, target.rsplit(".", 1)[-1]
+        return service, target.rsplit(".", 1)[-1], internal
     if body[:7] == b"Action=" or b"&Action=" in body:
         action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
-        return service, action
+        return service, action, internal
     if m:  # REST protocols (e.g. scheduler, logs via JSON above): method + path
-        return service, f"{environ.get('REQUEST_METHOD')}:{environ.get('PATH_INFO', '')}"
+        return service, f"{environ.get('REQUEST_METHOD')}:{environ.get('PATH_INFO', '')}", internal
     return None
 
 

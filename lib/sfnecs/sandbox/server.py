@@ -100,7 +100,8 @@ class Sandbox:
         self.fargate = FargateEmulator(self.clock, self.faults, self.blobs)
         from sfnecs.sandbox.scheduler import SchedulerClock
 
-        self.scheduler = SchedulerClock(self.clock, lambda service, region, account: self.client(service, region))
+        self.scheduler = SchedulerClock(self.clock, lambda service, region, account: self.client(
+            service, region, internal=True))
         app = DomainDispatcherApplication(create_backend_app)
         self.control_app = ControlMiddleware(app, self)
         try:
@@ -208,13 +209,19 @@ class Sandbox:
         self._saved_env.clear()
 
     # ---- clients and control ---------------------------------------------------------------------
-    def client(self, service: str, region: str = DEFAULT_REGION) -> Any:
-        """A boto3 client for this sandbox (works whether or not the environment was exported)."""
+    def client(self, service: str, region: str = DEFAULT_REGION, *, internal: bool = False) -> Any:
+        """A boto3 client for this sandbox (works whether or not the environment was exported).
+
+        `internal=True` is for AWS acting on the user's behalf (the Scheduler): the call log keeps
+        those calls apart from the user's own.
+        """
         import boto3
 
+        from sfnecs.sandbox.control import INTERNAL_ACCESS_KEY
+
         return boto3.client(service, region_name=region, endpoint_url=self.endpoint,
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
-                            aws_session_token="testing")
+                            aws_access_key_id=INTERNAL_ACCESS_KEY if internal else "testing",
+                            aws_secret_access_key="testing", aws_session_token="testing")
 
     def control(self, method: str, route: str, payload: dict[str, Any]) -> Any:
         """Serve one control-API call (see sfnecs.sandbox.control)."""

@@ -19,11 +19,16 @@ from sfnecs.patterns import (  # noqa: E402
     COMPARED_VARIANTS,
     COUNT_KEYS,
     FACT_SECTIONS,
+    METHODS,
     VARIANTS,
     Scenario,
     VariantResult,
     Variant,
     _draw,
+    _draw_per_tick,
+    _Law,
+    _normal_tail,
+    _positions,
     compare,
     execution_states,
     expected_counts,
@@ -364,9 +369,11 @@ def test_timeline_from_a_runs_frame_stacks_overlaps_in_lanes():
 
 # ---- the vectorized simulation agrees with a plain event loop -------------------------------------------
 
-def _reference(s: Scenario, variant: str) -> dict[str, float]:
-    """The documented semantics, one delivery at a time, on the same draws."""
-    d, v = _draw(s), Variant.parse(variant)
+def _reference(s: Scenario, variant: str, method: str = "sparse") -> dict[str, float]:
+    """The documented semantics, one delivery at a time, on the same draws (every delivery's: for the
+    sparse method, the ones it kept as drawn and the ones it left out drawn to complete them)."""
+    d = _draw(s).dense if method == "sparse" else _draw_per_tick(s)
+    v = Variant.parse(variant)
     interval, rate = s.retry_interval_seconds, s.retry_backoff_rate
     tasks: list[tuple[float, float, int, int]] = []  # start, end, delivery, tick
     closes: dict[int, float] = {}  # execution name (tick) -> close time
@@ -464,16 +471,144 @@ REFERENCE_CASES = [
 ]
 
 
+# minute ticks, mostly ordinary: the sparse method keeps only the unusual deliveries and their neighbours
+SPARSE_CASES = [
+    dict(duration_kind="lognormal", duration_minutes=0.5, duration_sigma=0.6, launch_failure_rate=0.03,
+         job_failure_rate=0.05, duplicate_delivery_rate=0.02),
+    dict(duration_kind="exponential", duration_minutes=0.3, launch_failure_rate=0.05, launch_retry_attempts=6,
+         retry_interval_seconds=5, job_failure_rate=0.04, retry_job_failures=2, duplicate_delivery_rate=0.03,
+         duplicate_delay_seconds=150.0, execution_overhead_seconds=4.0),
+    dict(duration_kind="lognormal", duration_minutes=0.4, duration_sigma=1.2, duplicates=(5, 5, 700, 1439),
+         duplicate_delay_seconds=61.0, notify_success=True),
+]
+
+
 @pytest.mark.parametrize("case", range(len(REFERENCE_CASES)))
-@pytest.mark.parametrize(("seed", "horizon"), [(0, "4D"), (5, "4D"), (9, "120D"), (13, "60D")])
-def test_vectorized_simulation_matches_the_plain_event_loop(case, seed, horizon):
+@pytest.mark.parametrize(("seed", "horizon", "method"), [(0, "4D", "sparse"), (5, "4D", "sparse"),
+                                                         (9, "120D", "sparse"), (13, "60D", "sparse"),
+                                                         (0, "4D", "per_tick"), (5, "4D", "per_tick")])
+def test_vectorized_simulation_matches_the_plain_event_loop(case, seed, horizon, method):
     # 120 days of hourly ticks give the guard hundreds of contested stretches at once (its wavefront)
     s = Scenario(horizon=horizon, interval_minutes=60, seed=seed, **REFERENCE_CASES[case])
-    result = simulate(s, VARIANTS)
+    _check_against_the_event_loop(s, method)
+
+
+@pytest.mark.parametrize("case", range(len(SPARSE_CASES)))
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sparse_simulation_of_minute_ticks_matches_the_plain_event_loop(case, seed):
+    s = Scenario(horizon="1D", interval_minutes=1, seed=seed, **SPARSE_CASES[case])
+    kept = _draw(s).ticks.size
+    assert 0 < kept < s.ticks // 2  # most deliveries were left out and counted by number
+    _check_against_the_event_loop(s, "sparse")
+
+
+def _check_against_the_event_loop(s: Scenario, method: str) -> None:
+    result = simulate(s, VARIANTS, method=method)
     for label in VARIANTS:
-        expected = _reference(s, label)
+        expected = _reference(s, label, method)
         got = result[label].to_dict()
         for key, value in expected.items():
             assert got[key] == pytest.approx(value), (label, key)
         assert got["failures_noticed"] + got["failures_silent"] == got["failures"]
         assert result[label].runs.shape[0] == got["task_launches"]
+        shown = result[label].deliveries_frame["disposition"].value_counts()
+        assert shown.get("skipped_by_guard", 0) == got["skipped_by_guard"]
+        assert shown.get("deduplicated_running", 0) == got["deduplicated_running"]
+
+
+# ---- the sparse method: same numbers when nothing is random, same distributions otherwise ---------------
+
+DETERMINISTIC = [
+    HOURLY_90, DUPES, DUPES.replace(duration_minutes=1.0, duplicate_delay_seconds=120.0),
+    HOURLY_90.replace(duration_minutes=10.0, duplicate_delivery_rate=1.0, notify_success=True),
+    HOURLY_90.replace(duration_minutes=60.0, execution_overhead_seconds=1.0),
+    Scenario(horizon="10h", interval_minutes=60, launch_failure_rate=1.0, duplicates=(3,)),
+    Scenario(horizon="10h", interval_minutes=60, job_failure_rate=1.0, retry_job_failures=1),
+    # a month boundary, every delivery ordinary but three: most are left out and counted per month
+    Scenario(horizon="3D", interval_minutes=1, start="2025-01-31T00:00:00Z", duration_minutes=0.5,
+             duplicates=(10, 1500, 1500), duplicate_delay_seconds=30.0),
+    Scenario(horizon="2D", interval_minutes=1, duration_minutes=2.5, duplicates=(7,)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(DETERMINISTIC)))
+def test_deterministic_scenarios_give_the_same_numbers_by_either_method(case):
+    s = DETERMINISTIC[case]
+    assert s.deterministic
+    sparse, per_tick = compare(s, VARIANTS), simulate(s, VARIANTS, method="per_tick").to_frame()
+    pd.testing.assert_frame_equal(sparse, per_tick, check_exact=True)
+
+
+def test_left_out_deliveries_are_counted_in_their_calendar_month():
+    # 1,440 ordinary ticks either side of 1 February, none of them kept by the sparse method
+    s = Scenario(horizon="2D", interval_minutes=1, start="2025-01-31T00:00:00Z", duration_minutes=0.5)
+    assert _draw(s).ticks.size == 0
+    b = simulate(s, ["B+guard+dedupe"])["B+guard+dedupe"]
+    assert (b.task_launches, b.max_concurrent, b.billable_transitions) == (2880, 1, 2 * (1440 * 3 - 4000))
+
+
+# scenarios whose counts are random; compared over many seeds, as means
+AGREEMENT_CASES = [
+    dict(horizon="2D", interval_minutes=5, duration_kind="lognormal", duration_minutes=3.0, duration_sigma=0.7,
+         launch_failure_rate=0.05, job_failure_rate=0.08, duplicate_delivery_rate=0.05),
+    dict(horizon="1D", interval_minutes=1, duration_kind="exponential", duration_minutes=0.6,
+         launch_failure_rate=0.1, launch_retry_attempts=2, retry_interval_seconds=10, job_failure_rate=0.05,
+         retry_job_failures=1, duplicate_delivery_rate=0.02, duplicate_delay_seconds=90.0),
+    dict(horizon="5D", interval_minutes=60, duration_kind="lognormal", duration_minutes=50.0, duration_sigma=0.5,
+         duplicate_delivery_rate=0.1, duplicate_delay_seconds=4000.0, job_failure_rate=0.1),
+]
+AGREEMENT_KEYS = ("deliveries", "run_task_calls", "task_launches", "duplicate_launches", "overlapping_launches",
+                  "overlap_minutes", "max_concurrent", "skipped_by_guard", "deduplicated_running", "already_exists",
+                  "failures", "launch_failures_recovered", "notifications", "state_transitions",
+                  "fargate_vcpu_hours")
+
+
+@pytest.mark.parametrize("case", range(len(AGREEMENT_CASES)))
+def test_sparse_and_per_tick_methods_agree_in_distribution(case):
+    """Means over 60 seeds agree within 4.5 standard errors of their difference, per count and variant."""
+    seeds = range(60)
+    frames = {method: pd.concat([simulate(Scenario(seed=seed, **AGREEMENT_CASES[case]), VARIANTS,
+                                          method=method).to_frame()[list(AGREEMENT_KEYS)] for seed in seeds])
+              for method in METHODS}
+    sparse, per_tick = (frames[m].groupby(level=0) for m in METHODS)
+    diff = sparse.mean() - per_tick.mean()
+    se = ((sparse.var() + per_tick.var()) / len(seeds)) ** 0.5
+    tolerance = 4.5 * se + 1e-9 * per_tick.mean().abs()
+    assert (diff.abs() <= tolerance).all().all(), (diff / se).round(2).to_string()
+    assert (per_tick.mean()[["task_launches", "failures"]] > 0).all().all()  # the counts compared are not trivial
+
+
+def test_positions_are_bernoulli_trials():
+    rng = __import__("numpy").random.default_rng(3)
+    for p, size in ((0.002, 2_000_000), (0.07, 200_000), (0.4, 100_000)):
+        hits = _positions(rng, p, size)
+        assert (hits[1:] > hits[:-1]).all() and 0 <= hits[0] and hits[-1] < size
+        assert abs(hits.size - p * size) < 5 * math.sqrt(size * p * (1 - p))
+        gaps = __import__("numpy").diff(hits)  # geometric: mean 1 / p
+        assert abs(gaps.mean() - 1 / p) < 5 * math.sqrt(1 - p) / p / math.sqrt(gaps.size)
+    assert _positions(rng, 0.0, 10).size == 0 and _positions(rng, 1.0, 4).tolist() == [0, 1, 2, 3]
+
+
+def test_truncated_draws_follow_the_law_either_side_of_the_threshold():
+    np = __import__("numpy")
+    rng = np.random.default_rng(4)
+    for a in (-1.5, 0.0, 1.455, 4.0):  # E[Z | Z > a] = phi(a) / (1 - Phi(a))
+        z = _normal_tail(rng, a, 200_000)
+        assert z.size == 200_000 and (z > a).all()
+        phi, tail = math.exp(-a * a / 2) / math.sqrt(2 * math.pi), 0.5 * math.erfc(a / math.sqrt(2))
+        assert z.mean() == pytest.approx(phi / tail, abs=5 * z.std() / math.sqrt(z.size))
+    for law in (_Law("lognormal", 30.0, 0.6), _Law("exponential", 30.0)):
+        q = law.above(60.0)
+        whole = law.draw(rng, 400_000)
+        assert (whole > 60.0).mean() == pytest.approx(q, abs=5 * math.sqrt(q * (1 - q) / whole.size))
+        longer, shorter = law.longer(rng, 60.0, 100_000), law.shorter(rng, 60.0, 100_000)
+        assert (longer > 60.0).all() and (shorter <= 60.0).all()
+        # the two sides, mixed in proportion q, have the whole law's mean and median
+        mixed = q * longer.mean() + (1 - q) * shorter.mean()
+        assert mixed == pytest.approx(30.0, rel=0.01)
+        assert np.quantile(longer, 0.5) == pytest.approx(np.quantile(whole[whole > 60.0], 0.5), rel=0.02)
+
+
+def test_method_is_validated():
+    with pytest.raises(ValidationError, match="^method="):
+        simulate(DUPES, method="dense")

@@ -42,12 +42,21 @@ Simulation semantics (times in seconds from `Scenario.start`; everything instant
   API reference), so near-simultaneous starts can slip past a real guard (time-derived names do
   not depend on it). What Scheduler does after `ExecutionAlreadyExists` (retry, dead-letter queue)
   is not simulated; either way nothing launches.
-* Random draws are common to all variants (one draw per delivery and job attempt, from independent
-  streams spawned from `seed`), so variant differences come from the mechanism, not from luck.
+* Random draws are common to all variants (from independent streams spawned from `seed`), so
+  variant differences come from the mechanism, not from luck. Two methods draw the same law:
+  "per_tick" (the reference) draws every delivery and job attempt one by one; "sparse" (the
+  default) draws only what is out of the ordinary: which attempts fail to launch, fail their job or
+  run longer than `short` = min(interval - overhead, Fargate minimum), as positions (geometric
+  gaps), the long durations given that they are long, and the duplicates. A scheduled delivery
+  that is none of these ends before the next tick and is billed the minimum; unless an unusual
+  delivery arrives or still runs while it runs, it meets nobody, so it is counted by number (per
+  month: its counts are the same for each). Only the unusual deliveries and the ones they can meet
+  are simulated one by one (`_draw`). Deterministic scenarios give identical numbers either way.
 """
 
 from __future__ import annotations
 
+import calendar
 import math
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -299,89 +308,554 @@ def transitions_table(scenario: Scenario) -> pd.DataFrame:
 
 # ---- random draws, common to every variant ----------------------------------------------------------
 
+#: How `simulate` draws: "sparse" touches only the deliveries that can meet another (the default,
+#: fast); "per_tick" draws every delivery and attempt one by one (the plain reference, slow).
+METHODS = ("sparse", "per_tick")
+
+
 @dataclass(frozen=True)
 class _Draws:
-    """Deliveries in time order and one draw per delivery and job attempt, shared by every variant."""
+    """Deliveries in arrival order and one draw per delivery and job attempt, shared by every variant."""
 
     tick: np.ndarray  # (D,) tick of each delivery
     copy: np.ndarray  # (D,) 0 = the scheduled delivery, k = the k-th duplicate
     at: np.ndarray  # (D,) arrival, seconds from start, non-decreasing
-    origin: np.ndarray | None  # (ticks,) index of each tick's scheduled delivery; None: no duplicates
+    dup_ticks: np.ndarray | None  # sorted ticks delivered more than once; None: no duplicates
+    dup_origin: np.ndarray | None  # index of each of those ticks' scheduled delivery
     launch_failures: np.ndarray  # (D, J) failed RunTask attempts before the first success, capped
     durations: np.ndarray  # (D, J) seconds
     job_fails: np.ndarray  # (D, J) bool
 
+    def origin_of(self, ticks: np.ndarray) -> np.ndarray:
+        """Index of the scheduled delivery of each tick in `ticks` (ticks that have duplicates)."""
+        assert self.dup_ticks is not None and self.dup_origin is not None
+        return self.dup_origin[np.searchsorted(self.dup_ticks, ticks)]
 
-def _bernoulli(rng: np.random.Generator, p: float, size: int) -> np.ndarray:
-    """Indices (sorted) of the successes among `size` independent trials of probability `p`.
 
-    Drawn as geometric gaps between successes (the same distribution as one uniform per trial),
-    which costs one draw per success instead of one per trial: failures are rare.
+def _normal_tail(rng: np.random.Generator, a: float, k: int) -> np.ndarray:
+    """`k` independent standard normals conditioned on exceeding `a`, by rejection (exact).
+
+    From `a <= 0`, plain normals (accepted at least half the time); above, Robert's exponential
+    proposals (C. P. Robert, "Simulation of truncated normal variables", 1995), accepted at least
+    three times in four however far out `a` is.
     """
-    if p == 0.0:  # no draw: deterministic scenarios stay exact
+    parts, have = [], 0
+    while have < k:
+        need = k - have
+        if a <= 0.0:
+            z = rng.standard_normal(int(need / (0.5 * math.erfc(a / math.sqrt(2.0))) * 1.05) + 16)
+            z = z[z > a]
+        else:
+            lam = (a + math.sqrt(a * a + 4.0)) / 2.0
+            z = rng.standard_exponential(int(need / 0.75) + 16)
+            z /= lam
+            z += a
+            z = z[rng.random(z.size) <= np.exp(-0.5 * (z - lam) ** 2)]
+        parts.append(z)
+        have += z.size
+    return (np.concatenate(parts) if len(parts) > 1 else parts[0])[:k] if parts else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class _Law:
+    """The job duration law (seconds): whole, or on either side of a threshold.
+
+    Why: the sparse draw needs a duration only where it can matter, so it draws which attempts run
+    longer than the threshold, then their durations given that, and the others' only on demand.
+    """
+
+    kind: str  # "fixed", "exponential" or "lognormal" (a lognormal with sigma 0 is fixed)
+    mean: float
+    sigma: float = 0.0
+
+    @classmethod
+    def of(cls, s: Scenario) -> "_Law":
+        mean = s.duration_minutes * 60.0
+        if s.duration_kind == "lognormal" and s.duration_sigma == 0:
+            return cls("fixed", math.exp(math.log(mean)))  # what exp(mu + 0 * z) gives
+        return cls(s.duration_kind, mean, s.duration_sigma)
+
+    @property
+    def _mu(self) -> float:  # lognormal with the given mean: mu = ln(mean) - sigma^2 / 2
+        return math.log(self.mean) - self.sigma * self.sigma / 2
+
+    def _z(self, threshold: float) -> float:
+        return (math.log(threshold) - self._mu) / self.sigma
+
+    def draw(self, rng: np.random.Generator, shape: int | tuple[int, ...]) -> np.ndarray:
+        """Durations, unconditioned."""
+        if self.kind == "fixed":
+            return np.full(shape, self.mean)
+        if self.kind == "exponential":
+            out = rng.standard_exponential(shape)
+            out *= self.mean
+            return out
+        out = rng.standard_normal(shape)
+        out *= self.sigma
+        out += self._mu
+        return np.exp(out, out=out)
+
+    def above(self, threshold: float) -> float:
+        """The probability that a duration exceeds `threshold`."""
+        if self.kind == "fixed":
+            return 1.0 if self.mean > threshold else 0.0
+        if threshold <= 0:
+            return 1.0
+        if self.kind == "exponential":
+            return math.exp(-threshold / self.mean)
+        return 0.5 * math.erfc(self._z(threshold) / math.sqrt(2.0))
+
+    def longer(self, rng: np.random.Generator, threshold: float, k: int) -> np.ndarray:
+        """`k` durations given that each exceeds `threshold`."""
+        if self.kind == "fixed" or threshold <= 0:
+            return self.draw(rng, k)
+        if self.kind == "exponential":  # memoryless
+            out = self.draw(rng, k)
+            out += threshold
+            return out
+        return np.exp(self._mu + self.sigma * _normal_tail(rng, self._z(threshold), k))
+
+    def shorter(self, rng: np.random.Generator, threshold: float, k: int) -> np.ndarray:
+        """`k` durations given that none exceeds `threshold`."""
+        if self.kind == "fixed":
+            return self.draw(rng, k)
+        if k == 0:
+            return np.zeros(0)
+        if self.kind == "exponential":  # inverse of the CDF restricted to [0, threshold]
+            return -self.mean * np.log1p(-rng.random(k) * -math.expm1(-threshold / self.mean))
+        return np.exp(self._mu - self.sigma * _normal_tail(rng, -self._z(threshold), k))
+
+
+def _positions(rng: np.random.Generator, p: float, size: int) -> np.ndarray:
+    """Sorted indices of the successes among `size` independent trials of probability `p`.
+
+    Sparse for small `p`: trial k succeeds when a Poisson process of rate -ln(1 - p) puts a point
+    in [k, k + 1), which happens with probability p, independently per trial; so the cost is about
+    one exponential draw per success, not one draw per trial.
+    """
+    if p == 0.0 or size == 0:  # no draw: deterministic scenarios stay exact
         return np.zeros(0, np.int64)
     if p == 1.0:
         return np.arange(size)
-    hits: list[np.ndarray] = []
-    last = -1
+    if p > 0.25:
+        return np.flatnonzero(rng.random(size) < p)
+    rate = -math.log1p(-p)
+    parts, last = [], 0.0
     while last < size:
-        gaps = rng.geometric(p, int(size * p + 4 * math.sqrt(size * p) + 16))
-        positions = last + np.cumsum(gaps)
-        hits.append(positions)
-        last = int(positions[-1])
-    found = np.concatenate(hits)
-    return found[:np.searchsorted(found, size)]
+        expected = (size - last) * rate
+        gaps = rng.standard_exponential(int(expected + 4 * math.sqrt(expected) + 16))
+        gaps /= rate
+        gaps[0] += last
+        points = np.cumsum(gaps)
+        parts.append(points)
+        last = float(points[-1])
+    points = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    cells = points[:np.searchsorted(points, size)].astype(np.int64)
+    if cells.size < 2:
+        return cells
+    keep = np.empty(cells.size, bool)
+    keep[0] = True
+    np.not_equal(cells[1:], cells[:-1], out=keep[1:])
+    return cells[keep]
 
 
-def _mask(indices: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    out = np.zeros(shape, bool)
-    out.reshape(-1)[indices] = True
-    return out
-
-
-def _draw(s: Scenario) -> _Draws:
-    n, interval = s.ticks, s.interval_minutes * 60.0
-    dup_rng, dur_rng, launch_rng, job_rng = (np.random.default_rng(c) for c in np.random.SeedSequence(s.seed).spawn(4))
-    tick, copy, origin = np.arange(n), np.zeros(n, np.int64), None
-    at = np.arange(n, dtype=float) * interval
-    if s.duplicate_delivery_rate > 0 or s.duplicates:
-        extra = _mask(_bernoulli(dup_rng, s.duplicate_delivery_rate, n), (n,)).astype(np.int64)
-        if s.duplicates:
-            extra += np.bincount(np.asarray(s.duplicates), minlength=n)
-        if extra.any():
-            counts = 1 + extra
-            origin = np.cumsum(counts) - counts
-            tick = np.repeat(tick, counts)
-            copy = np.arange(tick.size) - origin[tick]
-            at = tick * interval + copy * s.duplicate_delay_seconds
-            if np.any(at[1:] < at[:-1]):  # duplicates late enough to pass the next tick
-                order = np.argsort(at, kind="stable")
-                tick, copy, at = tick[order], copy[order], at[order]
-                rank = np.empty_like(order)
-                rank[order] = np.arange(order.size)
-                origin = rank[origin]
-    shape = (tick.size, s.retry_job_failures + 1)
+def _launch_failures(rng: np.random.Generator, s: Scenario, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(attempts whose first RunTask fails, failed RunTasks before the first success, capped)."""
     cap, p = s.launch_retry_attempts + 1, s.launch_failure_rate
-    if p in (0.0, 1.0):
-        failures = np.full(shape, cap if p == 1.0 else 0, np.int64)
-    else:  # failed attempts before the first success: geometric; drawn only where the first fails
-        failures = np.zeros(shape, np.int64)
-        first_fails = _bernoulli(launch_rng, p, failures.size)
-        failures.reshape(-1)[first_fails] = np.minimum(launch_rng.geometric(1.0 - p, first_fails.size), cap)
-    mean = s.duration_minutes * 60.0
-    if s.duration_kind == "fixed":
-        durations = np.full(shape, mean)
-    elif s.duration_kind == "exponential":
-        durations = dur_rng.standard_exponential(shape)
-        durations *= mean
-    else:  # lognormal with the given mean: mu = ln(mean) - sigma^2 / 2
-        sigma = s.duration_sigma
-        durations = dur_rng.standard_normal(shape)
-        durations *= sigma
-        durations += math.log(mean) - sigma * sigma / 2
-        np.exp(durations, out=durations)
-    job_fails = _mask(_bernoulli(job_rng, s.job_failure_rate, shape[0] * shape[1]), shape)
-    return _Draws(tick, copy, at, origin, failures, durations, job_fails)
+    at = _positions(rng, p, size)
+    if p == 1.0:
+        return at, np.full(size, cap, np.int64)
+    return at, np.minimum(rng.geometric(1.0 - p, at.size), cap)
+
+
+@dataclass(frozen=True)
+class _Duplicates:
+    """The ticks delivered more than once, how many extra times, and the duplicates' own draws."""
+
+    ticks: np.ndarray  # sorted
+    count: np.ndarray  # extra deliveries of each tick
+    launch_failures: np.ndarray  # (K, J) in tick order, copies ascending
+    durations: np.ndarray
+    job_fails: np.ndarray
+
+
+def _duplicates(s: Scenario, law: _Law, rngs: _Streams) -> _Duplicates | None:
+    """The duplicated ticks (drawn and explicit) and every duplicate's own draws (few: drawn whole)."""
+    drawn = _positions(rngs["dup"], s.duplicate_delivery_rate, s.ticks)
+    if not s.duplicates and not drawn.size:
+        return None
+    if s.duplicates:
+        ticks, count = np.unique(np.concatenate([drawn, np.asarray(s.duplicates, np.int64)]), return_counts=True)
+    else:
+        ticks, count = drawn, np.ones(drawn.size, np.int64)
+    jobs = s.retry_job_failures + 1
+    size = int(count.sum()) * jobs
+    launch = np.zeros(size, np.int64)
+    at, failures = _launch_failures(rngs["launch"], s, size)
+    launch[at] = failures
+    fails = np.zeros(size, bool)
+    fails[_positions(rngs["job"], s.job_failure_rate, size)] = True
+    shape = (size // jobs, jobs)
+    return _Duplicates(ticks, count, launch.reshape(shape), law.draw(rngs["duration"], shape), fails.reshape(shape))
+
+
+def _arrivals(s: Scenario, ticks: np.ndarray, dup_ticks: np.ndarray | None, dup_count: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """The deliveries of `ticks` (sorted; every tick in `dup_ticks` among them) in arrival order.
+
+    Returns tick, copy and arrival of each, the index of each duplicated tick's scheduled delivery,
+    and where each tick's scheduled delivery and each duplicate (tick order, copies ascending) went.
+    """
+    interval = s.interval_minutes * 60.0
+    if dup_ticks is None or dup_count is None:
+        rows = np.arange(ticks.size)
+        return ticks, np.zeros(ticks.size, np.int64), ticks * interval, None, rows, rows[:0]
+    where = np.searchsorted(ticks, dup_ticks)
+    counts = np.ones(ticks.size, np.int64)
+    counts[where] += dup_count
+    scheduled = np.cumsum(counts) - counts
+    tick = np.repeat(ticks, counts)
+    copy = np.arange(tick.size) - np.repeat(scheduled, counts)
+    at = tick * interval + copy * s.duplicate_delay_seconds
+    duplicate = np.flatnonzero(copy)
+    if np.any(at[1:] < at[:-1]):  # duplicates late enough to pass the next tick
+        order = np.argsort(at, kind="stable")
+        tick, copy, at = tick[order], copy[order], at[order]
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        scheduled, duplicate = rank[scheduled], rank[duplicate]
+    return tick, copy, at, scheduled[where], scheduled, duplicate
+
+
+def _put(dest: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """dest[rows] = values, for (N, J) arrays (flat when J == 1: numpy's row indexing is slower)."""
+    if dest.ndim == 2 and dest.shape[1] == 1:
+        dest.reshape(-1)[rows] = values.reshape(-1)
+    else:
+        dest[rows] = values
+
+
+def _assemble(s: Scenario, ticks: np.ndarray, launch: np.ndarray, durations: np.ndarray, fails: np.ndarray,
+              dups: _Duplicates | None) -> _Draws:
+    """`_Draws` of the deliveries of `ticks` (sorted; every tick with duplicates among them).
+
+    `launch`, `durations`, `fails` are the draws of the ticks' scheduled deliveries, (R, J) each.
+    """
+    if dups is None:
+        return _Draws(ticks, np.zeros(ticks.size, np.int64), ticks * (s.interval_minutes * 60.0), None, None,
+                      launch, durations, fails)
+    tick, copy, at, dup_origin, scheduled, duplicate = _arrivals(s, ticks, dups.ticks, dups.count)
+    arrays = []
+    for own, extra in ((launch, dups.launch_failures), (durations, dups.durations), (fails, dups.job_fails)):
+        both = np.empty((tick.size,) + own.shape[1:], own.dtype)
+        _put(both, scheduled, own)
+        _put(both, duplicate, extra)
+        arrays.append(both)
+    return _Draws(tick, copy, at, dups.ticks, dup_origin, *arrays)
+
+
+class _Streams(dict[str, np.random.Generator]):
+    """Independent generators spawned from the seed, one per kind of draw, each made when first used."""
+
+    NAMES = ("dup", "duration", "launch", "job", "shorter", "fill")
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self._seeds = dict(zip(self.NAMES, np.random.SeedSequence(seed).spawn(len(self.NAMES))))
+
+    def __missing__(self, name: str) -> np.random.Generator:
+        self[name] = rng = np.random.default_rng(self._seeds[name])
+        return rng
+
+
+def _streams(s: Scenario) -> _Streams:
+    return _Streams(s.seed)
+
+
+def _draw_per_tick(s: Scenario) -> _Draws:
+    """Every delivery and job attempt drawn one by one (a uniform per trial): the reference method."""
+    rngs, law, n, jobs = _streams(s), _Law.of(s), s.ticks, s.retry_job_failures + 1
+    extra = np.zeros(n, np.int64)
+    if s.duplicate_delivery_rate > 0:
+        extra += rngs["dup"].random(n) < s.duplicate_delivery_rate
+    if s.duplicates:
+        extra += np.bincount(np.asarray(s.duplicates), minlength=n)
+    dup_ticks = np.flatnonzero(extra) if extra.any() else None
+    tick, copy, at, dup_origin, _, _ = _arrivals(s, np.arange(n), dup_ticks,
+                                                 None if dup_ticks is None else extra[dup_ticks])
+    shape = (at.size, jobs)
+    cap, p = s.launch_retry_attempts + 1, s.launch_failure_rate
+    first = rngs["launch"].random(shape) < p
+    failures = np.zeros(shape, np.int64)
+    failures[first] = cap if p == 1.0 else np.minimum(rngs["launch"].geometric(1.0 - p, int(first.sum())), cap)
+    fails = rngs["job"].random(shape) < s.job_failure_rate
+    return _Draws(tick, copy, at, dup_ticks, dup_origin, failures, law.draw(rngs["duration"], shape), fails)
+
+
+def _merge(parts: Sequence[np.ndarray], wanted: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The sorted distinct values of sorted non-negative arrays, and where each part's values went.
+
+    `where[k][i]` is the index of `parts[k][i]` in the result (for the first `wanted` parts; all by
+    default). One stable sort of tagged values (timsort merges the sorted runs it is given).
+    (Here and below, `x[np.flatnonzero(mask)]` where `x[mask]` would do: numpy's boolean indexing
+    is several times slower, and these arrays are the simulation's bulk.)
+    """
+    assert len(parts) <= 8
+    keys = np.concatenate([(p << 3) | k for k, p in enumerate(parts)])
+    keys.sort(kind="stable")
+    values = keys >> 3
+    new = np.empty(keys.size, bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    group = new.astype(np.int64)  # (a cumsum over bools is slow)
+    np.cumsum(group, out=group)
+    group -= 1
+    tag = keys & 7
+    where = [group[np.flatnonzero(tag == k)] for k in range(len(parts) if wanted is None else wanted)]
+    return values[np.flatnonzero(new)], where
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The draws of the scheduled deliveries that are out of the ordinary, by cell `tick * J + attempt`.
+
+    Every other cell launched at its first RunTask, its job succeeded, and it ran at most `short`
+    seconds: its duration is drawn from the law below `short` only when something asks for it.
+    """
+
+    ticks: int
+    jobs: int
+    short: float
+    law: _Law
+    launch_cells: np.ndarray  # sorted cells whose first RunTask failed
+    launch_failures: np.ndarray  # failed RunTasks of each, capped
+    failed_cells: np.ndarray  # sorted cells whose job failed
+    long_cells: np.ndarray  # sorted cells that ran longer than `short`
+    long_durations: np.ndarray  # their durations
+
+    def rows(self, ticks: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(launch failures, durations, job fails) of the scheduled deliveries of `ticks` (sorted), (R, J) each.
+
+        The short durations are drawn from `rng`, in cell order.
+        """
+        jobs, size = self.jobs, ticks.size * self.jobs
+        asked = (ticks[:, None] * jobs + np.arange(jobs)).ravel()
+        merged, found = _merge([asked, self.launch_cells, self.failed_cells, self.long_cells])
+        cell_of = np.full(merged.size, -1)  # merged index -> asked cell (-1: a drawn cell not asked for)
+        cell_of[found[0]] = np.arange(size)
+        located = []  # per source: (cell asked for, index in the source) of its cells that were asked for
+        for w in found[1:]:
+            asked = np.flatnonzero(cell_of[w] >= 0)
+            located.append((cell_of[w][asked], asked))
+        (launch_at, launch_i), (failed_at, _), (long_at, long_i) = located
+        launch = np.zeros(size, np.int64)
+        launch[launch_at] = self.launch_failures[launch_i]
+        fails = np.zeros(size, bool)
+        fails[failed_at] = True
+        durations = np.empty(size)
+        durations[long_at] = self.long_durations[long_i]
+        if long_at.size < size:
+            short = np.ones(size, bool)
+            short[long_at] = False
+            durations[short] = self.law.shorter(rng, self.short, size - long_at.size)
+        shape = (ticks.size, jobs)
+        return launch.reshape(shape), durations.reshape(shape), fails.reshape(shape)
+
+    def every_row(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`rows` of every tick, built whole (cheaper when most ticks are unusual anyway)."""
+        size = self.ticks * self.jobs
+        launch = np.zeros(size, np.int64)
+        launch[self.launch_cells] = self.launch_failures
+        fails = np.zeros(size, bool)
+        fails[self.failed_cells] = True
+        durations = np.empty(size)
+        durations[self.long_cells] = self.long_durations
+        if self.long_cells.size < size:
+            short = np.ones(size, bool)
+            short[self.long_cells] = False
+            durations[short] = self.law.shorter(rng, self.short, size - self.long_cells.size)
+        shape = (self.ticks, self.jobs)
+        return launch.reshape(shape), durations.reshape(shape), fails.reshape(shape)
+
+
+@dataclass(frozen=True)
+class _Sparse:
+    """The deliveries that can meet another, drawn and kept in `draws`; every other one ran alone.
+
+    A scheduled delivery is left out when its first attempt launched, succeeded and ran at most
+    `grid.short` seconds (so its task and execution end by the next tick and it is billed the Fargate
+    minimum), its tick has no duplicate, and nothing kept runs or arrives while it runs. Such a
+    delivery meets nobody, so its counts are the same for each: only how many per month matters.
+    """
+
+    scenario: Scenario
+    draws: _Draws
+    ticks: np.ndarray  # sorted ticks whose deliveries are in `draws`
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray]  # their scheduled deliveries' draws, (R, J) each
+    grid: _Grid
+    dups: _Duplicates | None
+    fill: np.random.Generator = field(repr=False, compare=False)  # the left-out durations, when asked
+
+    @property
+    def left_out(self) -> int:
+        return self.grid.ticks - self.ticks.size
+
+    def left_out_per_month(self, bounds: np.ndarray) -> np.ndarray:
+        """How many deliveries were left out, per `_per_month` bin."""
+        interval = self.scenario.interval_minutes * 60.0
+        before = np.array([_ticks_before(b, interval, self.grid.ticks) for b in bounds.tolist()], np.int64)
+        ticks = np.diff(np.concatenate([[0], before, [self.grid.ticks]]))
+        kept = np.diff(np.concatenate([[0], np.searchsorted(self.ticks, before), [self.ticks.size]]))
+        return ticks - kept
+
+    @cached_property
+    def dense(self) -> _Draws:
+        """Every delivery's draws: the kept ones as drawn, the left-out durations drawn now (same law)."""
+        if self.ticks.size == self.grid.ticks:
+            return self.draws
+        launch, durations, fails = self.grid.every_row(self.fill)
+        durations[self.ticks] = self.rows[1]
+        return _assemble(self.scenario, np.arange(self.grid.ticks), launch, durations, fails, self.dups)
+
+    @cached_property
+    def dense_outcome(self) -> "_Outcome":
+        return _outcome_b(self.scenario, self.dense)
+
+
+def _ticks_before(seconds: float, interval: float, ticks: int) -> int:
+    """How many ticks (at k * interval) come strictly before `seconds`."""
+    k = min(max(math.ceil(seconds / interval), 0), ticks)
+    while k > 0 and (k - 1) * interval >= seconds:
+        k -= 1
+    while k < ticks and k * interval < seconds:
+        k += 1
+    return k
+
+
+def _ticks_in(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The sorted distinct ticks of the ranges [first, last] (empty where last < first), `first` sorted."""
+    more = np.flatnonzero(last >= first)
+    if more.size < first.size:
+        first, last = first[more], last[more]
+    if not first.size:
+        return first
+    first = first.copy()  # each range starts past all before it: the ranges become disjoint
+    first[1:] = np.maximum(first[1:], np.maximum.accumulate(last)[:-1] + 1)
+    span = np.maximum(last - first + 1, 0)
+    return np.arange(int(span.sum())) + np.repeat(first - (np.cumsum(span) - span), span)
+
+
+def _met(s: Scenario, at: np.ndarray, end: np.ndarray, late: bool = False) -> np.ndarray:
+    """The ticks a delivery arriving at `at` (sorted), whose execution (as if it ran) ends at `end`,
+    can meet: from the one it arrives in to the last before `end`. `late`: arrivals off the ticks,
+    so one tick earlier too (k * interval may round either way)."""
+    interval = s.interval_minutes * 60.0
+    first = np.floor(at / interval).astype(np.int64) - late
+    last = np.ceil(end / interval).astype(np.int64) - 1  # the last k with k * interval < end, give or take one:
+    last += (last + 1) * interval < end
+    last -= last * interval >= end
+    return _ticks_in(np.maximum(first, 0), np.minimum(last, s.ticks - 1))
+
+
+def _draw(s: Scenario) -> _Sparse:
+    """The sparse draw: unusual attempts as positions, the deliveries they can meet, nothing else.
+
+    Same law as `_draw_per_tick`, drawn differently: which attempts fail or run long are drawn as
+    positions (`_positions`), long durations given that they are long, and the short durations only
+    of the deliveries kept: the unusual ones and the ticks from the one an unusual delivery arrives
+    in to the last before its execution (as if it ran) ends.
+    """
+    rngs, law, n, jobs = _streams(s), _Law.of(s), s.ticks, s.retry_job_failures + 1
+    interval = s.interval_minutes * 60.0
+    # a task ending within `short` ends (with its execution) by the next tick; it is billed the minimum
+    short = min(interval - s.execution_overhead_seconds, float(s.prices.fargate_minimum_seconds))
+    dups = _duplicates(s, law, rngs)
+    launch_cells, launch_failures = _launch_failures(rngs["launch"], s, n * jobs)
+    failed_cells = _positions(rngs["job"], s.job_failure_rate, n * jobs)
+    long_cells = _positions(rngs["duration"], law.above(short), n * jobs)
+    grid = _Grid(n, jobs, short, law, launch_cells, launch_failures, failed_cells, long_cells,
+                 law.longer(rngs["duration"], short, long_cells.size))
+    unusual_rate = 1 - math.prod(1 - p for p in (s.launch_failure_rate, s.job_failure_rate, law.above(short),
+                                                     s.duplicate_delivery_rate))
+    if unusual_rate > 0.25:  # most ticks are unusual: draw every one
+        ticks = np.arange(n)
+        rows = grid.every_row(rngs["shorter"])
+        return _Sparse(s, _assemble(s, ticks, *rows, dups), ticks, rows, grid, dups, rngs["fill"])
+    met = []  # ticks the unusual deliveries can meet, sorted, from each kind of them
+    if dups is not None:
+        tick, copy, at, _, _, duplicate = _arrivals(s, dups.ticks, dups.ticks, dups.count)
+        d = _Draws(tick[duplicate], copy[duplicate], at[duplicate], None, None, dups.launch_failures,
+                   dups.durations, dups.job_fails)
+        order = np.argsort(d.at, kind="stable")
+        met.append(_met(s, d.at[order], _outcome_b(s, d, with_tasks=False).end[order], late=True))
+    if jobs == 1:
+        ticks, rows = _keep_one_attempt(s, grid, dups, met, rngs["shorter"])
+    else:
+        ticks, rows = _keep(s, grid, dups, met, rngs["shorter"])
+    return _Sparse(s, _assemble(s, ticks, *rows, dups), ticks, rows, grid, dups, rngs["fill"])
+
+
+def _keep_one_attempt(s: Scenario, g: _Grid, dups: _Duplicates | None, met: list[np.ndarray],
+                      rng: np.random.Generator) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The ticks to keep and their draws, with no job retries (cell = tick): one merge of positions."""
+    interval, overhead = s.interval_minutes * 60.0, s.execution_overhead_seconds
+    # a long task's execution ends at t + d + overhead (later if its launch was retried: below)
+    met.append(_met(s, g.long_cells * interval, g.long_cells * interval + g.long_durations + overhead))
+    launch_durations = np.zeros(0)
+    if g.launch_cells.size:  # retried launches start late: t + waits + (d if it launched) + overhead
+        k = np.minimum(np.searchsorted(g.long_cells, g.launch_cells), max(g.long_cells.size - 1, 0))
+        long = np.flatnonzero(g.long_cells[k] == g.launch_cells) if g.long_cells.size else k[:0]
+        launch_durations = np.empty(g.launch_cells.size)
+        short = np.ones(g.launch_cells.size, bool)
+        short[long] = False
+        launch_durations[long] = g.long_durations[k[long]]
+        launch_short = np.flatnonzero(short)
+        launch_durations[launch_short] = g.law.shorter(rng, g.short, launch_short.size)
+        budget = s.launch_retry_attempts
+        used = np.minimum(g.launch_failures, budget)
+        at = g.launch_cells * interval
+        end = at + _retry_waits(s, 0, used) + np.where(g.launch_failures <= budget, launch_durations, 0.0) + overhead
+        met.append(_met(s, at, end))
+    ticks, (launch, failed, long_cells) = _merge([g.launch_cells, g.failed_cells, g.long_cells]
+                                                  + ([dups.ticks] if dups is not None else []) + met, wanted=3)
+    size = ticks.size
+    launches, fails, durations = np.zeros(size, np.int64), np.zeros(size, bool), np.empty(size)
+    launches[launch] = g.launch_failures
+    fails[failed] = True
+    durations[long_cells] = g.long_durations
+    durations[launch] = launch_durations
+    short = np.ones(size, bool)
+    short[long_cells] = False
+    short[launch] = False
+    short = np.flatnonzero(short)
+    durations[short] = g.law.shorter(rng, g.short, short.size)
+    return ticks, (launches[:, None], durations[:, None], fails[:, None])
+
+
+def _keep(s: Scenario, g: _Grid, dups: _Duplicates | None, met: list[np.ndarray], rng: np.random.Generator
+          ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The ticks to keep and their draws, with job retries: the unusual ticks' executions first."""
+    interval, jobs = s.interval_minutes * 60.0, g.jobs
+    # a tick is unusual by its first attempt; the others run only after it failed
+    sources = [c[c % jobs == 0] // jobs for c in (g.launch_cells, g.failed_cells, g.long_cells)]
+    unusual, _ = _merge(sources + ([dups.ticks] if dups is not None else []), wanted=0)
+    rows = g.rows(unusual, rng)
+    at = unusual * interval
+    met.append(_met(s, at, _outcome_b(s, _Draws(unusual, unusual, at, None, None, *rows), with_tasks=False).end))
+    ticks, (mine,) = _merge([unusual] + met, wanted=1)
+    if ticks.size == unusual.size:
+        return ticks, rows
+    theirs = np.ones(ticks.size, bool)
+    theirs[mine] = False
+    theirs = np.flatnonzero(theirs)
+    others = g.rows(ticks[theirs], rng)
+    merged = []
+    for a, b in zip(rows, others):
+        both = np.empty((ticks.size, jobs), a.dtype)
+        both[mine] = a
+        both[theirs] = b
+        merged.append(both)
+    return ticks, (merged[0], merged[1], merged[2])
 
 
 # ---- what happens to each delivery -------------------------------------------------------------------
@@ -448,7 +922,7 @@ class _Outcome:
     retries: np.ndarray | None  # (D,) launch + job retries; None: none anywhere
     launch_retries: np.ndarray | None  # (D,) launch retries alone; None: none anywhere
     failed_calls: np.ndarray | None  # (D,) RunTask calls that failed to launch; None: none
-    tasks: _Tasks
+    tasks: _Tasks | None  # None: not asked for
 
 
 def _retry_waits(s: Scenario, before: np.ndarray | int, count: np.ndarray) -> np.ndarray:
@@ -459,8 +933,10 @@ def _retry_waits(s: Scenario, before: np.ndarray | int, count: np.ndarray) -> np
     return interval * (np.power(b, before + count) - np.power(b, before)) / (b - 1.0)
 
 
-def _outcome_b(s: Scenario, d: _Draws) -> _Outcome:
+def _outcome_b(s: Scenario, d: _Draws, with_tasks: bool = True) -> _Outcome:
     """Launch retries, job retries, timing and status of every delivery's execution, vectorized.
+
+    `with_tasks=False` leaves the task runs out (`tasks` None): only the statuses and times.
 
     Retrier counters last for the whole Task state, across job retries ("Retrier parameters apply
     across all visits to the retrier in the context of a single-state execution", Step Functions
@@ -506,6 +982,8 @@ def _outcome_b(s: Scenario, d: _Draws) -> _Outcome:
         retries = launch_retried if retries is None else retries + launch_retried
     if s.execution_overhead_seconds:
         t = t + s.execution_overhead_seconds
+    if not with_tasks:
+        return _Outcome(status, t, retries, launch_retried, failed_calls, None)
     if jobs == 1:
         _, start, end, failed, valid = parts[0]
         tasks = _Tasks(None, None, start, end, failed, valid)
@@ -521,6 +999,37 @@ def _outcome_b(s: Scenario, d: _Draws) -> _Outcome:
     return _Outcome(status, t, retries, launch_retried, failed_calls, tasks)
 
 
+def _coverage(starts: np.ndarray, ends: np.ndarray, depth: int = 64) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per entry (sorted by start): how many earlier entries still run at its start, and the latest
+    end among them or its own start. None when some entry outlasts more than `depth` later starts.
+
+    Why not a prefix maximum: it walks every entry, while entry j covers the k-th next start only if
+    it covers the (k-1)-th (starts are sorted), so lag by lag only the covering entries are left.
+    """
+    count = np.zeros(starts.size, np.int64)
+    latest = starts.copy()
+    j = np.flatnonzero(ends[:-1] > starts[1:])
+    lag = 1
+    while j.size:
+        if lag > depth:
+            return None
+        i = j + lag
+        count[i] += 1
+        latest[i] = np.maximum(latest[i], ends[j])
+        lag += 1
+        j = j[j + lag < starts.size]
+        j = j[ends[j] > starts[j + lag]]
+    return count, latest
+
+
+def _prefix_max(values: np.ndarray) -> np.ndarray:
+    """The maximum of the values before each (-inf for the first)."""
+    out = np.empty_like(values)
+    out[:1] = -np.inf
+    np.maximum.accumulate(values[:-1], out=out[1:])
+    return out
+
+
 def _guard_pass(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Which executions (in start order) find no other RUNNING execution at their start.
 
@@ -531,40 +1040,34 @@ def _guard_pass(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     uncertain execution of every run), then, for the few long runs left, by jumping straight to the
     next start after the busy time (binary search), which costs one step per passing execution.
     """
-    prev_max = np.empty_like(ends)
-    prev_max[0] = -np.inf
-    np.maximum.accumulate(ends[:-1], out=prev_max[1:])
-    passed = starts >= prev_max
+    if not starts.size:
+        return np.zeros(0, bool)
+    coverage = _coverage(starts, ends)
+    passed = coverage[0] == 0 if coverage is not None else starts >= _prefix_max(ends)
     uncertain = np.flatnonzero(~passed)
     if not uncertain.size:
         return passed
     first = np.flatnonzero(np.diff(uncertain, prepend=-2) > 1)  # where each run of uncertain ones begins
     length = np.diff(first, append=uncertain.size)
-    run_of = np.repeat(np.arange(first.size), length)
-    rank = np.arange(uncertain.size) - first[run_of]
-    busy = ends[uncertain[first] - 1].copy()  # each run follows a sure pass: its end is the busy time
-    order = np.argsort(rank, kind="stable")
-    per_rank = np.bincount(rank)
-    done = 0
-    for k, count in enumerate(per_rank.tolist()):
-        if count < 64:  # few runs left: jump instead
-            break
-        sel = order[done:done + count]
-        i, r = uncertain[sel], run_of[sel]
-        ok = starts[i] >= busy[r]
+    busy = ends[uncertain[first] - 1]  # each run follows a sure pass: its end is the busy time
+    runs = np.arange(first.size)  # the runs longer than k
+    k = 0
+    while runs.size >= 64:  # else few runs left: jump instead
+        i = uncertain[first[runs] + k]
+        ok = starts[i] >= busy[runs]
         passed[i[ok]] = True
-        busy[r[ok]] = np.maximum(busy[r[ok]], ends[i[ok]])  # a non-execution (end -inf) leaves it
-        done += count
-    else:
+        busy[runs[ok]] = np.maximum(busy[runs[ok]], ends[i[ok]])  # a non-execution (end -inf) leaves it
+        k += 1
+        runs = runs[length[runs] > k]
+    if not runs.size:
         return passed
     # the long runs left: from a busy time, the next execution that can pass is the first start at
     # or after it; a passing execution's own end is the next busy time (`jump`, precomputed)
-    long_runs = np.flatnonzero(length > k)
+    long_runs = runs
     rows = np.concatenate([np.arange(uncertain[first[r]] + k, uncertain[first[r]] + length[r]) for r in long_runs])
-    jump = np.zeros(starts.size, np.int64)
-    jump[rows] = np.maximum(np.searchsorted(starts, ends[rows], side="left"), rows + 1)
-    jump[ends == -np.inf] = -1  # not an execution (a deduplicated delivery): it neither passes nor blocks
-    jumps = jump.tolist()
+    jump = np.maximum(np.searchsorted(starts, ends[rows], side="left"), rows + 1)
+    jump[ends[rows] == -np.inf] = -1  # not an execution (a deduplicated delivery): it neither passes nor blocks
+    jumps = dict(zip(rows.tolist(), jump.tolist()))
     for r in long_runs.tolist():
         lo, hi = int(uncertain[first[r]] + k), int(uncertain[first[r]] + length[r])
         i = max(lo, int(np.searchsorted(starts, busy[r], side="left")))
@@ -579,7 +1082,7 @@ def _guard_pass(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
 
 def _trace_b(s: Scenario, d: _Draws, v: Variant, o: _Outcome) -> _Trace:
     size = d.at.size
-    dedupe = v.dedupe and d.origin is not None
+    dedupe = v.dedupe and d.dup_ticks is not None
     is_exec = d.copy == 0 if dedupe else None
     ran = is_exec
     if v.guard:
@@ -599,10 +1102,11 @@ def _trace_b(s: Scenario, d: _Draws, v: Variant, o: _Outcome) -> _Trace:
     if dedupe:
         # duplicates meet their tick's execution: still RUNNING -> idempotent, closed -> AlreadyExists
         dup = np.flatnonzero(d.copy > 0)
-        original = d.origin[d.tick[dup]]  # type: ignore[index]
+        original = d.origin_of(d.tick[dup])
         closes = np.where(ran[original], o.end[original], d.at[original])  # type: ignore[index]
         disposition[dup] = np.where(d.at[dup] < closes, _DEDUP_RUNNING, _ALREADY_EXISTS)
         transitions[dup] = 0
+    assert o.tasks is not None
     tasks = o.tasks.only(ran)
     launches = tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid))
     failed_calls = 0 if o.failed_calls is None else int(
@@ -615,6 +1119,46 @@ def _trace_b(s: Scenario, d: _Draws, v: Variant, o: _Outcome) -> _Trace:
     return _Trace(disposition, transitions, executions, launches + failed_calls, recovered, tasks)
 
 
+def _trace(s: Scenario, d: _Draws, v: Variant, o: _Outcome | None) -> _Trace:
+    return _trace_a(s, d) if o is None or v.pattern == "A" else _trace_b(s, d, v, o)
+
+
+class _Redraw:
+    """A sparse simulation's draws, drawn again (same seed, same draws) when a frame asks for them.
+
+    Why not keep them: a result then holds counts only, and most results never show a frame.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+
+    @cached_property
+    def sparse(self) -> _Sparse:
+        return _draw(self.scenario)
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """Every delivery's draws and one variant's trace, for the per-run and per-delivery frames.
+
+    Given when simulated per tick; for a sparse simulation, drawn again, the left-out deliveries'
+    draws completed (`_Sparse.dense`) and traced when a frame is first asked for.
+    """
+
+    scenario: Scenario
+    variant: Variant
+    redraw: _Redraw | None
+    given: tuple[_Draws, _Trace] | None
+
+    @cached_property
+    def full(self) -> tuple[_Draws, _Trace]:
+        if self.given is not None:
+            return self.given
+        assert self.redraw is not None
+        sparse = self.redraw.sparse
+        return sparse.dense, _trace(self.scenario, sparse.dense, self.variant, sparse.dense_outcome)
+
+
 # ---- metrics ------------------------------------------------------------------------------------------
 
 def _overlaps(tasks: _Tasks) -> tuple[np.ndarray, float, int]:
@@ -622,16 +1166,22 @@ def _overlaps(tasks: _Tasks) -> tuple[np.ndarray, float, int]:
     start, end = tasks.start, tasks.end
     if tasks.valid is not None and not tasks.valid.any() or start.size == 0:
         return np.zeros(start.size, bool), 0.0, 0
-    prev_max = np.empty_like(end)
-    prev_max[0] = -np.inf
-    np.maximum.accumulate(end[:-1], out=prev_max[1:])
-    in_cluster = start < prev_max  # placeholders included, so they cannot split a cluster below
+    coverage = _coverage(start, end)
+    if coverage is None:
+        prev_max = _prefix_max(end)
+        in_cluster = start < prev_max  # placeholders included, so they cannot split a cluster below
+        latest = np.maximum(start, prev_max)
+    else:  # a placeholder (zero length) covers no start
+        in_cluster, latest = coverage[0] > 0, coverage[1]
     overlapping = in_cluster if tasks.valid is None else in_cluster & tasks.valid
     if not overlapping.any():
         return overlapping, 0.0, 1
-    busy = end - np.maximum(start, prev_max)
-    union = busy.sum(where=busy > 0)
-    extra = float((end - start).sum() - union)  # placeholders have zero length
+    busy = end - latest  # what each task adds to the union of running time
+    np.maximum(busy, 0.0, out=busy)
+    extra = float((end - start).sum() - busy.sum())  # placeholders have zero length
+    if coverage is not None:  # running at a task's start: itself and the earlier ones covering it
+        count = coverage[0] if tasks.valid is None else np.where(tasks.valid, coverage[0], 0)
+        return overlapping, extra, 1 + int(count.max())
     # peak: only tasks in clusters of two or more matter (a cluster ends where nothing overlaps);
     # running at the i-th member start = members started so far - members ended by then
     member = in_cluster | np.append(in_cluster[1:], False)
@@ -642,11 +1192,21 @@ def _overlaps(tasks: _Tasks) -> tuple[np.ndarray, float, int]:
     return overlapping, extra, int(running.max())
 
 
-def _per_month(s: Scenario, at: np.ndarray, amounts: np.ndarray | None = None) -> np.ndarray:
-    """Sum `amounts` (default: 1 each) by the UTC calendar month of `at` (seconds from start, sorted)."""
-    start = pd.Timestamp(s.start)
-    last = start + pd.Timedelta(s.horizon) + pd.Timedelta(days=1)
-    bounds = (pd.date_range(start, last, freq="MS") - start).total_seconds().to_numpy()
+def _month_bounds(s: Scenario) -> np.ndarray:
+    """Seconds from `start` to each UTC calendar month's first instant up to a day after the horizon."""
+    start = pd.Timestamp(s.start).value
+    last = start + pd.Timedelta(s.horizon).value + 86_400 * 10**9  # late duplicates land here too
+    year, month, bounds = pd.Timestamp(s.start).year, pd.Timestamp(s.start).month, []
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        at = calendar.timegm((year, month, 1, 0, 0, 0)) * 10**9
+        if at > last:
+            return np.array(bounds, float)
+        bounds.append((at - start) / 1e9)
+
+
+def _per_month(bounds: np.ndarray, at: np.ndarray, amounts: np.ndarray | None = None) -> np.ndarray:
+    """Sum `amounts` (default: 1 each) by the month bin (`_month_bounds`) of `at` (seconds, sorted)."""
     edges = np.concatenate([[0], np.searchsorted(at, bounds, side="left"), [at.size]])
     if amounts is None:
         return np.diff(edges)
@@ -693,9 +1253,7 @@ class VariantResult:
     cost_step_functions: float
     cost_scheduler: float
     cost_total: float
-    _trace: _Trace = field(repr=False, compare=False)
-    _draws: _Draws = field(repr=False, compare=False)
-    _scenario: Scenario = field(repr=False, compare=False)
+    _detail: _Detail = field(repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
@@ -707,19 +1265,19 @@ class VariantResult:
     @cached_property
     def runs(self) -> pd.DataFrame:
         """One row per task run: tick, delivery copy, start/end, failed, duplicate, overlapping."""
-        tasks, d, s = self._trace.tasks, self._draws, self._scenario
+        (d, trace), s = self._detail.full, self._detail.scenario
+        tasks = trace.tasks
         overlapping, _, _ = _overlaps(tasks)
         keep = np.ones(tasks.start.size, bool) if tasks.valid is None else tasks.valid
         delivery = (np.arange(tasks.start.size) if tasks.delivery is None else tasks.delivery)[keep]
         attempt = np.zeros(delivery.size, np.int64) if tasks.attempt is None else tasks.attempt[keep]
         start_s, end_s = tasks.start[keep], tasks.end[keep]
         tick = d.tick[delivery]
-        origin = np.arange(s.ticks) if d.origin is None else d.origin
         first_launch = pd.Series(delivery).groupby(tick).transform("min").to_numpy() if delivery.size else delivery
         begin = pd.Timestamp(s.start)
         return pd.DataFrame({
             "variant": self.variant, "tick": tick, "copy": d.copy[delivery], "job_attempt": attempt,
-            "scheduled": begin + pd.to_timedelta(d.at[origin[tick]], unit="s"),
+            "scheduled": begin + pd.to_timedelta(tick * (s.interval_minutes * 60.0), unit="s"),
             "start": begin + pd.to_timedelta(start_s, unit="s"), "end": begin + pd.to_timedelta(end_s, unit="s"),
             "start_minute": start_s / 60.0, "end_minute": end_s / 60.0, "duration_minutes": (end_s - start_s) / 60.0,
             "failed": tasks.failed[keep], "duplicate": delivery != first_launch, "overlapping": overlapping[keep],
@@ -728,7 +1286,7 @@ class VariantResult:
     @cached_property
     def deliveries_frame(self) -> pd.DataFrame:
         """One row per delivery: tick, copy, arrival, what happened, state transitions."""
-        tr, d = self._trace, self._draws
+        d, tr = self._detail.full
         return pd.DataFrame({
             "variant": self.variant, "tick": d.tick, "copy": d.copy, "delivered_minute": d.at / 60.0,
             "disposition": pd.Categorical.from_codes(tr.disposition, DISPOSITIONS),
@@ -738,32 +1296,46 @@ class VariantResult:
 
 def _duplicate_launches(d: _Draws, tasks: _Tasks) -> int:
     """Launches beyond the first per tick, counted on the ticks that had duplicate deliveries."""
-    if d.origin is None:
+    if d.dup_ticks is None:
         return 0
     launched = tasks.launched_deliveries(d.at.size)
     dup = np.flatnonzero(d.copy > 0)
-    ticks, which = np.unique(d.tick[dup], return_inverse=True)
-    per_tick = launched[d.origin[ticks]] + np.bincount(which, weights=launched[dup], minlength=ticks.size)
+    which = np.searchsorted(d.dup_ticks, d.tick[dup])
+    per_tick = launched[d.dup_origin] + np.bincount(which, weights=launched[dup], minlength=d.dup_ticks.size)
     return int(np.clip(per_tick - 1, 0, None).sum())
 
 
-def _result(s: Scenario, d: _Draws, v: Variant, tr: _Trace) -> VariantResult:
+@dataclass(frozen=True)
+class _Alone:
+    """The deliveries the sparse draw left out: each ran alone, one task that succeeded, billed the minimum."""
+
+    count: int
+    per_month: np.ndarray  # per `_per_month` bin
+
+
+def _result(s: Scenario, d: _Draws, v: Variant, tr: _Trace, bounds: np.ndarray, detail: _Detail,
+            alone: _Alone | None = None) -> VariantResult:
     prices, tasks = s.prices, tr.tasks
+    more = alone.count if alone is not None else 0
+    more_monthly = alone.per_month if alone is not None else 0
     disp = np.bincount(tr.disposition, minlength=len(DISPOSITIONS))
+    disp[_OK] += more
     failures = int(disp[_JOB_FAILED] + disp[_LAUNCH_FAILED])
     overlapping, extra_seconds, peak = _overlaps(tasks)
     billed_each = np.maximum(tasks.end - tasks.start, prices.fargate_minimum_seconds)
-    billed = float(billed_each.sum() if tasks.valid is None else billed_each.sum(where=tasks.valid)) / 3600.0
+    billed = float((billed_each if tasks.valid is None else np.where(tasks.valid, billed_each, 0.0)).sum())
+    billed = (billed + more * prices.fargate_minimum_seconds) / 3600.0
     vcpu_hours, gb_hours = billed * s.cpu / 1024, billed * s.memory / 1024
     vcpu_rate, gb_rate = prices.fargate_rates(s.cpu_architecture)
     transitions = billable_transitions = 0
     if tr.transitions is not None:
-        monthly = _per_month(s, d.at, tr.transitions)
+        succeeded = len(execution_states(s, v.guard)["succeeded"])
+        monthly = _per_month(bounds, d.at, tr.transitions) + more_monthly * succeeded
         transitions = int(monthly.sum())
         billable_transitions = int(np.clip(monthly - prices.sfn_free_transitions_per_month, 0, None).sum())
     # Billed invocations = deliveries: an upper bound, since AWS does not say whether at-least-once
     # duplicates are billed.
-    monthly_invocations = _per_month(s, d.at)
+    monthly_invocations = _per_month(bounds, d.at) + more_monthly
     billable_invocations = int(np.clip(monthly_invocations - prices.scheduler_free_per_month, 0, None).sum())
     costs = {
         "cost_fargate_vcpu": vcpu_hours * vcpu_rate,
@@ -773,19 +1345,20 @@ def _result(s: Scenario, d: _Draws, v: Variant, tr: _Trace) -> VariantResult:
     }
     noticed = failures if v.pattern == "B" else 0
     notifications = 0 if v.pattern == "A" else failures * s.notify_failure + int(disp[_OK]) * s.notify_success
+    launches = tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid))
     return VariantResult(
-        variant=v.label, ticks=s.ticks, deliveries=int(d.at.size), executions=tr.executions,
-        run_task_calls=tr.run_task_calls,
-        task_launches=tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid)),
-        duplicate_launches=_duplicate_launches(d, tasks), overlapping_launches=int(np.count_nonzero(overlapping)),
-        overlap_minutes=extra_seconds / 60.0, max_concurrent=peak, skipped_by_guard=int(disp[_SKIPPED]),
+        variant=v.label, ticks=s.ticks, deliveries=int(d.at.size) + more,
+        executions=tr.executions + (more if v.pattern == "B" else 0), run_task_calls=tr.run_task_calls + more,
+        task_launches=launches + more, duplicate_launches=_duplicate_launches(d, tasks),
+        overlapping_launches=int(np.count_nonzero(overlapping)), overlap_minutes=extra_seconds / 60.0,
+        max_concurrent=max(peak, 1) if more else peak, skipped_by_guard=int(disp[_SKIPPED]),
         deduplicated_running=int(disp[_DEDUP_RUNNING]), already_exists=int(disp[_ALREADY_EXISTS]),
         failures=failures, failures_noticed=noticed, failures_silent=failures - noticed,
         launch_failures_recovered=tr.launch_recovered, notifications=int(notifications),
         state_transitions=transitions, billable_transitions=billable_transitions,
-        scheduler_invocations=int(d.at.size), billable_invocations=billable_invocations,
+        scheduler_invocations=int(d.at.size) + more, billable_invocations=billable_invocations,
         fargate_vcpu_hours=vcpu_hours, fargate_gb_hours=gb_hours, **costs, cost_total=sum(costs.values()),
-        _trace=tr, _draws=d, _scenario=s,
+        _detail=detail,
     )
 
 
@@ -818,24 +1391,35 @@ class SimulationResult:
         return pd.concat([v.deliveries_frame for v in self.variants.values()], ignore_index=True)
 
 
-def simulate(scenario: Scenario, variants: Sequence[str] | None = None) -> SimulationResult:
+def simulate(scenario: Scenario, variants: Sequence[str] | None = None, *, method: str = "sparse") -> SimulationResult:
     """Simulate pattern A and pattern B (with the scenario's guard / dedupe) over the horizon.
 
-    `variants` picks others from VARIANTS; all share one set of random draws.
+    `variants` picks others from VARIANTS; all share one set of random draws. `method` (METHODS):
+    "sparse" draws only the unusual attempts and the deliveries they can meet, and counts the others
+    (which ran alone) by number; "per_tick" draws every delivery one by one. Both give the same
+    counts for deterministic scenarios and the same distributions otherwise.
     """
     if not isinstance(scenario, Scenario):
         raise ValidationError("scenario", scenario, "a sfnecs.patterns.Scenario")
+    check_choice("method", method, METHODS)
     labels = ("A", scenario.variant) if variants is None else tuple(variants)
     if not labels:
         raise ValidationError("variants", variants, "at least one of " + ", ".join(VARIANTS))
     parsed = [Variant.parse(label, "variants") for label in labels]
-    draws = _draw(scenario)
+    bounds = _month_bounds(scenario)
+    redraw = alone = None
+    if method == "sparse":
+        sparse, redraw = _draw(scenario), _Redraw(scenario)
+        draws, alone = sparse.draws, _Alone(sparse.left_out, sparse.left_out_per_month(bounds))
+        del sparse  # frees what only the frames need (they draw again)
+    else:
+        draws = _draw_per_tick(scenario)
     outcome = _outcome_b(scenario, draws) if any(v.pattern == "B" for v in parsed) else None
     out = {}
     for v in parsed:
-        trace = _trace_a(scenario, draws) if outcome is None or v.pattern == "A" else \
-            _trace_b(scenario, draws, v, outcome)
-        out[v.label] = _result(scenario, draws, v, trace)
+        trace = _trace(scenario, draws, v, outcome)
+        detail = _Detail(scenario, v, redraw, None if redraw is not None else (draws, trace))
+        out[v.label] = _result(scenario, draws, v, trace, bounds, detail, alone)
     return SimulationResult(scenario, out)
 
 

@@ -5,10 +5,16 @@ Both measured in this run, on this machine (absolute times mean little here: rat
           / median(pd.date_range of the same 525,600 UTC tick times)          goal <= 5
 The scenario is a realistic one-minute job: lognormal durations averaging 30 s (about 7% outlast
 the interval, so the guard and the overlap accounting have work), 1% launch failures, 2% job
-failures and 0.1% duplicate deliveries. Two further lines are reported for information: all four
-compared variants, the worst case for the guard loop (every run outlasts the interval), and the
-time of the scenario's random draws alone: one duration per delivery is already dozens of
-date_range times, so the draws, not the bookkeeping, bound what any vectorized simulate can reach.
+failures and 0.1% duplicate deliveries. `simulate` uses its sparse method: only the unusual
+deliveries (failed, long, duplicated: about 10% here) and the ticks they can meet (about 7% more)
+are drawn and simulated one by one; the others are counted by number.
+
+Lines for information: the same run by the per-tick reference method (every delivery drawn and
+simulated); the sparse method's random draws alone (the positions of the unusual attempts, the
+long durations and the kept short ones: a floor under any simulation that draws them); the
+sparse draw (those draws plus finding the deliveries to keep); all four compared variants; and
+the worst case, every run outlasting the interval (every tick unusual: the sparse method draws
+every one).
 """
 
 from __future__ import annotations
@@ -19,11 +25,12 @@ from typing import Callable
 
 import pandas as pd
 
-from sfnecs.patterns import COMPARED_VARIANTS, Scenario, _draw, simulate
+from sfnecs.patterns import COMPARED_VARIANTS, Scenario, _draw, _Law, _positions, _streams, simulate
 
 YEAR = Scenario(horizon="365D", interval_minutes=1, duration_kind="lognormal", duration_minutes=0.5,
                 duration_sigma=0.6, launch_failure_rate=0.01, job_failure_rate=0.02,
                 duplicate_delivery_rate=0.001, seed=7)
+GOAL = 5.0
 
 
 def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
@@ -36,30 +43,50 @@ def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def _random_draws(s: Scenario, kept: int) -> None:
+    """The sparse method's random draws for `s`, nothing else: positions, long and `kept` short durations."""
+    rngs, law, n = _streams(s), _Law.of(s), s.ticks
+    short = min(s.interval_minutes * 60.0 - s.execution_overhead_seconds, float(s.prices.fargate_minimum_seconds))
+    for name, p in (("dup", s.duplicate_delivery_rate), ("launch", s.launch_failure_rate),
+                    ("job", s.job_failure_rate)):
+        _positions(rngs[name], p, n)
+    law.longer(rngs["duration"], short, _positions(rngs["duration"], law.above(short), n).size)
+    law.shorter(rngs["shorter"], short, kept)
+
+
 def ratios(repeats: int = 7) -> dict[str, tuple[float, float, float]]:
     """name -> (ratio, simulate seconds, date_range seconds), baseline timed in the same run."""
     base = _median_seconds(lambda: pd.date_range(YEAR.start, periods=YEAR.ticks,
                                                  freq=f"{YEAR.interval_minutes}min"), repeats)
+    kept = _draw(YEAR).ticks.size
     worst = YEAR.replace(duration_kind="fixed", duration_minutes=1.5)
     cases = {
         "simulate": lambda: simulate(YEAR),
-        "random draws alone (the floor under any stochastic simulate)": lambda: _draw(YEAR),
+        "simulate, per-tick reference method": lambda: simulate(YEAR, method="per_tick"),
+        "random draws alone (the floor under this sparse method)": lambda: _random_draws(YEAR, kept),
+        "sparse draw (random draws and the deliveries kept)": lambda: _draw(YEAR),
         "simulate, 4 variants": lambda: simulate(YEAR, COMPARED_VARIANTS),
         "simulate, every run outlasts the interval": lambda: simulate(worst),
     }
     out = {}
     for name, fn in cases.items():
-        seconds = _median_seconds(fn, repeats)
+        seconds = _median_seconds(fn, repeats if name != "simulate, per-tick reference method" else 3)
         out[name] = (seconds / base, seconds, base)
     return out
 
 
 def main() -> int:
+    kept = _draw(YEAR).ticks.size
     for name, (ratio, seconds, base) in ratios().items():
         detail = f"{seconds * 1000:.1f} ms vs pd.date_range {base * 1000:.2f} ms for {YEAR.ticks} ticks"
         if name == "simulate":
-            print(f"simulate: {detail}")
-            print(f"ratio: simulate = {ratio:.2f} (goal <= 5)")
+            print(f"simulate: {detail}; {kept} ticks kept ({kept / YEAR.ticks:.1%}), the others counted by number")
+            missed = "" if ratio <= GOAL else " -- GOAL MISSED"
+            print(f"ratio: simulate = {ratio:.2f} (goal <= {GOAL:g}){missed}")
+            if missed:
+                print("status: goal not reached. The sparse method's random draws alone (next lines) take a few "
+                      "date_range times, and each kept delivery still costs dozens of vectorized passes; "
+                      "see the per-tick line for the method it replaces.")
         else:
             print(f"info: {name}: ratio {ratio:.2f} [{detail}]")
     return 0

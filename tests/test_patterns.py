@@ -547,6 +547,18 @@ def test_left_out_deliveries_are_counted_in_their_calendar_month():
     assert (b.task_launches, b.max_concurrent, b.billable_transitions) == (2880, 1, 2 * (1440 * 3 - 4000))
 
 
+def test_calendar_months_begin_at_midnight_utc_whatever_the_start_time():
+    # from 10:30 on 31 January: 810 one-minute executions in January, 2,070 in February
+    s = Scenario(horizon="2D", interval_minutes=1, start="2025-01-31T10:30:00Z", duration_minutes=0.5,
+                 prices=Prices(sfn_free_transitions_per_month=0))
+    for method in METHODS:
+        b = simulate(s, ["B+guard+dedupe"], method=method)["B+guard+dedupe"]
+        assert b.billable_transitions == 2880 * 3
+    free = s.replace(prices=Prices(sfn_free_transitions_per_month=2500))
+    b = simulate(free, ["B+guard+dedupe"])["B+guard+dedupe"]
+    assert b.billable_transitions == 2070 * 3 - 2500  # January's 810 * 3 stay within its free tier
+
+
 # scenarios whose counts are random; compared over many seeds, as means
 AGREEMENT_CASES = [
     dict(horizon="2D", interval_minutes=5, duration_kind="lognormal", duration_minutes=3.0, duration_sigma=0.7,

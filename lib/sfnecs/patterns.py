@@ -746,11 +746,11 @@ def _ticks_in(first: np.ndarray, last: np.ndarray) -> np.ndarray:
 
 
 def _met(s: Scenario, at: np.ndarray, end: np.ndarray, late: bool = False) -> np.ndarray:
-    """The ticks a delivery arriving at `at` (sorted), whose execution (as if it ran) ends at `end`,
-    can meet: from the one it arrives in to the last before `end`. `late`: arrivals off the ticks,
-    so one tick earlier too (k * interval may round either way)."""
+    """The other ticks a delivery arriving at `at` (sorted), whose execution (as if it ran) ends at
+    `end`, can meet: the later ones before `end`; `late` (a duplicate, arriving off the ticks): also
+    the one it arrives in, and one before (k * interval may round either way)."""
     interval = s.interval_minutes * 60.0
-    first = np.floor(at / interval).astype(np.int64) - late
+    first = np.floor(at / interval).astype(np.int64) + (-1 if late else 1)
     last = np.ceil(end / interval).astype(np.int64) - 1  # the last k with k * interval < end, give or take one:
     last += (last + 1) * interval < end
     last -= last * interval >= end

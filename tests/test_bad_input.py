@@ -400,6 +400,20 @@ def test_a_spec_for_another_account_or_region_changes_nothing(target, sandbox):
     assert _calls(sandbox) == 0
 
 
+@pytest.mark.sandbox
+@SANDBOX_PROPS
+@given(machine=st.text(alphabet=ECS, min_size=1, max_size=12), name=st.text(alphabet=ECS + ".", min_size=1, max_size=12),
+       cluster=st.text(alphabet=ECS, min_size=1, max_size=12), task_id=st.text(alphabet=HEX, min_size=32, max_size=32))
+def test_diagnosing_a_run_that_does_not_exist_says_so(target, machine, name, cluster, task_id):
+    from sfnecs.exceptions import RunError
+
+    with pytest.raises(RunError, match="does not exist"):
+        diagnose.diagnose(target, f"arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}")
+    for task in (f"arn:aws:ecs:us-east-1:123456789012:task/{cluster}/{task_id}",
+                 f"arn:aws:ecs:us-east-1:123456789012:task/{task_id}"):
+        assert diagnose.diagnose(target, task).category == "task_not_found"
+
+
 # ---- malformed data never becomes a traceback ---------------------------------------------------------------
 _CAUSE = ('{"TaskArn":"arn:aws:ecs:us-east-1:123456789012:task/c/0123456789abcdef0123456789abcdef",'
           '"StopCode":"EssentialContainerExited","StoppedReason":"Essential container in task exited",'

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from sfnecs.exceptions import ValidationError
+from sfnecs.exceptions import RunError, ValidationError
 from sfnecs.images import ECS_PLATFORMS, ImagePlatforms
 from sfnecs.spec import CPU_ARCHITECTURES, FARGATE_CPU_MEMORY, check_choice, check_int
 
@@ -794,11 +794,24 @@ def diagnose(source: Any, ref: Any, *, cluster: str | None = None, image: ImageP
     error: str | None = None
     cause: Any = None
     data: Any = ref
+    from botocore.exceptions import ClientError
+
     if isinstance(ref, str) and _EXECUTION_ARN.fullmatch(ref):
-        error, cause, data = _execution_outcome(client("stepfunctions"), ref)
+        try:
+            error, cause, data = _execution_outcome(client("stepfunctions"), ref)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+                raise
+            raise RunError(f"execution {ref} does not exist in this account and region: check the ARN (Step "
+                           "Functions keeps a Standard execution's history for 90 days after it ends)") from None
     if isinstance(data, str) and (m := _TASK_ARN.fullmatch(data)):
-        arn = data
-        data = client("ecs").describe_tasks(cluster=cluster or m["cluster"] or "default", tasks=[arn])
+        arn, where = data, cluster or m["cluster"] or "default"
+        try:
+            data = client("ecs").describe_tasks(cluster=where, tasks=[arn])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ClusterNotFoundException":
+                raise
+            return _task_gone(arn, [{"arn": arn, "reason": "MISSING", "detail": f"no cluster {where}"}], error)
         data.pop("ResponseMetadata", None)
         if not data.get("tasks"):
             return _task_gone(arn, data.get("failures") or [], error)

@@ -999,15 +999,16 @@ def _outcome_b(s: Scenario, d: _Draws, with_tasks: bool = True) -> _Outcome:
     return _Outcome(status, t, retries, launch_retried, failed_calls, tasks)
 
 
-def _coverage(starts: np.ndarray, ends: np.ndarray, depth: int = 64) -> tuple[np.ndarray, np.ndarray] | None:
-    """Per entry (sorted by start): how many earlier entries still run at its start, and the latest
-    end among them or its own start. None when some entry outlasts more than `depth` later starts.
+def _coverage(starts: np.ndarray, ends: np.ndarray, depth: int = 64, latest: bool = True
+              ) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Per entry (sorted by start): how many earlier entries still run at its start, and (`latest`)
+    the latest end among them or its own start. None when one outlasts more than `depth` later starts.
 
     Why not a prefix maximum: it walks every entry, while entry j covers the k-th next start only if
     it covers the (k-1)-th (starts are sorted), so lag by lag only the covering entries are left.
     """
     count = np.zeros(starts.size, np.int64)
-    latest = starts.copy()
+    last = starts.copy() if latest else None
     j = np.flatnonzero(ends[:-1] > starts[1:])
     lag = 1
     while j.size:
@@ -1015,11 +1016,12 @@ def _coverage(starts: np.ndarray, ends: np.ndarray, depth: int = 64) -> tuple[np
             return None
         i = j + lag
         count[i] += 1
-        latest[i] = np.maximum(latest[i], ends[j])
+        if last is not None:
+            last[i] = np.maximum(last[i], ends[j])
         lag += 1
-        j = j[j + lag < starts.size]
-        j = j[ends[j] > starts[j + lag]]
-    return count, latest
+        j = j[np.flatnonzero(j + lag < starts.size)] if j[-1] + lag >= starts.size else j
+        j = j[np.flatnonzero(ends[j] > starts[j + lag])]
+    return count, last
 
 
 def _prefix_max(values: np.ndarray) -> np.ndarray:
@@ -1042,7 +1044,7 @@ def _guard_pass(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """
     if not starts.size:
         return np.zeros(0, bool)
-    coverage = _coverage(starts, ends)
+    coverage = _coverage(starts, ends, latest=False)
     passed = coverage[0] == 0 if coverage is not None else starts >= _prefix_max(ends)
     uncertain = np.flatnonzero(~passed)
     if not uncertain.size:
@@ -1067,7 +1069,13 @@ def _guard_pass(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     rows = np.concatenate([np.arange(uncertain[first[r]] + k, uncertain[first[r]] + length[r]) for r in long_runs])
     jump = np.maximum(np.searchsorted(starts, ends[rows], side="left"), rows + 1)
     jump[ends[rows] == -np.inf] = -1  # not an execution (a deduplicated delivery): it neither passes nor blocks
-    jumps = dict(zip(rows.tolist(), jump.tolist()))
+    jumps: dict[int, int] | list[int]
+    if rows.size * 4 < starts.size:  # a few rows: a dict (a list over every execution costs more)
+        jumps = dict(zip(rows.tolist(), jump.tolist()))
+    else:
+        every = np.zeros(starts.size, np.int64)
+        every[rows] = jump
+        jumps = every.tolist()
     for r in long_runs.tolist():
         lo, hi = int(uncertain[first[r]] + k), int(uncertain[first[r]] + length[r])
         i = max(lo, int(np.searchsorted(starts, busy[r], side="left")))
@@ -1097,8 +1105,9 @@ def _trace_b(s: Scenario, d: _Draws, v: Variant, o: _Outcome) -> _Trace:
         disposition = o.status
     else:
         disposition = o.status.copy()
-        disposition[~ran] = _SKIPPED
-        transitions[~ran] = paths["skipped"]
+        skipped = np.flatnonzero(~ran)
+        disposition[skipped] = _SKIPPED
+        transitions[skipped] = paths["skipped"]
     if dedupe:
         # duplicates meet their tick's execution: still RUNNING -> idempotent, closed -> AlreadyExists
         dup = np.flatnonzero(d.copy > 0)
@@ -1110,7 +1119,7 @@ def _trace_b(s: Scenario, d: _Draws, v: Variant, o: _Outcome) -> _Trace:
     tasks = o.tasks.only(ran)
     launches = tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid))
     failed_calls = 0 if o.failed_calls is None else int(
-        o.failed_calls.sum() if ran is None else o.failed_calls[ran].sum())
+        o.failed_calls.sum() if ran is None else np.where(ran, o.failed_calls, 0).sum())
     recovered = 0
     if o.launch_retries is not None:
         recovered_mask = (o.launch_retries > 0) & (o.status != _LAUNCH_FAILED)
@@ -1172,6 +1181,7 @@ def _overlaps(tasks: _Tasks) -> tuple[np.ndarray, float, int]:
         in_cluster = start < prev_max  # placeholders included, so they cannot split a cluster below
         latest = np.maximum(start, prev_max)
     else:  # a placeholder (zero length) covers no start
+        assert coverage[1] is not None
         in_cluster, latest = coverage[0] > 0, coverage[1]
     overlapping = in_cluster if tasks.valid is None else in_cluster & tasks.valid
     if not overlapping.any():

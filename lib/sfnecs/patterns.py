@@ -46,8 +46,9 @@ Simulation semantics (times in seconds from `Scenario.start`; everything instant
   variant differences come from the mechanism, not from luck. Two methods draw the same law:
   "per_tick" (the reference) draws every delivery and job attempt one by one; "sparse" (the
   default) draws only what is out of the ordinary: which attempts fail to launch, fail their job or
-  run longer than `short` = min(interval - overhead, Fargate minimum), as positions (geometric
-  gaps), the long durations given that they are long, and the duplicates. A scheduled delivery
+  run longer than `short` = min(interval - overhead, Fargate minimum), as positions (Bernoulli
+  trials drawn as the gaps between successes), the long durations given that they are long, and
+  the duplicates. A scheduled delivery
   that is none of these ends before the next tick and is billed the minimum; unless an unusual
   delivery arrives or still runs while it runs, it meets nobody, so it is counted by number (per
   month: its counts are the same for each). Only the unusual deliveries and the ones they can meet

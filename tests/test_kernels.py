@@ -23,7 +23,7 @@ def books(tmp_path) -> Path:
     nb.cells = [params, nbformat.v4.new_code_cell(
         "import os, sys\n"
         "seen = {'pid': os.getpid(), 'leak': globals().get('leak'), 'preloaded': 'sfnecs.stack' in sys.modules,\n"
-        "        'history': len(In)}\n"
+        "        'history': len(In), 'names': sorted({'boto3', 'pandas', 'sfnecs', 'matplotlib'} & set(globals()))}\n"
         "leak = label\n"
         "from sfnecs.runbook import save_result\n"
         "save_result({'ok': True, **seen})")]
@@ -48,7 +48,8 @@ def test_each_notebook_gets_a_fresh_preloaded_kernel_that_ends_with_it(books, tm
     a, b = first.result, second.result
     assert first.ok and second.ok and a["pid"] != b["pid"]
     assert a["leak"] is None and b["leak"] is None  # no state crosses from one runbook to the next
-    assert a["preloaded"] and b["preloaded"]  # the pool's imports ran before the notebook
+    assert a["preloaded"] and b["preloaded"]  # the pool's imports ran before the notebook,
+    assert a["names"] == b["names"] == []  # and bound no name in its namespace
     # In: '' and the cells run so far (parameters, papermill's injected parameters, this one); none for the preload
     assert a["history"] == b["history"] == 4
     assert not _alive(a["pid"]) and not _alive(b["pid"])
@@ -65,3 +66,12 @@ def test_a_pool_hands_out_only_its_own_kernel_and_cleans_up_on_close(books, tmp_
     from jupyter_core.utils import run_sync
 
     run_sync(warm.km.shutdown_kernel)(now=True)
+
+
+def test_imports_of_a_runbook_and_the_preload_code():
+    from sfnecs.kernels import imports_of, preload_code
+
+    modules = imports_of(runbook.runbook_path("run_now"))
+    assert modules[:2] == ("sfnecs.parameters", "matplotlib.pyplot")  # %matplotlib inline imports pyplot
+    assert {"sfnecs.operate", "sfnecs.runs", "sfnecs.target", "sfnecs.runbook"} <= set(modules)
+    assert preload_code(("a.b", "c")) == "__import__('a.b')\n__import__('c')"

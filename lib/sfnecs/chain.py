@@ -173,7 +173,7 @@ def run_chain(steps: list[Step], output_dir: str | Path = "runs", *, speed: floa
 
     `warm_kernels`: boot each next runbook's kernel while the current one runs (sfnecs.kernels).
     """
-    from sfnecs.kernels import KernelPool
+    from sfnecs.kernels import KernelPool, imports_of
 
     if not steps or not all(isinstance(s, Step) for s in steps):
         raise ValidationError("steps", steps, "a non-empty list of sfnecs.chain.Step")
@@ -181,7 +181,8 @@ def run_chain(steps: list[Step], output_dir: str | Path = "runs", *, speed: floa
         runbook.validate(step.runbook, step.parameters)
     began = time.perf_counter()
     outcomes = []
-    with shared_sandbox(speed) as (endpoint, started), KernelPool(runs=len(steps)) as pool:
+    preloads = [imports_of(runbook.runbook_path(s.runbook)) for s in steps]
+    with shared_sandbox(speed) as (endpoint, started), KernelPool(preloads=preloads) as pool:
         for step in steps:
             t0 = time.perf_counter()
             result = runbook.run(step.runbook, step.parameters, output_dir=output_dir,

@@ -7,13 +7,16 @@ launches that kernel and has it import those modules while the current runbook r
 
 Isolation is kept: every kernel runs exactly one notebook and is shut down after it (nbclient's
 own clean-up), so no runbook sees another's variables. The only code a pooled kernel runs beyond the
-notebook is `PRELOAD`: imports, silently, with no history — the same imports the runbooks' cells make.
-The pool plugs into papermill as an engine (papermill's registry of engines, `engine_name=ENGINE`).
+notebook is its preload: the modules the notebook's cells import (`imports_of`), imported with
+`__import__` (no name bound), silently, with no history; the notebook's own imports then find them
+loaded. Its kernels talk over IPC sockets in a private directory. The pool plugs into papermill as
+an engine (papermill's registry of engines, `engine_name=ENGINE`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +26,12 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.utils import merge_kwargs, remove_args
 
-__all__ = ["ENGINE", "PRELOAD", "KernelPool", "WarmKernel"]
+__all__ = ["ENGINE", "PRELOAD", "KernelPool", "WarmKernel", "imports_of", "preload_code"]
 
 ENGINE = "sfnecs-pooled"
-PRELOAD = ("import boto3, pandas, matplotlib.pyplot, sfnecs.audit, sfnecs.diagnose, sfnecs.operate, "
-           "sfnecs.parameters, sfnecs.runbook, sfnecs.runs, sfnecs.sample, sfnecs.stack, sfnecs.target")
+#: what a pooled kernel imports when the pool is not told which notebooks come
+PRELOAD = ("boto3", "pandas", "matplotlib.pyplot", "sfnecs.audit", "sfnecs.diagnose", "sfnecs.operate",
+           "sfnecs.parameters", "sfnecs.runbook", "sfnecs.runs", "sfnecs.sample", "sfnecs.stack", "sfnecs.target")
 #: nbclient's default for kernels it starts: no IPython history database shared between kernels
 _KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
 PRELOAD_TIMEOUT_S = 60.0
@@ -44,8 +48,44 @@ class WarmKernel:
     preload_id: str = ""
 
 
+def imports_of(notebook: str | Path) -> tuple[str, ...]:
+    """The modules a notebook's code cells import, in order (pure: reads the file only).
+
+    A `%matplotlib` magic adds `matplotlib.pyplot`, which the magic imports.
+    """
+    import ast
+
+    import nbformat
+
+    modules: list[str] = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        source = cell.source.splitlines()
+        if any(line.lstrip().startswith("%matplotlib") for line in source):
+            modules.append("matplotlib.pyplot")
+        try:
+            tree = ast.parse("\n".join(line for line in source if not line.lstrip().startswith(("%", "!"))))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                modules.append(node.module)
+    return tuple(dict.fromkeys(modules))
+
+
+def preload_code(modules: tuple[str, ...] | list[str]) -> str:
+    """Code importing `modules` without binding any name in the kernel's namespace (`__import__`)."""
+    return "\n".join(f"__import__({m!r})" for m in modules)
+
+
 class KernelPool:
     """Keeps one kernel booted (and its imports done) for the next runbook of a chain.
+
+    `preloads`: the modules each coming runbook imports, in order (`imports_of`); without it every
+    kernel imports PRELOAD.
 
     Use as a context manager; `take()` hands out the warm kernel and starts the next one. The env
     variable `result_env` is set, per kernel, to a fresh file, since a kernel's environment is fixed
@@ -53,11 +93,14 @@ class KernelPool:
     """
 
     def __init__(self, kernel_name: str = "sfnecs", *, runs: int | None = None, result_env: str = "SFNECS_RESULT_PATH",
-                 preload: str = PRELOAD, cwd: str | Path | None = None):
+                 preload: tuple[str, ...] = PRELOAD, preloads: list[tuple[str, ...]] | None = None,
+                 cwd: str | Path | None = None):
         self.kernel_name = kernel_name
-        self.remaining = runs  # how many runbooks it will serve (None: unknown, always keep one ready)
+        # how many runbooks it will serve (None: unknown, always keep one ready)
+        self.remaining = len(preloads) if preloads is not None else runs
         self.result_env = result_env
         self.preload = preload
+        self.preloads = list(preloads) if preloads is not None else None  # one per coming runbook, in order
         self.cwd = str(cwd or Path.cwd())
         self._dir = Path(tempfile.mkdtemp(prefix="sfnecs-kernels-"))
         self._next: WarmKernel | None = None
@@ -76,17 +119,19 @@ class KernelPool:
 
         self._count += 1
         result_path = self._dir / f"result-{self._count}.json"
-        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        # IPC (unix sockets in our own directory): local only, and no TCP-without-encryption warning per kernel
+        km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=str(self._dir / f"k{self._count}"))
         env = {**os.environ, self.result_env: str(result_path)}
         # start_kernel launches the process and returns; the kernel boots on its own meanwhile
         run_sync(km.start_kernel)(extra_arguments=list(_KERNEL_ARGS), cwd=self.cwd, env=env)
         self.started += 1
         warm = WarmKernel(km, self.kernel_name, result_path)
-        if self.preload:
+        preload = preload_code(self.preloads[self.started - 1] if self.preloads else self.preload)
+        if preload:
             warm.client = km.client()
             warm.client.start_channels()
             # queued by zmq until the kernel listens; it runs before any cell of the notebook
-            warm.preload_id = warm.client.execute(self.preload, silent=True, store_history=False)
+            warm.preload_id = warm.client.execute(preload, silent=True, store_history=False)
         return warm
 
     def take(self, kernel_name: str) -> WarmKernel | None:
@@ -131,7 +176,7 @@ class KernelPool:
             if warm.client is not None:
                 warm.client.stop_channels()
             run_sync(warm.km.shutdown_kernel)(now=True)
-            warm.result_path.unlink(missing_ok=True)
+        shutil.rmtree(self._dir, ignore_errors=True)  # the result files: each run has read and removed its own
 
 
 class PooledKernelEngine(NBClientEngine):

@@ -182,7 +182,7 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str 
     kernel_name = kernel_name or _kernel_of(path)
     warm = kernels.take(kernel_name) if kernels is not None else None
     # where the kernel's save_result() writes: fixed when a kernel starts, so a pooled kernel has its own
-    mailbox = warm.result_path if warm else Path(tempfile.mkstemp(prefix=f"sfnecs-{name}-", suffix=".json")[1])
+    mailbox = warm.result_path if warm else _temp_file(f"sfnecs-{name}-")
     engine: dict[str, Any] = {"engine_name": warm_engine(), "km": warm.km} if warm else {}
     # the kernel is done once the last cell is: end it at once (nbclient's graceful default waits ~1 s)
     engine["shutdown_kernel"] = "immediate"
@@ -210,6 +210,12 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str 
                             datetime.now(timezone.utc).isoformat(), *sandbox)
     _write(result_path, outcome)
     return outcome
+
+
+def _temp_file(prefix: str) -> Path:
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=".json")
+    os.close(handle)
+    return Path(name)
 
 
 def warm_engine() -> str:

@@ -358,16 +358,19 @@ def _fire(ctx: _Context, copies: int, delay: float) -> tuple[datetime, list[dict
         target.control("POST", "scheduler", {"duplicate_times": [scheduled.isoformat()] if copies > 1 else [],
                                              "copies": max(copies, 2), "delay_seconds": delay})
     # The copies of one firing arrive at one virtual instant: the clock stands still while the
-    # Scheduler makes them (they take real milliseconds each), then runs on.
+    # Scheduler makes them (they take real milliseconds each) and, in pattern B, until each execution
+    # has passed its guard; then it runs on. Duplicates arrive together, whatever the machine's load.
     paused = target.control("GET", "clock")["paused"]
     target.control("POST", "clock", {"pause": True})
+    deadline = time.monotonic() + ctx.settings.wait_seconds
     try:
         try:
             _clock(target, (scheduled - _now(target)).total_seconds() + delay + 1)
+            if ctx.spec.pattern == "B":
+                _wait_past_guard(ctx, copies, deadline)
         finally:
             if not paused:
                 target.control("POST", "clock", {"pause": False})
-        deadline = time.monotonic() + ctx.settings.wait_seconds
         while True:
             found = _deliveries(target, ctx.spec, scheduled)
             final = [d for d in found if d["outcome"] in ("delivered", "dead-lettered", "dropped")]
@@ -380,6 +383,22 @@ def _fire(ctx: _Context, copies: int, delay: float) -> tuple[datetime, list[dict
     finally:
         if copies > 1 or delay:
             target.control("POST", "scheduler", {})
+
+
+def _wait_past_guard(ctx: _Context, copies: int, deadline: float) -> None:
+    """Until each of the firing's executions has left its overlap guard: entered RunJob, or ended."""
+    from sfnecs.statemachine import RUN_JOB
+
+    sfn = ctx.target.client("stepfunctions")
+    while time.monotonic() < deadline:
+        found = sfn.list_executions(stateMachineArn=ctx.spec.state_machine_arn)["executions"]
+        waiting = [e for e in found if e["status"] == "RUNNING" and not any(
+            (event.get("stateEnteredEventDetails") or {}).get("name") == RUN_JOB
+            for event in sfn.get_execution_history(executionArn=e["executionArn"], maxResults=100)["events"])]
+        if len(found) >= copies and not waiting:
+            return
+        time.sleep(0.02)
+    # a delivery that failed (e.g. dead-lettered) starts no execution: the caller's own wait reports it
 
 
 def _tasks(target: Any, spec: StackSpec) -> list[dict[str, Any]]:

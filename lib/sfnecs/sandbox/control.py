@@ -104,7 +104,7 @@ class ControlMiddleware:
         ident = _identify(environ, body)
         if ident:
             self.calls.record(*ident)
-            if ident == ("iam", "SimulateCustomPolicy"):
+            if ident[:2] == ("iam", "SimulateCustomPolicy"):
                 return self._simulate(body, start_response)
         return self.app(environ, start_response)
 

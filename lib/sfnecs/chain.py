@@ -52,10 +52,10 @@ class StepOutcome:
     @property
     def summary(self) -> str:
         """One line saying what the runbook found (from its result JSON)."""
-        if self.result.error and not self.result.result:
-            return self.result.error
-        line = SUMMARIES.get(self.step.runbook, _generic)(self.result.result)
-        return line if self.result.ok else (self.result.error or line)
+        data = self.result.result
+        if not data or not self.result.ok:  # the runbook's own one line, else the runner's
+            return str(data.get("error") or self.result.error or "no result saved")
+        return SUMMARIES.get(self.step.runbook, _generic)(data)
 
 
 @dataclass
@@ -87,7 +87,9 @@ class ChainReport:
         """The terminal summary: one line per step, summaries cut to `width` characters."""
         frame = self.to_frame()
         frame["summary"] = [s if len(s) <= width else s[:width - 3] + "..." for s in frame["summary"]]
-        return frame.to_string(index=False, justify="left")
+        rows = [list(frame.columns)] + frame.astype(str).values.tolist()
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
 
 
 # ---- one line per runbook result (a registry: a new runbook adds its own) ----------------------------
@@ -97,8 +99,8 @@ def _generic(result: dict[str, Any]) -> str:
 
 def _deploy(result: dict[str, Any]) -> str:
     plan = ", ".join(f"{k} {v}" for k, v in sorted(result.get("plan", {}).items()))
-    checks = "verify: all pass" if result.get("verified") else \
-        f"verify: {len(result.get('failed_checks', []))} failed ({(result.get('failed_checks') or ['?'])[0][:60]})"
+    failed = [c.split(" (", 1)[0] for c in result.get("failed_checks") or []]
+    checks = "verify: all pass" if result.get("verified") else f"verify failed: {', '.join(failed) or '?'}"
     return f"{'dry run' if result.get('dry_run') else 'applied'}: {plan}; {checks}"
 
 

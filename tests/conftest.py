@@ -10,7 +10,8 @@ import pytest
 # No test may reach real AWS: credentials and endpoints come only from the sandbox.
 for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_var, None)
-os.environ.setdefault("MPLBACKEND", "Agg")
+# No MPLBACKEND: kernels then show figures inline (ipykernel's default), this process uses Agg.
+os.environ.pop("MPLBACKEND", None)
 # Kernels started by nbval and papermill inherit this: they never find a user's running sandbox.
 os.environ["SFNECS_HOME"] = tempfile.mkdtemp(prefix="sfnecs-test-home-")
 

@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 RUNBOOKS = sorted((ROOT / "runbooks").glob("*.ipynb"))
 MAX_CODE_LINES = 15
+#: a parameters cell holds declarations only (one `name = default  # help` a line), never logic
+MAX_PARAMETER_LINES = 20
 
 
 def code_lines(source: str) -> int:
@@ -24,8 +26,13 @@ def test_cells_are_short_and_hold_no_logic(path):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        assert code_lines(cell.source) <= MAX_CODE_LINES, f"{path.name} cell {i}: more than {MAX_CODE_LINES} lines"
         tree = ast.parse("\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!"))))
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            assert all(isinstance(n, (ast.Assign, ast.AnnAssign)) for n in tree.body), \
+                f"{path.name} cell {i}: a parameters cell holds assignments only"
+            assert code_lines(cell.source) <= MAX_PARAMETER_LINES, f"{path.name} cell {i}: too many parameters"
+            continue
+        assert code_lines(cell.source) <= MAX_CODE_LINES, f"{path.name} cell {i}: more than {MAX_CODE_LINES} lines"
         defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
         assert not defs, f"{path.name} cell {i} defines {defs[0].name}: logic belongs in lib/sfnecs"
 

@@ -37,7 +37,7 @@ def test_a_bad_value_names_the_parameter_the_value_and_what_is_allowed(name, val
 def test_good_values_pass_and_lists_come_back_as_lists():
     out = check_parameters("deploy", stack="nightly", target="aws", region="ap-northeast-1", command=("sh", "-c", "x"),
                            schedule="rate(5 minutes)", subnets=["subnet-0a1b2c3d"], sample_image="", timeout=5,
-                           run_arn="arn:aws:states:us-east-1:123456789012:execution:nightly:run-1", name="")
+                           run_arn="arn:aws:states:us-east-1:123456789012:execution:nightly:run-1", name="", confirm=True)
     assert out["command"] == ["sh", "-c", "x"] and out["timeout"] == 5
 
 
@@ -55,10 +55,19 @@ def test_teardown_on_aws_needs_confirm_unless_a_dry_run():
     check_parameters("teardown", stack="s1", target="sandbox", confirm=False, dry_run=False)
 
 
+def test_deploy_on_aws_needs_confirm_unless_a_dry_run():
+    with pytest.raises(ValidationError, match=r"confirm=False is not valid: True to create or change resources on "
+                                              r"target=aws \(nothing was called"):
+        check_parameters("deploy", stack="s1", target="aws", sample_image="", confirm=False, dry_run=False)
+    check_parameters("deploy", stack="s1", target="aws", sample_image="", confirm=True, dry_run=False)
+    check_parameters("deploy", stack="s1", target="aws", sample_image="", confirm=False, dry_run=True)
+    check_parameters("deploy", stack="s1", target="sandbox", confirm=False, dry_run=False)
+
+
 def test_sample_images_are_for_the_sandbox_only():
     with pytest.raises(ValidationError, match="sample_image='amd64' is not valid: '' on target=aws"):
         check_parameters("deploy", target="aws", sample_image="amd64")
-    check_parameters("deploy", target="aws", sample_image="")
+    check_parameters("deploy", target="aws", sample_image="", confirm=True)
 
 
 def test_every_rule_refuses_none():

@@ -135,10 +135,13 @@ RULES: dict[str, Rule] = {
 }
 
 
-def _teardown_on_aws(values: Mapping[str, Any]) -> None:
-    if values.get("target") == "aws" and values.get("confirm") is not True and values.get("dry_run") is not True:
-        raise ValidationError("confirm", values.get("confirm"), "True to delete resources on target=aws (nothing "
-                              "was called; see what would go with -p dry_run true, then pass -p confirm true)")
+def _confirm_on_aws(what: str) -> Callable[[Mapping[str, Any]], None]:
+    """On a real account, changing anything needs confirm=True (a dry run needs nothing)."""
+    def requirement(values: Mapping[str, Any]) -> None:
+        if values.get("target") == "aws" and values.get("confirm") is not True and values.get("dry_run") is not True:
+            raise ValidationError("confirm", values.get("confirm"), f"True to {what} on target=aws (nothing was "
+                                  "called; see what would change with -p dry_run true, then pass -p confirm true)")
+    return requirement
 
 
 def _samples_only_in_sandbox(values: Mapping[str, Any]) -> None:
@@ -150,8 +153,8 @@ def _samples_only_in_sandbox(values: Mapping[str, Any]) -> None:
 
 #: runbook -> rules that tie several of its parameters together
 REQUIREMENTS: dict[str, list[Callable[[Mapping[str, Any]], None]]] = {
-    "teardown": [_teardown_on_aws],
-    "deploy": [_samples_only_in_sandbox],
+    "teardown": [_confirm_on_aws("delete resources")],
+    "deploy": [_samples_only_in_sandbox, _confirm_on_aws("create or change resources")],
 }
 
 

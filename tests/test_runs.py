@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -368,3 +369,14 @@ def test_arguments_are_checked_before_any_call(target, stack_b, sandbox):
     with pytest.raises(ValidationError, match="task="):
         runs.logs(target, "arn:aws:ecs:us-east-1:123456789012:task/nope")
     assert sandbox.control("GET", "calls", {})["total"] == 0
+
+
+@pytest.mark.sandbox
+def test_a_run_that_does_not_exist_is_named_in_a_run_error(target):
+    execution = f"arn:aws:states:{target.region}:{target.account}:execution:nowhere:run-1"
+    task = f"arn:aws:ecs:{target.region}:{target.account}:task/nowhere/0123456789abcdef0123456789abcdef"
+    for call, arn in ((lambda: runs.wait(target, execution, progress=False, timeout=5), execution),
+                      (lambda: runs.history(target, execution), execution),
+                      (lambda: runs.logs(target, task), task)):
+        with pytest.raises(RunError, match=re.escape(arn) + r" was not found in this account and region \("):
+            call()

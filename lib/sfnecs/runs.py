@@ -13,6 +13,7 @@ import html
 import json
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Literal
@@ -290,6 +291,24 @@ def _log_location(spec: StackSpec) -> dict[str, str]:
             "container_name": spec.container_name}
 
 
+#: AWS error codes meaning "the thing you named is not there" (not a transient failure)
+_NOT_FOUND = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "ClusterNotFoundException", "InvalidArn",
+              "InvalidParameterException", "ResourceNotFoundException"}
+
+
+@contextmanager
+def _named(kind: str, arn: str) -> Iterator[None]:
+    """Turn AWS's not-found answers about `arn` into a RunError an operator can act on."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code not in _NOT_FOUND:
+            raise
+        raise RunError(f"{kind} {arn} was not found in this account and region ({code}): check the ARN, "
+                       "the target and the region") from None
+
+
 # ---- wait -------------------------------------------------------------------------------------------
 class _Counter:
     """Counts the AWS calls one wait makes (the quantity bench/wait_calls.py compares)."""
@@ -323,12 +342,13 @@ def wait(target: Any, run: Run | str, *, timeout: float = 7200.0, progress: bool
         raise ValidationError("backoff", backoff, "a sfnecs.runs.Backoff")
     calls = _Counter()
     poll = _poll_execution if run.kind == "execution" else _poll_task
-    last = _watch(target, run, poll, calls, timeout, progress, backoff, sleep)
-    if run.kind == "execution":
-        result = _execution_result(target, run, calls)
-    else:
-        result = _task_result(last, run.arn)
-    result.log_tail = _tail(target, run, result, log_lines, calls)
+    with _named(run.kind, run.arn):
+        last = _watch(target, run, poll, calls, timeout, progress, backoff, sleep)
+        if run.kind == "execution":
+            result = _execution_result(target, run, calls)
+        else:
+            result = _task_result(last, run.arn)
+        result.log_tail = _tail(target, run, result, log_lines, calls)
     result.api_calls = calls.n
     return result
 
@@ -614,7 +634,8 @@ def history(target: Any, execution: Run | str) -> Any:
 
     arn = execution.arn if isinstance(execution, Run) else execution
     _check_arn("execution", arn, ("execution",))
-    events = _full_history(target, arn, _Counter())
+    with _named("execution", arn):
+        events = _full_history(target, arn, _Counter())
     t0 = _when(events[0]["timestamp"]) if events else None
     rows, current = [], None
     for e in events:
@@ -700,7 +721,8 @@ def logs(target: Any, task: RunResult | str, *, limit: int = 100, container: str
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
         raise ValidationError("limit", limit, "a whole number from 1 to 10000")
     calls = _Counter()
-    found = _log_config(target, arn, calls, container)  # type: ignore[arg-type]
+    with _named("task", arn):  # type: ignore[arg-type]
+        found = _log_config(target, arn, calls, container)  # type: ignore[arg-type]
     if found is None:
         return []
     group, prefix, name = found

@@ -53,6 +53,24 @@ def _unpatch(owner: Any, attr: str) -> None:
         setattr(owner, attr, original)
 
 
+def _replacing(owner: Callable[[], Any], **new: Any) -> tuple[Callable[[], None], Callable[[], None]]:
+    """`(apply, revert)` for a repair that replaces attributes of `owner()` by `new`.
+
+    `owner` is called at apply/revert time: moto's modules are imported only when the sandbox starts.
+    """
+    def apply() -> None:
+        found = owner()
+        for attr, value in new.items():
+            _patch(found, attr, value)
+
+    def revert() -> None:
+        found = owner()
+        for attr in new:
+            _unpatch(found, attr)
+
+    return apply, revert
+
+
 # ---- 1. request/response normalisation of service integrations -----------------------------
 @functools.lru_cache(maxsize=None)
 def _operation_model(service: str, snake_action: str) -> Any:
@@ -96,18 +114,6 @@ def _service_base() -> Any:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service
 
     return state_task_service.StateTaskService
-
-
-def _apply_normalise() -> None:
-    base = _service_base()
-    _patch(base, "_normalise_parameters", _normalise_parameters)
-    _patch(base, "_normalise_response", _normalise_response)
-
-
-def _revert_normalise() -> None:
-    base = _service_base()
-    _unpatch(base, "_normalise_parameters")
-    _unpatch(base, "_normalise_response")
 
 
 # ---- 2. ECS .sync semantics: failures, exit codes, errors, stop on timeout -----------------
@@ -281,14 +287,6 @@ def _ecs_supported_parameters(self: Any) -> set[str] | None:
     return None if found is None else found | ECS_EXTRA_PARAMETERS
 
 
-def _apply_ecs_parameters() -> None:
-    _patch(_ecs_module().StateTaskServiceEcs, "_get_supported_parameters", _ecs_supported_parameters)
-
-
-def _revert_ecs_parameters() -> None:
-    _unpatch(_ecs_module().StateTaskServiceEcs, "_get_supported_parameters")
-
-
 # ---- 2b. a retried .sync attempt waits afresh ---------------------------------------------
 def _eval_sync_afresh(self: Any, env: Any, sync_resolver: Any, timeout_seconds: Any, callback_endpoint: Any,
                       heartbeat_endpoint: Any) -> Any:
@@ -301,14 +299,6 @@ def _eval_sync_afresh(self: Any, env: Any, sync_resolver: Any, timeout_seconds: 
         callback_endpoint._notify_event.clear()
     return _ORIGINALS[(_callback_cls(), "_eval_sync")](self, env, sync_resolver, timeout_seconds,
                                                        callback_endpoint, heartbeat_endpoint)
-
-
-def _apply_sync_retry() -> None:
-    _patch(_callback_cls(), "_eval_sync", _eval_sync_afresh)
-
-
-def _revert_sync_retry() -> None:
-    _unpatch(_callback_cls(), "_eval_sync")
 
 
 # ---- 2c. GetExecutionHistory paging and order --------------------------------------------
@@ -334,14 +324,6 @@ def _get_execution_history(self: Any) -> Any:
     if start + size < len(events):
         history["nextToken"] = str(start + size)
     return ActionResult(history)
-
-
-def _apply_history() -> None:
-    _patch(_sfn_response_cls(), "get_execution_history", _get_execution_history)
-
-
-def _revert_history() -> None:
-    _unpatch(_sfn_response_cls(), "get_execution_history")
 
 
 # ---- 2d. JSONata evaluation ---------------------------------------------------------------
@@ -376,16 +358,6 @@ def _eval_jsonata(expression: str) -> Any:
         return json.loads(json.dumps(expr.evaluate(None), default=str))
     except Exception as exc:  # noqa: BLE001 - reported to the interpreter as AWS reports query errors
         raise module.JSONataException("States.QueryEvaluationError", str(exc)) from None
-
-
-def _apply_jsonata() -> None:
-    _patch(_jsonata_module(), "_eval_jsonata", _eval_jsonata)
-
-
-def _revert_jsonata() -> None:
-    module = _jsonata_module()
-    _unpatch(module, "_eval_jsonata")
-    module._eval_jsonata = None
 
 
 # ---- 2e. JSONPath: a definite path selects one node ---------------------------------------
@@ -487,14 +459,6 @@ def _start_execution(self: Any, state_machine_arn: str, name: str | None = None,
         self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
 
 
-def _apply_exec_name() -> None:
-    _patch(_parser_backend(), "start_execution", _start_execution)
-
-
-def _revert_exec_name() -> None:
-    _unpatch(_parser_backend(), "start_execution")
-
-
 # ---- 4. a second execution of the same state machine --------------------------------------
 def _state_machine_cls() -> Any:
     from moto.stepfunctions.models import StateMachine
@@ -513,14 +477,6 @@ def _state_machine_deepcopy(self: Any, memo: dict[int, Any]) -> Any:
     for key, value in vars(self).items():
         setattr(clone, key, [] if key == "executions" else copy.deepcopy(value, memo))
     return clone
-
-
-def _apply_sm_copy() -> None:
-    _patch(_state_machine_cls(), "__deepcopy__", _state_machine_deepcopy)
-
-
-def _revert_sm_copy() -> None:
-    _unpatch(_state_machine_cls(), "__deepcopy__")
 
 
 # ---- 5. task-level cpu/memory without container-level memory ------------------------------
@@ -547,38 +503,36 @@ def _resource_requirements(task_definition: Any) -> dict[str, Any]:
     return req
 
 
-def _apply_task_memory() -> None:
-    _patch(_ecs_backend_cls(), "_calculate_task_resource_requirements", staticmethod(_resource_requirements))
-
-
-def _revert_task_memory() -> None:
-    _unpatch(_ecs_backend_cls(), "_calculate_task_resource_requirements")
-
-
 REPAIRS: dict[str, Repair] = {
     r.name: r
     for r in (
         Repair("normalise", "ASL _normalise_parameters/_normalise_response are stubs: PascalCase keys reach "
-               "boto and results keep the API's casing", _apply_normalise, _revert_normalise),
+               "boto and results keep the API's casing",
+               *_replacing(_service_base, _normalise_parameters=_normalise_parameters,
+                           _normalise_response=_normalise_response)),
         Repair("ecs_sync", "ecs:runTask.sync ignores RunTask failures and exit codes, maps no ECS errors and "
                "leaves the task running on timeout", _apply_ecs_sync, _revert_ecs_sync),
         Repair("ecs_parameters", "ecs:runTask drops CapacityProviderStrategy from the state's parameters, so the "
-               "task runs without the strategy", _apply_ecs_parameters, _revert_ecs_parameters),
+               "task runs without the strategy",
+               *_replacing(lambda: _ecs_module().StateTaskServiceEcs,
+                           _get_supported_parameters=_ecs_supported_parameters)),
         Repair("sync_retry", "a Retry of a .sync Task state after its job failed records TaskTimedOut at once "
                "(every attempt shares one callback endpoint, interrupted by the first)",
-               _apply_sync_retry, _revert_sync_retry),
+               *_replacing(_callback_cls, _eval_sync=_eval_sync_afresh)),
         Repair("jsonata", "JSONata expressions cannot be evaluated (moto's evaluator is a stub needing Java)",
-               _apply_jsonata, _revert_jsonata),
+               *_replacing(_jsonata_module, _eval_jsonata=_eval_jsonata)),
         Repair("json_path", "a definite JSONPath below an array index (\"$.Containers[0].ExitCode\") gives a "
                "one-element list instead of the node", _apply_json_path, _revert_json_path),
         Repair("history", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
-               _apply_history, _revert_history),
+               *_replacing(_sfn_response_cls, get_execution_history=_get_execution_history)),
         Repair("execution_name", "StartExecution without a name yields an ARN ending in ':None'",
-               _apply_exec_name, _revert_exec_name),
+               *_replacing(_parser_backend, start_execution=_start_execution)),
         Repair("second_execution", "a second StartExecution of a state machine whose earlier execution used a "
-               ".sync/callback integration fails (deep copy of locks)", _apply_sm_copy, _revert_sm_copy),
+               ".sync/callback integration fails (deep copy of locks)",
+               *_replacing(_state_machine_cls, __deepcopy__=_state_machine_deepcopy)),
         Repair("task_memory", "task-level cpu/memory without container-level memory raises TypeError",
-               _apply_task_memory, _revert_task_memory),
+               *_replacing(_ecs_backend_cls,
+                           _calculate_task_resource_requirements=staticmethod(_resource_requirements))),
     )
 }
 

@@ -458,6 +458,7 @@ def test_misfires_days_wrap_and_a_time_that_does_not_exist_is_not_wanted() -> No
     ({"at": "6:45"}, "at"), ({"at": "24:00"}, "at"), ({"at": "06:45", "days": "MON-FRY"}, "days"),
     ({"at": "06:45", "days": ""}, "days"), ({"at": "06:45", "weeks": 0}, "weeks"),
     ({"at": "06:45", "zone": "Mars/Olympus"}, "zone"),
+    ({"at": "06:45", "zone": "A" * 300}, "zone"),  # too long for a file name: OSError in zoneinfo
 ])
 def test_misfires_names_a_bad_argument(kwargs: dict, parameter: str) -> None:
     from sfnecs.schedule import misfires

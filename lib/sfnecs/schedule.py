@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.spec import check_int, check_timezone
 
 __all__ = [
     "CronFields",
@@ -357,8 +358,7 @@ def misfires(expression: str, timezone: str, *, at: str, days: str = "*", zone: 
     if not isinstance(at, str) or not (m := _HH_MM.fullmatch(at)):
         raise ValidationError("at", at, "a wall-clock time HH:MM, e.g. 06:45")
     wanted_days = _wanted_days(days)
-    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 520:
-        raise ValidationError("weeks", weeks, "a whole number of weeks from 1 to 520")
+    check_int("weeks", weeks, 1, 520)
     begin = _check_aware("start", start)
     end = begin + timedelta(weeks=weeks)
     wanted = set()
@@ -640,11 +640,7 @@ def _steady_day(tz: ZoneInfo, day: date) -> bool:
 
 # ---- argument checks ------------------------------------------------------------------------------
 def _zone(timezone: str, parameter: str = "timezone") -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError(parameter, timezone,
-                              "an IANA time zone name such as UTC, Asia/Tokyo or America/New_York") from None
+    return ZoneInfo(check_timezone(parameter, timezone))
 
 
 def _check_aware(parameter: str, value: object) -> datetime:

@@ -327,7 +327,7 @@ class StackSpec:
                     "schedule_enabled"):
             if not isinstance(getattr(self, key), bool):
                 raise ValidationError(key, getattr(self, key), "True or False")
-        from sfnecs.schedule import parse_expression  # local: schedule imports nothing of ours
+        from sfnecs.schedule import parse_expression  # local: schedule imports this module's checks
 
         parse_expression(self.schedule_expression, parameter="schedule_expression")
 

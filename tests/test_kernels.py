@@ -5,30 +5,24 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from sfnecs import runbook
 from sfnecs.kernels import KernelPool
+from tests.test_runbook import write_runbook
 
 
 @pytest.fixture
 def books(tmp_path) -> Path:
-    d = tmp_path / "books"
-    d.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "sfnecs", "display_name": "Python (sfnecs)", "language": "python"}
-    params = nbformat.v4.new_code_cell('label = "a"  # which run')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "import os, sys\n"
-        "seen = {'pid': os.getpid(), 'leak': globals().get('leak'), 'preloaded': 'sfnecs.stack' in sys.modules,\n"
-        "        'history': len(In), 'names': sorted({'boto3', 'pandas', 'sfnecs', 'matplotlib'} & set(globals()))}\n"
-        "leak = label\n"
-        "from sfnecs.runbook import save_result\n"
-        "save_result({'ok': True, **seen})")]
-    nbformat.write(nb, d / "probe.ipynb")
-    return d
+    write_runbook(tmp_path / "books" / "probe.ipynb", 'label = "a"  # which run',
+                  "import os, sys\n"
+                  "seen = {'pid': os.getpid(), 'leak': globals().get('leak'),\n"
+                  "        'preloaded': 'sfnecs.stack' in sys.modules, 'history': len(In),\n"
+                  "        'names': sorted({'boto3', 'pandas', 'sfnecs', 'matplotlib'} & set(globals()))}\n"
+                  "leak = label\n"
+                  "from sfnecs.runbook import save_result\n"
+                  "save_result({'ok': True, **seen})", kernel=("sfnecs", "Python (sfnecs)"))
+    return tmp_path / "books"
 
 
 def _alive(pid: int) -> bool:

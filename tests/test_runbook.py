@@ -14,20 +14,26 @@ from sfnecs import runbook
 from sfnecs.exceptions import ValidationError
 
 
+def write_runbook(path: Path, parameters: str, body: str, kernel: tuple[str, str] = ("python3", "Python 3")) -> Path:
+    """A runbook at `path`: a cell tagged parameters, then `body`, for `kernel` (name, display name)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": kernel[0], "display_name": kernel[1], "language": "python"}
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)
+    return path
+
+
 @pytest.fixture
 def books(tmp_path) -> Path:
-    d = tmp_path / "books"
-    d.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell('stack = "demo"  # the stack name\ncount = 2  # how many\nfail = False  # fail?')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from sfnecs.runbook import save_result\n"
-        "if fail:\n    raise RuntimeError(f'job {stack} failed')\n"
-        "save_result({'ok': True, 'stack': stack, 'total': count * 10})")]
-    nbformat.write(nb, d / "sample.ipynb")
-    return d
+    write_runbook(tmp_path / "books" / "sample.ipynb",
+                  'stack = "demo"  # the stack name\ncount = 2  # how many\nfail = False  # fail?',
+                  "from sfnecs.runbook import save_result\n"
+                  "if fail:\n    raise RuntimeError(f'job {stack} failed')\n"
+                  "save_result({'ok': True, 'stack': stack, 'total': count * 10})")
+    return tmp_path / "books"
 
 
 def test_list_and_describe(books):

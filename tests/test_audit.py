@@ -94,14 +94,11 @@ def test_result_is_json_and_the_plot_marks_the_interval():
 
 @pytest.mark.sandbox
 def test_audit_reads_executions_inputs_and_diagnoses_failures(target, sandbox):
-    from sfnecs import operate, stack
     from sfnecs.runs import Backoff, start, wait
-    from tests.test_stack import make_spec
+    from tests.test_stack import deployed, make_spec
 
     spec = make_spec(target, "audit-b", schedule_enabled=False, launch_retry_attempts=0)
-    stack.apply(target, spec)
-    try:
-        operate.push_sample(target, spec, "amd64")
+    with deployed(target, spec, sandbox=sandbox):
         fast = Backoff(initial=0.05, cap=0.5)
         when = "2024-03-01T09:00:00Z"
         for name in ("sched-1", "sched-2"):  # one scheduled time delivered twice
@@ -109,9 +106,6 @@ def test_audit_reads_executions_inputs_and_diagnoses_failures(target, sandbox):
         sandbox.control("POST", "faults", {"kind": "exit_code", "exit_code": 3, "count": 1})
         wait(target, start(target, spec, {"manual": True}, "manual-1"), progress=False, backoff=fast, timeout=30)
         report = audit.audit(target, spec, hours=1)
-    finally:
-        sandbox.control("DELETE", "faults", {})
-        stack.teardown(target, spec)
     assert report.counts["total"] == 3 and report.counts["SUCCEEDED"] == 2
     assert report.duplicates == {when: ["sched-1", "sched-2"]}
     assert report.failures_by_category == {"application_exit": 1}

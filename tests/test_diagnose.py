@@ -430,14 +430,11 @@ def test_wrong_arch_image_run_diagnose_fix_the_task_definition_and_run_again(tar
     """The whole loop of notebook 05: an arm64 image on a default (X86_64) stack fails, the diagnosis
     names the cause and the fix, the fixed task definition runs."""
     from sfnecs import runs, stack
-    from sfnecs.sample import push_sample_image
-    from tests.test_stack import make_spec
+    from tests.test_stack import deployed, make_spec
 
     spec = make_spec(target, "diag-loop", launch_retry_attempts=0, schedule_enabled=False,
                      query_language="JSONPath")
-    stack.apply(target, spec)
-    try:
-        push_sample_image(target, spec.repository, "arm64")
+    with deployed(target, spec, "arm64"):
         fast = runs.Backoff(initial=0.05, factor=1.6, cap=0.5)
         failed = runs.wait(target, runs.start(target, spec, name="wrong-arch"), progress=False, timeout=30,
                            backoff=fast)
@@ -458,8 +455,6 @@ def test_wrong_arch_image_run_diagnose_fix_the_task_definition_and_run_again(tar
                        backoff=fast)
         assert ok.ok and ok.exit_code == 0
         assert diagnose(target, ok.execution_arn).category == "success"
-    finally:
-        stack.teardown(target, spec)
 
 
 @pytest.mark.sandbox
@@ -468,11 +463,10 @@ def test_a_label_that_lies_fails_like_fargate_and_the_diagnosis_reads_the_binary
     entrypoint, and the diagnosis finds the real CPU in the ELF header (layers read from ECR)."""
     from sfnecs import runs, stack
     from sfnecs.sample import push_sample_image
-    from tests.test_stack import make_spec
+    from tests.test_stack import deployed, make_spec
 
     spec = make_spec(target, "diag-lie", pattern="A", cpu_architecture="ARM64", schedule_enabled=False)
-    stack.apply(target, spec)
-    try:
+    with deployed(target, spec, architecture=None):
         push_sample_image(target, spec.repository, "amd64", label_architecture="arm64")
         assert stack.verify(target, spec).ok  # the label matches: a pre-flight check cannot see the lie
         fast = runs.Backoff(initial=0.05, factor=1.6, cap=0.5)
@@ -484,5 +478,3 @@ def test_a_label_that_lies_fails_like_fargate_and_the_diagnosis_reads_the_binary
         assert "the image holds amd64 code" in d.summary and "ARM64 task" in d.summary
         assert any("labelled linux/arm64" in detail and "x86-64" in detail for _, detail in d.evidence)
         assert "TARGETARCH" in d.fix and 'cpu_architecture        = "X86_64"' in d.fix
-    finally:
-        stack.teardown(target, spec)

@@ -14,10 +14,9 @@ import pandas as pd
 import pytest
 
 from sfnecs import faultmatrix as fm
-from sfnecs import runs, stack
+from sfnecs import runs
 from sfnecs.exceptions import ValidationError
-from sfnecs.sample import push_sample_image
-from tests.test_stack import make_spec
+from tests.test_stack import deployed, make_spec
 
 #: one cell per row of the matrix
 SUBSET = [
@@ -157,17 +156,13 @@ def test_pattern_b_retries_a_refused_launch_and_the_job_runs(target):
 def test_task_logs_are_kept_when_the_virtual_clock_is_hours_ahead(target, sandbox):
     """moto refuses log events more than 2 h after the *real* now; the emulator writes at virtual times."""
     spec = make_spec(target, "ahead", pattern="A", schedule_enabled=False, environment={"SFNECS_LOG": "one|two"})
-    stack.apply(target, spec)
-    try:
-        push_sample_image(target, spec.repository, "amd64")
+    with deployed(target, spec):
         sandbox.control("POST", "clock", {"advance_seconds": 3 * 3600})
         assert datetime.fromisoformat(sandbox.control("GET", "clock", {})["now"]) > \
             datetime.now(timezone.utc).replace(microsecond=0) + pd.Timedelta(hours=2)
         result = runs.run_direct(target, spec, client_token="ahead-1", progress=False, timeout=30,
                                  backoff=runs.Backoff(0.05, 1.6, 0.5))
         assert result.ok and result.log_tail == ["one", "two"]
-    finally:
-        stack.teardown(target, spec)
 
 
 def test_a_port_left_in_time_wait_is_free_and_a_listening_one_is_not():

@@ -70,18 +70,13 @@ def test_a_deployed_stack_reads_back_and_runs_in_either_pattern(target):
 
 @pytest.mark.sandbox
 def test_run_to_diagnose_finds_the_latest_failed_run(target, sandbox):
-    from tests.test_stack import make_spec
+    from tests.test_stack import deployed, make_spec
 
     spec = make_spec(target, "operate-diag", schedule_enabled=False, launch_retry_attempts=0)
-    stack.apply(target, spec)
-    try:
-        operate.push_sample(target, spec, "amd64")
+    with deployed(target, spec, sandbox=sandbox):
         assert operate.run_to_diagnose(target, spec.name) is None
         sandbox.control("POST", "faults", {"kind": "exit_code", "exit_code": 2, "count": 1})
         failed = operate.run_once(target, spec, progress=False, timeout=30)
         operate.run_once(target, spec, progress=False, timeout=30)  # a later success does not hide it
         assert operate.run_to_diagnose(target, spec.name) == failed.execution_arn
         assert operate.run_to_diagnose(target, spec.name, "arn:given") == "arn:given"
-    finally:
-        sandbox.control("DELETE", "faults", {})
-        stack.teardown(target, spec)

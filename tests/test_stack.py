@@ -3,8 +3,10 @@ end to end in the sandbox through boto3."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import botocore.session
@@ -28,6 +30,22 @@ def make_spec(target: Any, name: str, **changes: Any) -> StackSpec:
     changes.setdefault("schedule_expression", "cron(0 3 * * ? *)")
     return StackSpec(name, region=target.region, account=target.account, subnets=subnets[:2],
                      security_groups=groups, **changes)
+
+
+@contextlib.contextmanager
+def deployed(target: Any, spec: StackSpec, architecture: str | None = "amd64",
+             sandbox: Any = None) -> Iterator[StackSpec]:
+    """The stack applied, with a sample image for `architecture` pushed (none for None), for the block;
+    after it, the sandbox's injected faults cleared (when `sandbox` is given) and the stack torn down."""
+    stack.apply(target, spec)
+    try:
+        if architecture:
+            push_sample_image(target, spec.repository, architecture)
+        yield spec
+    finally:
+        if sandbox is not None:
+            sandbox.control("DELETE", "faults", {})
+        stack.teardown(target, spec)
 
 
 def mutating_calls(sandbox: Any) -> dict[str, int]:

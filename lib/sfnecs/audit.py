@@ -18,7 +18,7 @@ from typing import Any
 
 from sfnecs.exceptions import ValidationError
 from sfnecs.runs import executions, overlaps
-from sfnecs.spec import StackSpec, check_int
+from sfnecs.spec import StackSpec, check_int, check_positive
 
 __all__ = ["Audit", "audit", "collect", "duplicates", "schedule_interval", "summarize"]
 
@@ -214,8 +214,7 @@ def _scheduled_time(target: Any, arn: str) -> str | None:
 
 def audit(target: Any, spec: StackSpec, *, hours: float = 24.0, limit: int = 100) -> Audit:
     """Audit the stack's runs of the last `hours` (at most `limit`, newest first)."""
-    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 < hours <= 24 * 90:
-        raise ValidationError("hours", hours, "a number of hours greater than 0 and at most 2160")
+    check_positive("hours", hours, 24 * 90, "hours")
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
     runs = collect(target, spec, since, limit=limit)
     return summarize(runs, stack=spec.name, since=since, schedule=spec.schedule_expression, tz=spec.timezone,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import CPU_ARCHITECTURES, check_choice, check_int, check_name, check_timezone
+from sfnecs.spec import CPU_ARCHITECTURES, check_choice, check_int, check_name, check_positive, check_timezone
 
 __all__ = ["RULES", "REQUIREMENTS", "check_parameters"]
 
@@ -29,11 +29,7 @@ def _bool(name: str, value: Any) -> bool:
 
 
 def _seconds(high: float) -> Rule:
-    def rule(name: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
-            raise ValidationError(name, value, f"a number of seconds greater than 0 and at most {high:g}")
-        return value
-    return rule
+    return lambda name, value: check_positive(name, value, high, "seconds")
 
 
 def _hours(name: str, value: Any) -> float:

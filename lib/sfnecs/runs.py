@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Literal
 from botocore.exceptions import ClientError
 
 from sfnecs.exceptions import RunError, ValidationError
-from sfnecs.spec import StackSpec
+from sfnecs.spec import StackSpec, check_int, check_positive
 from sfnecs.stack import check_spec, log_stream_prefix, network_configuration, run_task_placement
 
 __all__ = [
@@ -64,10 +64,8 @@ class Backoff:
     cap: float = 10.0
 
     def __post_init__(self) -> None:
-        for name, low in (("initial", 0.0), ("cap", 0.0)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= 3600:
-                raise ValidationError(name, value, "a number of seconds greater than 0 and at most 3600")
+        for name in ("initial", "cap"):
+            check_positive(name, getattr(self, name), 3600, "seconds")
         if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)) or not 1 <= self.factor <= 10:
             raise ValidationError("factor", self.factor, "a number from 1 to 10")
         if self.cap < self.initial:
@@ -195,16 +193,12 @@ def _short(value: Any, limit: int = 400) -> str:
 
 
 # ---- validation at the door ---------------------------------------------------------------------
-def _check_positive(name: str, value: object, high: float = 31_536_000) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
-        raise ValidationError(name, value, f"a number greater than 0 and at most {high:g}")
-    return float(value)
+def _check_timeout(value: object) -> float:
+    return float(check_positive("timeout", value, 31_536_000))
 
 
 def _check_lines(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000:
-        raise ValidationError("log_lines", value, "a whole number from 0 to 10000")
-    return value
+    return check_int("log_lines", value, 0, 10_000)
 
 
 def _check_arn(parameter: str, value: object, kinds: tuple[str, ...]) -> re.Match[str]:
@@ -336,7 +330,7 @@ def wait(target: Any, run: Run | str, *, timeout: float = 7200.0, progress: bool
         raise ValidationError("run", run, "a Run from start(), an execution ARN or a task ARN")
     else:
         _check_arn("run.arn", run.arn, (run.kind,))
-    timeout = _check_positive("timeout", timeout)
+    timeout = _check_timeout(timeout)
     log_lines = _check_lines(log_lines)
     if not isinstance(backoff, Backoff):
         raise ValidationError("backoff", backoff, "a sfnecs.runs.Backoff")
@@ -569,7 +563,7 @@ def run_direct(target: Any, spec: StackSpec, *, at: datetime | None = None, clie
     token = client_token if client_token is not None else f"{spec.name}-{when:%Y%m%dT%H%M}Z"
     if not isinstance(token, str) or not 1 <= len(token) <= 64:
         raise ValidationError("client_token", token, "1-64 characters (RunTask clientToken)")
-    _check_positive("timeout", timeout)
+    _check_timeout(timeout)
     _check_lines(log_lines)
     calls = _Counter()
     ecs = target.client("ecs")
@@ -609,7 +603,7 @@ def wait_for_next(target: Any, spec: StackSpec, known: Any, *, timeout: float = 
     seen = set(known)
     if not all(isinstance(a, str) for a in seen):
         raise ValidationError("known", sorted(map(str, seen))[:3], "run ARNs (strings)")
-    timeout = _check_positive("timeout", timeout)
+    timeout = _check_timeout(timeout)
     if not isinstance(backoff, Backoff):
         raise ValidationError("backoff", backoff, "a sfnecs.runs.Backoff")
     deadline = time.monotonic() + timeout
@@ -666,8 +660,7 @@ def executions(target: Any, spec: StackSpec, since: datetime | None = None, *, l
     spec = check_spec(target, spec)
     if since is not None:
         since = _intended(since)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
-        raise ValidationError("limit", limit, "a whole number from 1 to 10000")
+    check_int("limit", limit, 1, 10_000)
     rows = _execution_rows(target, spec, since, limit) if spec.pattern == "B" else _task_rows(target, spec, since)
     frame = pd.DataFrame(rows, columns=_EXECUTION_COLUMNS)
     return frame.sort_values("start", ascending=False, ignore_index=True).head(limit)
@@ -718,8 +711,7 @@ def logs(target: Any, task: RunResult | str, *, limit: int = 100, container: str
     """The last `limit` log lines of a task's container (awslogs), read from its task definition's settings."""
     arn = task.task_arn if isinstance(task, RunResult) else task
     _check_arn("task", arn, ("task",))
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
-        raise ValidationError("limit", limit, "a whole number from 1 to 10000")
+    check_int("limit", limit, 1, 10_000)
     calls = _Counter()
     with _named("task", arn):  # type: ignore[arg-type]
         found = _log_config(target, arn, calls, container)  # type: ignore[arg-type]

@@ -94,6 +94,15 @@ def check_int(parameter: str, value: object, low: int, high: int) -> int:
     return value
 
 
+def check_positive(parameter: str, value: object, high: float, unit: str = "") -> Any:
+    """Return `value` if it is a number greater than 0 and at most `high` (bools rejected), else raise
+    ValidationError; `unit` (e.g. "seconds") names what it counts in the message."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
+        raise ValidationError(parameter, value, f"a number {'of ' + unit + ' ' if unit else ''}greater than 0 "
+                              f"and at most {high:g}")
+    return value
+
+
 def check_timezone(parameter: str, value: object) -> str:
     """Return `value` if it is an IANA time zone name known to this machine."""
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.spec import check_positive
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,7 @@ class VirtualClock:
 
     @classmethod
     def _check_speed(cls, speed: float) -> float:
-        if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 0 < speed <= cls.MAX_SPEED:
-            raise ValidationError("speed", speed, f"a number greater than 0 and at most {cls.MAX_SPEED:g}")
-        return float(speed)
+        return float(check_positive("speed", speed, cls.MAX_SPEED))
 
     def now(self) -> datetime:
         with self._lock:

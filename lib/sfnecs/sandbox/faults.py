@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.spec import check_int
 
 # kind -> what it does; the registry is also the CLI's help text.
 FAULT_KINDS: dict[str, str] = {
@@ -41,8 +42,7 @@ class Fault:
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValidationError("kind", self.kind, "one of " + ", ".join(FAULT_KINDS))
-        if isinstance(self.count, bool) or not isinstance(self.count, int) or not 1 <= self.count <= 10_000:
-            raise ValidationError("count", self.count, "a whole number from 1 to 10000")
+        check_int("count", self.count, 1, 10_000)
         if self.kind == "runtask_failure" and self.reason not in RUNTASK_FAILURE_REASONS:
             raise ValidationError("reason", self.reason, "one of " + ", ".join(RUNTASK_FAILURE_REASONS))
         if self.kind == "exit_code" and (

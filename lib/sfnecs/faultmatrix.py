@@ -34,7 +34,7 @@ from botocore.exceptions import ClientError
 
 from sfnecs import runs, stack
 from sfnecs.exceptions import RunError, StackError, ValidationError
-from sfnecs.spec import StackSpec, check_int
+from sfnecs.spec import StackSpec, check_int, check_positive
 
 __all__ = [
     "FAULTS", "VARIANTS", "VERDICTS", "Cell", "FaultCase", "MatrixSettings", "MatrixSummary", "Promise",
@@ -87,9 +87,7 @@ class MatrixSettings:
         check_int("hang_timeout_seconds", self.hang_timeout_seconds, 1, 60)
         check_int("throttle_burst", self.throttle_burst, 1, 3)
         check_int("delay_seconds", self.delay_seconds, 0, 86_400)
-        if isinstance(self.wait_seconds, bool) or not isinstance(self.wait_seconds, (int, float)) \
-                or not 0 < self.wait_seconds <= 3600:
-            raise ValidationError("wait_seconds", self.wait_seconds, "seconds greater than 0 and at most 3600")
+        check_positive("wait_seconds", self.wait_seconds, 3600, "seconds")
         if not isinstance(self.prefix, str) or not self.prefix.isalnum() or not self.prefix[:1].isalpha() \
                 or self.prefix != self.prefix.lower() or len(self.prefix) > 20:
             raise ValidationError("prefix", self.prefix, "1-20 lowercase letters and digits, starting with a letter")
@@ -223,11 +221,15 @@ def _operator_recovers(variant: str, s: MatrixSettings) -> Promise:
 
 def promise(fault: str, variant: str, settings: MatrixSettings | None = None) -> Promise:
     """What the design promises for `fault` on `variant` (see the module docstring)."""
+    _check_cell(fault, variant)
+    return FAULTS[fault].promise(variant, settings or MatrixSettings())
+
+
+def _check_cell(fault: object, variant: object) -> None:
     if fault not in FAULTS:
         raise ValidationError("fault", fault, "one of " + ", ".join(FAULTS))
     if variant not in VARIANTS:
         raise ValidationError("variant", variant, "one of " + ", ".join(VARIANTS))
-    return FAULTS[fault].promise(variant, settings or MatrixSettings())
 
 
 # ---- injections --------------------------------------------------------------------------------------
@@ -673,10 +675,7 @@ def _cells(faults: Iterable[str] | None, variants: Iterable[str] | None, cells: 
         vs = list(VARIANTS if variants is None else variants)
         chosen = [(f, v) for f in fs for v in vs if can_restart or FAULTS.get(f, FAULTS["delay"]).procedure != "restart"]
     for key, variant in chosen:
-        if key not in FAULTS:
-            raise ValidationError("fault", key, "one of " + ", ".join(FAULTS))
-        if variant not in VARIANTS:
-            raise ValidationError("variant", variant, "one of " + ", ".join(VARIANTS))
+        _check_cell(key, variant)
         if FAULTS[key].procedure == "restart" and not can_restart:
             raise ValidationError("restart", None, "a callable that restarts the sandbox, for the sandbox_restart row")
     return chosen  # type: ignore[return-value]

@@ -23,7 +23,7 @@ from typing import Any
 
 from sfnecs.exceptions import RunError, ValidationError
 from sfnecs.images import ECS_PLATFORMS, ImagePlatforms
-from sfnecs.spec import CPU_ARCHITECTURES, FARGATE_CPU_MEMORY, check_choice, check_int
+from sfnecs.spec import CPU_ARCHITECTURES, ECR_IMAGE_RE, FARGATE_CPU_MEMORY, check_choice, check_int
 
 CONFIDENCES = ("high", "medium", "low")
 ESSENTIAL_EXITED = "Essential container in task exited"
@@ -774,8 +774,6 @@ def _not_stopped(facts: Facts) -> Diagnosis | None:
 # ---- reading a run from AWS (or the sandbox) ---------------------------------------------------------
 _EXECUTION_ARN = re.compile(r"arn:aws[\w-]*:states:[^:]+:\d{12}:execution:.+")
 _TASK_ARN = re.compile(r"arn:aws[\w-]*:ecs:[^:]+:\d{12}:task/(?:(?P<cluster>[^/]+)/)?(?P<id>[\w-]+)")
-_ECR_IMAGE = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/"
-                        r"(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$")
 
 
 def diagnose(source: Any, ref: Any, *, cluster: str | None = None, image: ImagePlatforms | None = None,
@@ -831,7 +829,7 @@ def diagnose(source: Any, ref: Any, *, cluster: str | None = None, image: ImageP
         if main_container is None and len(essential) == 1:
             main_container = essential[0]  # the only essential container is the job
         logs = _read_awslogs(client("logs"), definition, facts, main_container, log_lines)
-    if image is None and inspect_image and (m := _ECR_IMAGE.match(facts.image_name)):
+    if image is None and inspect_image and (m := ECR_IMAGE_RE.match(facts.image_name)):
         from sfnecs.images import ecr_platforms
 
         # The layers are downloaded only when the kernel refused the entrypoint: then the binary,

@@ -32,7 +32,7 @@ import pandas as pd
 
 from sfnecs import statemachine as _statemachine
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import StackSpec
+from sfnecs.spec import ECR_IMAGE_RE, StackSpec
 
 __all__ = [
     "ACCEPTED_FINDINGS", "DECISIONS", "INTEGRATION_ACTIONS", "LOG_DELIVERY_ACTIONS", "PATTERN_ROLES", "ROLE_KINDS",
@@ -81,8 +81,6 @@ def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _ecr_repository_arn(spec: StackSpec) -> str | None:
     """The ECR repository the task pulls from, or None when the image is not in ECR (no pull grant needed)."""
-    from sfnecs.sandbox.registry import ECR_IMAGE_RE  # the one ECR image-URI pattern of the package
-
     m = ECR_IMAGE_RE.match(spec.image_uri)
     if not m:
         return None

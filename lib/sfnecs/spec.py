@@ -45,6 +45,14 @@ CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 CAPACITY_WEIGHT_MAX = 1000
 CAPACITY_BASE_MAX = 100_000
 
+#: An image URI in ECR, `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>[:<tag> | @<digest>]`
+#: (ECR user guide, "Pushing an image"): the stack's IAM grant, its verify, diagnose and the sandbox
+#: registry all read image URIs with this one pattern.
+ECR_IMAGE_RE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+
 # Name rules, each from the owning service's API reference.
 _RULES: dict[str, tuple[str, str]] = {
     # ours: short enough that every derived name (<name>-task-exec, ...) fits IAM's 64 characters

@@ -10,19 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sfnecs.spec import ECR_IMAGE_RE
+
 INDEX_TYPES = (
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
-)
-ECR_IMAGE_RE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
-    r"(?P<repo>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$"
 )
 #: ECS cpuArchitecture -> OCI architecture name
 ECS_TO_OCI_ARCH = {"X86_64": "amd64", "ARM64": "arm64"}

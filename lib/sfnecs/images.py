@@ -37,7 +37,7 @@ from sfnecs.spec import CPU_ARCHITECTURES, OS_FAMILIES, check_choice, check_name
 
 __all__ = [
     "ACCEPTED_MEDIA_TYPES", "BinaryInfo", "ECS_PLATFORMS", "Hardlink", "ImagePlatforms", "Platform", "Symlink",
-    "build_fixture_image", "ecr_platforms", "local_platforms", "manifest_platforms", "matches", "push_oci_layout",
+    "build_fixture_image", "check_tag", "ecr_platforms", "local_platforms", "manifest_platforms", "matches", "push_oci_layout",
     "reproduce_exec_format_error",
 ]
 
@@ -866,6 +866,13 @@ def _follow(fs: _Rootfs, label: Platform | None, command: tuple[str, ...], searc
 
 
 # ---- pushing a layout to ECR -----------------------------------------------------------------------
+def check_tag(parameter: str, value: object) -> str:
+    """Return `value` if it is an ECR image tag, else raise ValidationError."""
+    if not isinstance(value, str) or not _TAG.fullmatch(value):
+        raise ValidationError(parameter, value, "an image tag: letters, digits, . _ -; up to 300 characters")
+    return value
+
+
 def push_oci_layout(ecr_client: Any, layout: str | Path, repository: str, tag: str = "latest") -> str:
     """Push an OCI image layout (e.g. from build_fixture_image) to ECR; return the tagged manifest's digest.
 
@@ -874,8 +881,7 @@ def push_oci_layout(ecr_client: Any, layout: str | Path, repository: str, tag: s
     CompleteLayerUpload), manifests through PutImage: an index's entries by digest, the top by tag.
     """
     check_name("repository", repository, "repository")
-    if not isinstance(tag, str) or not _TAG.fullmatch(tag):
-        raise ValidationError("tag", tag, "an image tag: letters, digits, . _ -; up to 300 characters")
+    check_tag("tag", tag)
     root = Path(layout)
     if not (root / "index.json").is_file():
         raise ValidationError("layout", str(layout), "an OCI image layout directory (with index.json)")

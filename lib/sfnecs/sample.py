@@ -43,7 +43,7 @@ def push_sample_image(target: Any, repository: str, architecture: str = "amd64",
     only): the "labels lie" case, e.g. an arm64 image holding an x86-64 download.
     The repository must exist (the stack creates its own: `stack.apply`).
     """
-    from sfnecs.images import build_fixture_image, push_oci_layout
+    from sfnecs.images import build_fixture_image, check_tag, push_oci_layout
 
     check_name("repository", repository, "repository")
     if platforms is None:
@@ -58,8 +58,7 @@ def push_sample_image(target: Any, repository: str, architecture: str = "amd64",
                                   "(an index's entries are labelled by their own architecture)")
     if label_architecture is not None:
         check_arch(label_architecture)
-    if not isinstance(tag, str) or not tag or len(tag) > 300:
-        raise ValidationError("tag", tag, "an image tag of 1-300 characters")
+    check_tag("tag", tag)
     if not isinstance(entrypoint, str) or not entrypoint.startswith("/") or len(entrypoint) < 2:
         raise ValidationError("entrypoint", entrypoint, "an absolute path such as /app/job")
     ecr = target.client("ecr")

@@ -37,8 +37,8 @@ from sfnecs.spec import CPU_ARCHITECTURES, OS_FAMILIES, check_choice, check_name
 
 __all__ = [
     "ACCEPTED_MEDIA_TYPES", "BinaryInfo", "ECS_PLATFORMS", "Hardlink", "ImagePlatforms", "Platform", "Symlink",
-    "build_fixture_image", "check_tag", "ecr_platforms", "local_platforms", "manifest_platforms", "matches", "push_oci_layout",
-    "reproduce_exec_format_error",
+    "build_fixture_image", "check_tag", "ecr_platforms", "local_platforms", "manifest_platforms", "matches",
+    "push_oci_layout", "reproduce_exec_format_error",
 ]
 
 # ---- media types (OCI image-spec "Media Types"; Docker "Image Manifest V2, Schema 2") --------

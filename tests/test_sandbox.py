@@ -326,3 +326,16 @@ def test_call_log_keeps_calls_aws_makes_for_you_apart(target, sandbox):
     log = sandbox.control("GET", "calls", {})
     assert log["calls"]["states.StartExecution"] == 1 and "ecs.RunTask" not in log["calls"]
     assert log["internal"]["ecs.RunTask"] == 1
+
+
+@pytest.mark.sandbox
+def test_call_log_counts_a_rest_read_as_a_read(target, sandbox):
+    """REST APIs (the Scheduler's) are logged as METHOD:/path: GET changes nothing, POST does."""
+    scheduler = target.client("scheduler")
+    sandbox.control("DELETE", "calls", {})
+    scheduler.list_schedule_groups()
+    log = sandbox.control("GET", "calls", {})
+    assert (log["total"], log["mutating"]) == (1, 0), log
+    scheduler.create_schedule_group(Name="calllog-rest")
+    scheduler.delete_schedule_group(Name="calllog-rest")
+    assert sandbox.control("GET", "calls", {})["mutating"] == 2

@@ -51,7 +51,7 @@ def deployed(target: Any, spec: StackSpec, architecture: str | None = "amd64",
 def mutating_calls(sandbox: Any) -> dict[str, int]:
     """API calls since the last reset of the call log that could change something.
 
-    (REST reads are logged as `GET:/path`; the sandbox's own `mutating` figure counts them too.)
+    (REST reads are logged as `GET:/path`.)
     """
     calls = sandbox.control("GET", "calls", {})["calls"]
     return {k: n for k, n in calls.items() if not _READ_ONLY.match(k.split(".", 1)[1])}

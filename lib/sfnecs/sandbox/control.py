@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from sfnecs.sandbox.server import Sandbox
 
 PREFIX = "/_sfnecs/"
-#: API verbs that change nothing (everything else counts as mutating)
-READ_ONLY = re.compile(r"^(Describe|Get|List|BatchGet|Simulate|Head|Lookup|Filter|Search|Validate|Test)")
+#: API verbs that change nothing (everything else counts as mutating); REST calls are logged as
+#: METHOD:/path (see _identify), and a GET or HEAD reads
+READ_ONLY = re.compile(r"^(Describe|Get|List|BatchGet|Simulate|Head|Lookup|Filter|Search|Validate|Test|GET:|HEAD:)")
 #: access keys of the callers inside the sandbox: moto's Step Functions interpreter signs with "ak";
 #: the sandbox's Scheduler with INTERNAL_ACCESS_KEY. Their calls are AWS acting for you, not your calls.
 INTERNAL_ACCESS_KEY = "SFNECSSANDBOXINTERNAL"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.spec import check_bool
 
 ELF_MAGIC = b"\x7fELF"
 #: How many bytes `ElfHeader.parse` needs: e_ident (16) + e_type (2) + e_machine (2).
@@ -232,8 +233,7 @@ def reproduce_exec_format_error(workdir: str | None = None, *, emulate: bool = F
     the same file is also run through it, to show the file itself is sound. Off by default, so the
     result (and a notebook's stored output) does not depend on what this machine has installed.
     """
-    if not isinstance(emulate, bool):
-        raise ValidationError("emulate", emulate, "True or False")
+    check_bool("emulate", emulate)
     import os
     import platform
     import shutil

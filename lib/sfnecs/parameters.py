@@ -15,17 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import CPU_ARCHITECTURES, check_choice, check_int, check_name, check_positive, check_timezone
+from sfnecs.spec import (CPU_ARCHITECTURES, check_bool, check_choice, check_int, check_name, check_positive,
+                         check_timezone)
 
 __all__ = ["RULES", "REQUIREMENTS", "check_parameters"]
 
 Rule = Callable[[str, Any], Any]
-
-
-def _bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError(name, value, "True or False")
-    return value
 
 
 def _seconds(high: float) -> Rule:
@@ -115,17 +110,17 @@ RULES: dict[str, Rule] = {
     "command": _strings(None),
     "schedule": _schedule,
     "timezone": check_timezone,
-    "schedule_enabled": _bool,
+    "schedule_enabled": check_bool,
     "subnets": _strings("subnet"),
     "security_groups": _strings("security_group"),
-    "dry_run": _bool,
-    "strict": _bool,
-    "confirm": _bool,
+    "dry_run": check_bool,
+    "strict": check_bool,
+    "confirm": check_bool,
     "name": _run_name,
     "timeout": _seconds(86_400),
     "log_lines": _ints(0, 10_000),
     "run_arn": _run_arn,
-    "inspect_image": _bool,
+    "inspect_image": check_bool,
     "hours": _hours,
     "limit": _ints(1, 1000),
 }

@@ -71,7 +71,7 @@ from sfnecs import statemachine as sm
 from sfnecs.exceptions import ValidationError
 from sfnecs.prices import Prices
 from sfnecs.schedule import parse_expression
-from sfnecs.spec import CPU_ARCHITECTURES, StackSpec, check_choice, check_fargate_size, check_int
+from sfnecs.spec import CPU_ARCHITECTURES, StackSpec, check_bool, check_choice, check_fargate_size, check_int
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -211,8 +211,7 @@ class Scenario:
         _check_number("duplicate_delay_seconds", self.duplicate_delay_seconds, 0, strict=True,
                       what=" (a duplicate arrives after the original)")
         for name in ("guard", "dedupe_by_execution_name", "notify_failure", "notify_success"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValidationError(name, getattr(self, name), "True or False")
+            check_bool(name, getattr(self, name))
         check_int("launch_retry_attempts", self.launch_retry_attempts, 0, 10)
         check_int("retry_job_failures", self.retry_job_failures, 0, 10)
         # ASL Retrier: IntervalSeconds is a positive integer, BackoffRate >= 1.0.

@@ -95,6 +95,13 @@ def check_choice(parameter: str, value: object, allowed: tuple[Any, ...]) -> Any
     return value
 
 
+def check_bool(parameter: str, value: object) -> bool:
+    """Return `value` if it is True or False (not 0, 1 or "yes"), else raise ValidationError."""
+    if not isinstance(value, bool):
+        raise ValidationError(parameter, value, "True or False")
+    return value
+
+
 def check_int(parameter: str, value: object, low: int, high: int) -> int:
     """Return `value` if it is an int in [low, high] (bools rejected), else raise ValidationError."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -342,8 +349,7 @@ class StackSpec:
         check_int("max_event_age_seconds", self.max_event_age_seconds, 60, 86_400)
         for key in ("guard", "notify_failure", "notify_success", "execution_logging", "assign_public_ip",
                     "schedule_enabled"):
-            if not isinstance(getattr(self, key), bool):
-                raise ValidationError(key, getattr(self, key), "True or False")
+            check_bool(key, getattr(self, key))
         from sfnecs.schedule import parse_expression  # local: schedule imports this module's checks
 
         parse_expression(self.schedule_expression, parameter="schedule_expression")

@@ -71,7 +71,8 @@ from sfnecs import statemachine as sm
 from sfnecs.exceptions import ValidationError
 from sfnecs.prices import Prices
 from sfnecs.schedule import parse_expression
-from sfnecs.spec import CPU_ARCHITECTURES, StackSpec, check_bool, check_choice, check_fargate_size, check_int
+from sfnecs.spec import (CPU_ARCHITECTURES, StackSpec, check_bool, check_choice, check_fargate_size, check_int,
+                         check_number)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -133,14 +134,6 @@ def _check_rate(parameter: str, value: object) -> float:
     return float(value)
 
 
-def _check_number(parameter: str, value: object, low: float, *, strict: bool, what: str = "") -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) \
-        and (value > low if strict else value >= low)
-    if not ok:
-        raise ValidationError(parameter, value, f"a finite number {'>' if strict else '>='} {low}{what}")
-    return float(value)  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True)
 class Scenario:
     """What to simulate: the schedule, the job, the faults, the pattern-B switches and the prices.
@@ -196,8 +189,8 @@ class Scenario:
             raise ValidationError("horizon", self.horizon, f"at least one interval ({self.interval_minutes} min) "
                                   f"and at most {_MAX_TICKS} ticks")
         check_choice("duration_kind", self.duration_kind, DURATION_KINDS)
-        _check_number("duration_minutes", self.duration_minutes, 0, strict=True, what=" (minutes)")
-        _check_number("duration_sigma", self.duration_sigma, 0, strict=False)
+        check_number("duration_minutes", self.duration_minutes, 0, strict=True, what=" (minutes)")
+        check_number("duration_sigma", self.duration_sigma, 0, strict=False)
         for name in ("launch_failure_rate", "job_failure_rate", "duplicate_delivery_rate"):
             _check_rate(name, getattr(self, name))
         dups = self.duplicates
@@ -208,7 +201,7 @@ class Scenario:
             if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)) or not 0 <= d < ticks:
                 raise ValidationError("duplicates", self.duplicates, f"a list of tick indices from 0 to {ticks - 1}")
         object.__setattr__(self, "duplicates", tuple(int(d) for d in dups))
-        _check_number("duplicate_delay_seconds", self.duplicate_delay_seconds, 0, strict=True,
+        check_number("duplicate_delay_seconds", self.duplicate_delay_seconds, 0, strict=True,
                       what=" (a duplicate arrives after the original)")
         for name in ("guard", "dedupe_by_execution_name", "notify_failure", "notify_success"):
             check_bool(name, getattr(self, name))
@@ -216,8 +209,8 @@ class Scenario:
         check_int("retry_job_failures", self.retry_job_failures, 0, 10)
         # ASL Retrier: IntervalSeconds is a positive integer, BackoffRate >= 1.0.
         check_int("retry_interval_seconds", self.retry_interval_seconds, 1, 99_999_999)
-        _check_number("retry_backoff_rate", self.retry_backoff_rate, 1.0, strict=False)
-        _check_number("execution_overhead_seconds", self.execution_overhead_seconds, 0, strict=False)
+        check_number("retry_backoff_rate", self.retry_backoff_rate, 1.0, strict=False)
+        check_number("execution_overhead_seconds", self.execution_overhead_seconds, 0, strict=False)
         check_fargate_size(self.cpu, self.memory)
         check_choice("cpu_architecture", self.cpu_architecture, CPU_ARCHITECTURES)
         check_int("seed", self.seed, 0, 2**63 - 1)

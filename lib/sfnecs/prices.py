@@ -8,13 +8,13 @@ source, whether the source is *community* (not an AWS page), and whether it was 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any
 
 import pandas as pd
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.spec import check_number
 
 AWS_SFN_PRICING = "https://aws.amazon.com/step-functions/pricing/"
 
@@ -82,9 +82,7 @@ class Prices:
             value = getattr(self, f.name)
             if value is None and f.name.startswith("fargate_arm_"):
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                    or value < 0:
-                raise ValidationError(f.name, value, "a finite number >= 0 (" + PRICE_SOURCES[f.name].unit + ")")
+            check_number(f.name, value, 0, strict=False, what=f" ({PRICE_SOURCES[f.name].unit})")
 
     @classmethod
     def for_region(cls, region: str, **overrides: Any) -> "Prices":

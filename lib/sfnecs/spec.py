@@ -7,6 +7,7 @@ checked once, at construction, before any AWS call.
 
 from __future__ import annotations
 
+import math
 import re
 import zoneinfo
 from dataclasses import asdict, dataclass, field, fields
@@ -116,6 +117,16 @@ def check_positive(parameter: str, value: object, high: float, unit: str = "") -
         raise ValidationError(parameter, value, f"a number {'of ' + unit + ' ' if unit else ''}greater than 0 "
                               f"and at most {high:g}")
     return value
+
+
+def check_number(parameter: str, value: object, low: float, *, strict: bool, what: str = "") -> float:
+    """Return `value` as a float if it is a finite number above `low` (or at least `low` unless `strict`),
+    else raise ValidationError; `what` is added to the message, e.g. " (minutes)"."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) \
+        and (value > low if strict else value >= low)
+    if not ok:
+        raise ValidationError(parameter, value, f"a finite number {'>' if strict else '>='} {low}{what}")
+    return float(value)  # type: ignore[arg-type]
 
 
 def check_timezone(parameter: str, value: object) -> str:

@@ -817,8 +817,6 @@ def diagnose(source: Any, ref: Any, *, cluster: str | None = None, image: ImageP
     logs: list[str] = []
     td_arn = facts.text("taskDefinitionArn")
     if td_arn:
-        from botocore.exceptions import ClientError
-
         try:
             definition = client("ecs").describe_task_definition(taskDefinition=td_arn)["taskDefinition"]
         except ClientError:

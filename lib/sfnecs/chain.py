@@ -25,6 +25,9 @@ __all__ = ["ChainReport", "Step", "StepOutcome", "demo_steps", "run_chain", "sha
 #: chain is most of an hour), so an enabled schedule could fire mid-chain and make the overlap guard
 #: skip a manual run; a rate() one would even fire at creation.
 DEMO_SCHEDULE = {"schedule": "cron(0 3 * * ? *)", "schedule_enabled": False}
+#: kernels booting ahead of a chain's runbooks: a kernel's boot and imports (about 2 s on a loaded
+#: machine) outlast a short runbook such as diagnose, so the one after it boots two steps early
+KERNELS_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ def run_chain(steps: list[Step], output_dir: str | Path = "runs", *, speed: floa
 
     `warm_kernels`: boot each next runbook's kernel while the current one runs (sfnecs.kernels).
     """
-    from sfnecs.kernels import KernelPool, imports_of
+    from sfnecs.kernels import KernelPool, preload_of
 
     if not steps or not all(isinstance(s, Step) for s in steps):
         raise ValidationError("steps", steps, "a non-empty list of sfnecs.chain.Step")
@@ -183,8 +186,8 @@ def run_chain(steps: list[Step], output_dir: str | Path = "runs", *, speed: floa
         runbook.validate(step.runbook, step.parameters)
     began = time.perf_counter()
     outcomes = []
-    preloads = [imports_of(runbook.runbook_path(s.runbook)) for s in steps]
-    with shared_sandbox(speed) as (endpoint, started), KernelPool(preloads=preloads) as pool:
+    preloads = [preload_of(runbook.runbook_path(s.runbook)) for s in steps]
+    with shared_sandbox(speed) as (endpoint, started), KernelPool(preloads=preloads, ahead=KERNELS_AHEAD) as pool:
         for step in steps:
             t0 = time.perf_counter()
             result = runbook.run(step.runbook, step.parameters, output_dir=output_dir,

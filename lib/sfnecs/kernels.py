@@ -15,9 +15,11 @@ an engine (papermill's registry of engines, `engine_name=ENGINE`).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,10 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.utils import merge_kwargs, remove_args
 
-__all__ = ["ENGINE", "PRELOAD", "KernelPool", "WarmKernel", "imports_of", "preload_code"]
+from sfnecs.exceptions import ValidationError
+
+__all__ = ["ENGINE", "PRELOAD", "KernelPool", "WarmKernel", "imports_of", "library_imports", "preload_code",
+           "preload_of"]
 
 ENGINE = "sfnecs-pooled"
 #: what a pooled kernel imports when the pool is not told which notebooks come
@@ -35,6 +40,9 @@ PRELOAD = ("boto3", "pandas", "matplotlib.pyplot", "sfnecs.audit", "sfnecs.diagn
 #: nbclient's default for kernels it starts: no IPython history database shared between kernels
 _KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
 PRELOAD_TIMEOUT_S = 60.0
+#: the runner's own modules: sfnecs.runbook imports them in the functions that execute notebooks,
+#: which no notebook calls (it uses only save_result), so a kernel never needs them
+RUNNER_ONLY = ("papermill", "nbformat", "sfnecs.kernels")
 
 
 @dataclass
@@ -76,25 +84,72 @@ def imports_of(notebook: str | Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys(modules))
 
 
+def library_imports(modules: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """What the functions of the sfnecs modules among `modules` import when first called (pure: reads source).
+
+    Why: the library imports heavy modules inside functions (pandas for every table, matplotlib's
+    date axis for time lines) so that importing sfnecs stays cheap; a notebook's import lines do not
+    name them, yet every runbook pays them on its first table unless the pool imports them ahead.
+    One level only, and never RUNNER_ONLY modules.
+    """
+    import importlib.util
+
+    found: list[str] = []
+    for module in modules:
+        if module.split(".")[0] != "sfnecs":
+            continue
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            found += _nested_imports(spec.origin, os.stat(spec.origin).st_mtime_ns)
+    runner = tuple(f"{m}." for m in RUNNER_ONLY)
+    return tuple(m for m in dict.fromkeys(found) if m not in modules and m not in RUNNER_ONLY
+                 and not m.startswith(runner))
+
+
+@functools.lru_cache(maxsize=None)
+def _nested_imports(path: str, mtime_ns: int) -> tuple[str, ...]:
+    """The absolute imports inside the functions and classes of a source file (cached per file version)."""
+    import ast
+
+    found: list[str] = []
+    for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Import):
+                    found += [alias.name for alias in inner.names]
+                elif isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
+                    found.append(inner.module)
+    return tuple(dict.fromkeys(found))
+
+
+def preload_of(notebook: str | Path) -> tuple[str, ...]:
+    """What a pooled kernel imports ahead for `notebook`: its cells' imports, then the library's (`library_imports`)."""
+    direct = imports_of(notebook)
+    return direct + library_imports(direct)
+
+
 def preload_code(modules: tuple[str, ...] | list[str]) -> str:
     """Code importing `modules` without binding any name in the kernel's namespace (`__import__`)."""
     return "\n".join(f"__import__({m!r})" for m in modules)
 
 
 class KernelPool:
-    """Keeps one kernel booted (and its imports done) for the next runbook of a chain.
+    """Keeps kernels booted (and their imports done) for the next runbooks of a chain.
 
-    `preloads`: the modules each coming runbook imports, in order (`imports_of`); without it every
-    kernel imports PRELOAD.
+    `preloads`: the modules each coming runbook imports, in order (`preload_of`); without it every
+    kernel imports PRELOAD. `ahead`: how many kernels boot ahead (2: a short runbook, shorter than a
+    boot, still finds the next kernel ready).
 
-    Use as a context manager; `take()` hands out the warm kernel and starts the next one. The env
+    Use as a context manager; `take()` hands out the warm kernel and starts the next ones. The env
     variable `result_env` is set, per kernel, to a fresh file, since a kernel's environment is fixed
     when it starts (the runner reads the runbook's saved result from there).
     """
 
     def __init__(self, kernel_name: str = "sfnecs", *, runs: int | None = None, result_env: str = "SFNECS_RESULT_PATH",
                  preload: tuple[str, ...] = PRELOAD, preloads: list[tuple[str, ...]] | None = None,
-                 cwd: str | Path | None = None):
+                 cwd: str | Path | None = None, ahead: int = 1):
+        if isinstance(ahead, bool) or not isinstance(ahead, int) or ahead < 1:
+            raise ValidationError("ahead", ahead, "how many kernels to keep booting ahead: an int >= 1")
         self.kernel_name = kernel_name
         # how many runbooks it will serve (None: unknown, always keep one ready)
         self.remaining = len(preloads) if preloads is not None else runs
@@ -103,7 +158,8 @@ class KernelPool:
         self.preloads = list(preloads) if preloads is not None else None  # one per coming runbook, in order
         self.cwd = str(cwd or Path.cwd())
         self._dir = Path(tempfile.mkdtemp(prefix="sfnecs-kernels-"))
-        self._next: WarmKernel | None = None
+        self.ahead = ahead
+        self._queue: deque[WarmKernel] = deque()  # booting or booted, in the order runbooks will take them
         self._count = 0
         self.started = 0
 
@@ -112,6 +168,11 @@ class KernelPool:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    @property
+    def _next(self) -> WarmKernel | None:
+        """The kernel the next runbook will get (None when none is booting)."""
+        return self._queue[0] if self._queue else None
 
     def _start(self) -> WarmKernel:
         from jupyter_client.manager import AsyncKernelManager
@@ -138,12 +199,12 @@ class KernelPool:
         """The warm kernel if it is of `kernel_name` (its preload finished), else None; starts the next."""
         if kernel_name != self.kernel_name:
             return None
-        warm = self._next or self._start()
-        self._next = None
+        warm = self._queue.popleft() if self._queue else self._start()
         if self.remaining is not None:
             self.remaining -= 1
-        if self.remaining is None or self.remaining > 0:
-            self._next = self._start()  # boots while `warm` runs its notebook
+        want = self.ahead if self.remaining is None else min(self.ahead, self.remaining)
+        while len(self._queue) < want:
+            self._queue.append(self._start())  # boots while `warm` runs its notebook
         self._settle(warm)
         return warm
 
@@ -171,8 +232,8 @@ class KernelPool:
         """Shut down the kernel started for a runbook that never came."""
         from jupyter_core.utils import run_sync
 
-        if self._next is not None:
-            warm, self._next = self._next, None
+        while self._queue:
+            warm = self._queue.popleft()
             if warm.client is not None:
                 warm.client.stop_channels()
             run_sync(warm.km.shutdown_kernel)(now=True)

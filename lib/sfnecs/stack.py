@@ -493,6 +493,15 @@ class RoleKind(Kind):
         return _diff(want.document, have.document) + [
             f"Policies.{p}: inline policy not in the spec -> (removed)" for p in sorted(extra)]
 
+    def read_all(self, target, spec, name):
+        # teardown needs only existence and ownership (GetRole returns the tags), not the policies
+        iam = target.client("iam")
+        try:
+            role = iam.get_role(RoleName=name)["Role"]
+        except iam.exceptions.NoSuchEntityException:
+            return None
+        return Current(name, {"RoleName": name}, _owned(role.get("Tags"), spec), role["Arn"])
+
     def delete(self, target, spec, have):
         iam = target.client("iam")
         for pname in iam.list_role_policies(RoleName=have.name)["PolicyNames"]:
@@ -889,14 +898,24 @@ def _decide(kind: Kind, spec: StackSpec, want: Desired, have: Current | None) ->
     return Change(action="no-op", reason="up to date", **base)
 
 
-def _converge(target: Any, spec: StackSpec, email: str | None, execute: bool) -> list[Change]:
+def _converge(target: Any, spec: StackSpec, email: str | None, execute: bool,
+              reads: dict[tuple[str, str], Current | None] | None = None) -> list[Change]:
+    """Diff (and with `execute`, make) every change. `reads`: what AWS said per (kind, name); a name
+    found there is not read again, so apply executes from the reads of its own dry pass."""
+    reads = {} if reads is None else reads
+
+    def read(kind: Kind, name: str) -> Current | None:
+        if (kind.key, name) not in reads:
+            reads[(kind.key, name)] = kind.read(target, spec, name)
+        return reads[(kind.key, name)]
+
     refs: dict[str, str] = {}
     changes: list[Change] = []
     leftovers: list[tuple[Kind, Current]] = []
     for kind in KINDS:
         wanted = kind.desired(spec, refs, email)
         for want in wanted:
-            have = kind.read(target, spec, want.name)
+            have = read(kind, want.name)
             change = _decide(kind, spec, want, have)
             changes.append(change)
             arn = None
@@ -909,7 +928,7 @@ def _converge(target: Any, spec: StackSpec, email: str | None, execute: bool) ->
                 change.done = True
             kind.published(want, have, change.action, arn, refs)
         for name in [] if kind.retained else sorted(set(kind.names(spec)) - {w.name for w in wanted}):
-            have = kind.read(target, spec, name)
+            have = read(kind, name)
             if have is not None and have.owned:
                 leftovers.append((kind, have))
     # resources the spec no longer wants (e.g. the state machine after a switch to pattern A) go
@@ -954,12 +973,13 @@ def apply(target: Any, spec: StackSpec, *, email: str | None = None) -> ChangeSe
     (with `.changes`: what was done); apply again or teardown, both work from there.
     """
     spec = check_spec(target, spec, email)
-    dry = _converge(target, spec, email, execute=False)
+    reads: dict[tuple[str, str], Current | None] = {}  # read once: the dry pass's reads serve the changes
+    dry = _converge(target, spec, email, execute=False, reads=reads)
     conflicts = [c for c in dry if c.action == "conflict"]
     if conflicts:
         raise StackError(f"stack {spec.name!r}: nothing changed, because "
                          + "; ".join(f"{c.type} {c.resource} {c.reason}" for c in conflicts))
-    return ChangeSet(spec.name, _converge(target, spec, email, execute=True))
+    return ChangeSet(spec.name, _converge(target, spec, email, execute=True, reads=reads))
 
 
 def teardown(target: Any, spec: StackSpec, *, dry_run: bool = False) -> ChangeSet:

@@ -15,7 +15,7 @@ from sfnecs import runs, stack
 from sfnecs.exceptions import RunError, ValidationError
 from sfnecs.runs import Backoff, RunResult
 from sfnecs.sample import push_sample_image
-from tests.test_stack import make_spec
+from tests.test_stack import deployed, make_spec
 
 LINES = "fetching input|writing report"
 
@@ -31,20 +31,16 @@ def stack_b(target):
     """
     spec = make_spec(target, "runs-b", environment={"SFNECS_LOG": LINES}, launch_retry_attempts=0,
                      schedule_enabled=False, query_language="JSONPath")
-    stack.apply(target, spec)
-    push_sample_image(target, spec.repository, "amd64")
-    yield spec
-    stack.teardown(target, spec)
+    with deployed(target, spec):
+        yield spec
 
 
 @pytest.fixture(scope="module")
 def stack_a(target):
     spec = make_spec(target, "runs-a", pattern="A", environment={"SFNECS_LOG": LINES}, schedule_enabled=False)
-    stack.apply(target, spec)
-    push_sample_image(target, spec.repository, "amd64")
-    push_sample_image(target, spec.repository, platforms=["amd64"], tag="amd64-index")
-    yield spec
-    stack.teardown(target, spec)
+    with deployed(target, spec):
+        push_sample_image(target, spec.repository, platforms=["amd64"], tag="amd64-index")
+        yield spec
 
 
 @pytest.fixture

@@ -375,6 +375,7 @@ def test_run_functions_refuse_bad_arguments_before_any_call(target, sandbox, spe
          "limit"),
         (lambda: runs.start(target, spec_b, name=f"with space {arn}"), "name"),
         (lambda: runs.run_direct(target, spec_b, client_token="t" * 65), "client_token"),
+        (lambda: runs.run_direct(target, spec_b, backoff=0.5), "backoff"),  # checked before RunTask
         (lambda: runs.executions(target, spec_b, limit=lines), "limit"),
         (lambda: stack.apply(target, spec_b, email=arn if "@" not in arn else "a b@c"), "email"),
         (lambda: diagnose.diagnose(target, execution_arn, log_lines=lines), "log_lines"),

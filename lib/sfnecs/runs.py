@@ -201,6 +201,11 @@ def _check_lines(value: object) -> int:
     return check_int("log_lines", value, 0, 10_000)
 
 
+def _check_backoff(value: object) -> None:
+    if not isinstance(value, Backoff):
+        raise ValidationError("backoff", value, "a sfnecs.runs.Backoff")
+
+
 def _check_arn(parameter: str, value: object, kinds: tuple[str, ...]) -> re.Match[str]:
     patterns = {"execution": _EXECUTION_ARN, "task": _TASK_ARN}
     for kind in kinds:
@@ -332,8 +337,7 @@ def wait(target: Any, run: Run | str, *, timeout: float = 7200.0, progress: bool
         _check_arn("run.arn", run.arn, (run.kind,))
     timeout = _check_timeout(timeout)
     log_lines = _check_lines(log_lines)
-    if not isinstance(backoff, Backoff):
-        raise ValidationError("backoff", backoff, "a sfnecs.runs.Backoff")
+    _check_backoff(backoff)
     calls = _Counter()
     poll = _poll_execution if run.kind == "execution" else _poll_task
     with _named(run.kind, run.arn):
@@ -565,6 +569,7 @@ def run_direct(target: Any, spec: StackSpec, *, at: datetime | None = None, clie
         raise ValidationError("client_token", token, "1-64 characters (RunTask clientToken)")
     _check_timeout(timeout)
     _check_lines(log_lines)
+    _check_backoff(backoff)
     calls = _Counter()
     ecs = target.client("ecs")
     try:
@@ -604,8 +609,7 @@ def wait_for_next(target: Any, spec: StackSpec, known: Any, *, timeout: float = 
     if not all(isinstance(a, str) for a in seen):
         raise ValidationError("known", sorted(map(str, seen))[:3], "run ARNs (strings)")
     timeout = _check_timeout(timeout)
-    if not isinstance(backoff, Backoff):
-        raise ValidationError("backoff", backoff, "a sfnecs.runs.Backoff")
+    _check_backoff(backoff)
     deadline = time.monotonic() + timeout
     for delay in backoff.delays():
         frame = executions(target, spec, limit=10_000)

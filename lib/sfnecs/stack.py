@@ -1188,16 +1188,39 @@ def _check_log_group(target: Any, spec: StackSpec) -> Check:
     return Check("log group exists", spec.log_group, "pass", found.arn)
 
 
+def _described(call: Callable[..., Any], key: str, ids_param: str, id_key: str, ids: Iterable[str],
+               missing: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """{id: [its description] or [] when not found}: one call for all ids, and one per id only when
+    that call fails because some id does not exist (EC2 then describes none of them)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    try:
+        found = {item[id_key]: item for item in call(**{ids_param: ids})[key]}
+        return {i: [found[i]] if i in found else [] for i in ids}
+    except ClientError as exc:
+        if _code(exc) not in missing:
+            raise
+    out: dict[str, list[dict[str, Any]]] = {}
+    for i in ids:
+        try:
+            out[i] = call(**{ids_param: [i]})[key]
+        except ClientError as exc:
+            if _code(exc) not in missing:
+                raise
+            out[i] = []
+    return out
+
+
 def _check_network(target: Any, spec: StackSpec) -> list[Check]:
     ec2 = target.client("ec2")
     out, vpcs = [], set()
+    subnets = _described(ec2.describe_subnets, "Subnets", "SubnetIds", "SubnetId", spec.subnets,
+                         ("InvalidSubnetID.NotFound",))
+    groups = _described(ec2.describe_security_groups, "SecurityGroups", "GroupIds", "GroupId", spec.security_groups,
+                        ("InvalidGroup.NotFound", "InvalidGroupId.NotFound"))
     for subnet in spec.subnets:
-        try:
-            found = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"]
-        except ClientError as exc:
-            if _code(exc) != "InvalidSubnetID.NotFound":
-                raise
-            found = []
+        found = subnets[subnet]
         if found:
             vpcs.add(found[0]["VpcId"])
             out.append(Check("subnet exists", subnet, "pass", f"{found[0]['VpcId']}, {found[0]['AvailabilityZone']}"))
@@ -1205,12 +1228,7 @@ def _check_network(target: Any, spec: StackSpec) -> list[Check]:
             out.append(Check("subnet exists", subnet, "fail", "not found in this region",
                              "use default_network(target) or your VPC's subnet ids (aws ec2 describe-subnets)"))
     for group in spec.security_groups:
-        try:
-            found = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
-        except ClientError as exc:
-            if _code(exc) not in ("InvalidGroup.NotFound", "InvalidGroupId.NotFound"):
-                raise
-            found = []
+        found = groups[group]
         if not found:
             out.append(Check("security group exists", group, "fail", "not found in this region",
                              "use a security group id of the subnets' VPC (aws ec2 describe-security-groups)"))

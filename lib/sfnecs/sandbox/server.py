@@ -39,6 +39,23 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
+def _dispatcher(base: type) -> type:
+    """moto's host dispatcher, remembering which backend serves a host.
+
+    Why: moto answers `get_backend_for_host` by listing its package directory (a stat per service,
+    about 170) on every request, under its global lock; the answer for a host never changes.
+    """
+
+    class CachedDispatcher(base):  # type: ignore[misc, valid-type]
+        def get_backend_for_host(self, host: str | None) -> Any:
+            cache = self.__dict__.setdefault("_sfnecs_backends", {})
+            if host not in cache:  # called under moto's lock (get_application)
+                cache[host] = super().get_backend_for_host(host)
+            return cache[host]
+
+    return CachedDispatcher
+
+
 class Sandbox:
     """A local AWS on 127.0.0.1. Use as a context manager, or `start()` / `stop()`.
 
@@ -102,7 +119,7 @@ class Sandbox:
 
         self.scheduler = SchedulerClock(self.clock, lambda service, region, account: self.client(
             service, region, internal=True))
-        app = DomainDispatcherApplication(create_backend_app)
+        app = _dispatcher(DomainDispatcherApplication)(create_backend_app)
         self.control_app = ControlMiddleware(app, self)
         try:
             self._server = make_server(self.host, self.port, self.control_app, threaded=True)

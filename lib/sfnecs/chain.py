@@ -187,14 +187,17 @@ def run_chain(steps: list[Step], output_dir: str | Path = "runs", *, speed: floa
     began = time.perf_counter()
     outcomes = []
     preloads = [preload_of(runbook.runbook_path(s.runbook)) for s in steps]
-    with shared_sandbox(speed) as (endpoint, started), KernelPool(preloads=preloads, ahead=KERNELS_AHEAD) as pool:
-        for step in steps:
-            t0 = time.perf_counter()
-            result = runbook.run(step.runbook, step.parameters, output_dir=output_dir,
-                                 kernels=pool if warm_kernels else None, **run_options)
-            outcomes.append(StepOutcome(step, result, time.perf_counter() - t0))
-            if on_step:
-                on_step(outcomes[-1])
+    with KernelPool(preloads=preloads, ahead=KERNELS_AHEAD) as pool:
+        if warm_kernels:
+            pool.prestart()  # the first kernels boot while the sandbox is found (or started)
+        with shared_sandbox(speed) as (endpoint, started):
+            for step in steps:
+                t0 = time.perf_counter()
+                result = runbook.run(step.runbook, step.parameters, output_dir=output_dir,
+                                     kernels=pool if warm_kernels else None, **run_options)
+                outcomes.append(StepOutcome(step, result, time.perf_counter() - t0))
+                if on_step:
+                    on_step(outcomes[-1])
     return ChainReport(outcomes, Path(output_dir), time.perf_counter() - began, endpoint, started)
 
 

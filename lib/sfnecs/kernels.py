@@ -195,6 +195,15 @@ class KernelPool:
             warm.preload_id = warm.client.execute(preload, silent=True, store_history=False)
         return warm
 
+    def prestart(self) -> "KernelPool":
+        """Start booting the first runbook's kernel now (a chain calls it before finding its sandbox).
+
+        Only that one: kernels booting side by side slow each other down, and this one is awaited first.
+        """
+        if not self._queue and (self.remaining is None or self.remaining > 0):
+            self._queue.append(self._start())
+        return self
+
     def take(self, kernel_name: str) -> WarmKernel | None:
         """The warm kernel if it is of `kernel_name` (its preload finished), else None; starts the next."""
         if kernel_name != self.kernel_name:

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.utils import merge_kwargs, remove_args
 
 from sfnecs.exceptions import ValidationError
 
-__all__ = ["ENGINE", "PRELOAD", "KernelPool", "WarmKernel", "imports_of", "library_imports", "preload_code",
+__all__ = ["ENGINE", "PRELOAD", "KernelPool", "PooledNotebookClient", "WarmKernel", "imports_of", "library_imports", "preload_code",
            "preload_of"]
 
 ENGINE = "sfnecs-pooled"
@@ -249,6 +250,66 @@ class KernelPool:
         shutil.rmtree(self._dir, ignore_errors=True)  # the result files: each run has read and removed its own
 
 
+class PooledNotebookClient(PapermillNotebookClient):
+    """papermill's notebook client, for a kernel the pool started: ready after one kernel_info round trip.
+
+    Why: jupyter_client's `wait_for_ready` ends by waiting for IOPub to stay silent for 0.2 s, on
+    every notebook. Here the kernel_info request's own `idle` status arriving on IOPub proves the
+    subscription is live (what that wait guards against: a new subscriber missing the first outputs),
+    and nbclient reads only the messages of the cell it runs, so nothing earlier can intrude.
+    """
+
+    async def async_start_new_kernel_client(self) -> Any:
+        from nbclient.util import ensure_async, run_hook
+
+        self.kc = self.km.client()
+        try:
+            await ensure_async(self.kc.start_channels())
+            await _kernel_ready(self.kc, float(self.startup_timeout))
+        except Exception:
+            await self._async_cleanup_kernel()
+            raise
+        self.kc.allow_stdin = False
+        await run_hook(self.on_notebook_start, notebook=self.nb)
+        return self.kc
+
+    # nbclient binds its sync wrapper to its own coroutine: bound again, to this one
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+
+async def _kernel_ready(kc: Any, timeout: float) -> None:
+    """Wait until a kernel_info request is answered on shell and its `idle` status seen on IOPub
+    (asked again while IOPub is not yet subscribed); RuntimeError after `timeout` seconds."""
+    import time
+    from queue import Empty
+
+    from nbclient.util import ensure_async
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = kc.kernel_info()
+        reply = None
+        while reply is None and time.monotonic() < deadline:
+            try:
+                msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+            except Empty:
+                if not await ensure_async(kc.is_alive()):
+                    raise RuntimeError("Kernel died before replying to kernel_info") from None
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "kernel_info_reply":
+                reply = msg
+        while reply is not None:
+            try:
+                msg = await ensure_async(kc.iopub_channel.get_msg(timeout=0.2))
+            except Empty:
+                break  # IOPub not subscribed in time for this request's status: ask again
+            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"):
+                kc._handle_kernel_info_reply(reply)  # as wait_for_ready does (protocol version)
+                return
+    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 class PooledKernelEngine(NBClientEngine):
     """papermill's nbclient engine, executing on a kernel the caller started (`km=`), then shutting it down."""
 
@@ -263,7 +324,7 @@ class PooledKernelEngine(NBClientEngine):
                              log=logging.getLogger("papermill"), log_output=log_output, stdout_file=stdout_file,
                              stderr_file=stderr_file)
         # cleanup_kc: nbclient shuts the kernel down and closes its channels, as for a kernel it owns
-        return PapermillNotebookClient(nb_man, **final).execute(cleanup_kc=True)
+        return PooledNotebookClient(nb_man, **final).execute(cleanup_kc=True)
 
 
 papermill_engines.register(ENGINE, PooledKernelEngine)

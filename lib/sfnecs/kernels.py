@@ -161,6 +161,7 @@ class KernelPool:
         self._dir = Path(tempfile.mkdtemp(prefix="sfnecs-kernels-"))
         self.ahead = ahead
         self._queue: deque[WarmKernel] = deque()  # booting or booted, in the order runbooks will take them
+        self._handed: list[WarmKernel] = []  # killed after their notebook (PooledNotebookClient); reaped on close
         self._count = 0
         self.started = 0
 
@@ -210,6 +211,7 @@ class KernelPool:
         if kernel_name != self.kernel_name:
             return None
         warm = self._queue.popleft() if self._queue else self._start()
+        self._handed.append(warm)
         if self.remaining is not None:
             self.remaining -= 1
         want = self.ahead if self.remaining is None else min(self.ahead, self.remaining)
@@ -239,9 +241,13 @@ class KernelPool:
             warm.client = None
 
     def close(self) -> None:
-        """Shut down the kernel started for a runbook that never came."""
+        """Shut down the kernels started for runbooks that never came, and reap the ones handed out."""
         from jupyter_core.utils import run_sync
 
+        for warm in self._handed:
+            if warm.km.has_kernel:  # killed already: this waits for the exit and removes its sockets
+                run_sync(warm.km.shutdown_kernel)(now=True)
+        self._handed.clear()
         while self._queue:
             warm = self._queue.popleft()
             if warm.client is not None:
@@ -275,6 +281,27 @@ class PooledNotebookClient(PapermillNotebookClient):
 
     # nbclient binds its sync wrapper to its own coroutine: bound again, to this one
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    async def _async_cleanup_kernel(self) -> None:
+        """Kill the kernel and close the channels, without waiting for the process to be gone.
+
+        Why: jupyter_client checks every 0.1 s whether a killed kernel has exited; the pool reaps
+        its kernels when it closes (KernelPool.close), so the next runbook need not wait for that.
+        """
+        import signal
+
+        from nbclient.util import ensure_async
+
+        try:
+            if self.km is not None and await ensure_async(self.km.is_alive()):
+                await ensure_async(self.km.signal_kernel(signal.SIGKILL))
+        finally:
+            if getattr(self, "kc", None) is not None:
+                await ensure_async(self.kc.stop_channels())
+                self.kc = None
+            self.km = None
+
+    _cleanup_kernel = run_sync(_async_cleanup_kernel)
 
 
 async def _kernel_ready(kc: Any, timeout: float) -> None:

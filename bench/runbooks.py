@@ -9,11 +9,6 @@ runbook's kernel boots while one runs); it is also timed without them. The empty
 only a parameters cell, so its time is a kernel start plus papermill's own work: the floor every
 cold runbook pays. All run against one background sandbox started first (its start is printed on
 its own line), interleaved, so drift in machine load hits them alike.
-
-Both run with Python's default bytecode cache: where PYTHONDONTWRITEBYTECODE is set (as in the
-development machine here) it is unset for the kernels, else every runbook kernel would compile
-sfnecs's own source again, the one package an editable install leaves uncompiled (pip compiles
-every installed package, and a normal interpreter caches what it imports). Printed when it applies.
 """
 
 from __future__ import annotations
@@ -78,8 +73,6 @@ def measure(work: Path, repeats: int) -> int:
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         os.environ.pop(var, None)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
-        print("PYTHONDONTWRITEBYTECODE unset for the kernels (Python's default: imported modules' bytecode cached)")
     from sfnecs.chain import demo_steps, shared_sandbox
     from sfnecs.runbook import SANDBOX_SPEED
 

@@ -5,12 +5,14 @@ ipykernel, about a second) and the imports of its first cell (pandas, boto3, sfn
 while the notebook itself mostly waits on AWS. A chain knows its next runbook, so `KernelPool`
 launches that kernel and has it import those modules while the current runbook runs.
 
-Isolation is kept: every kernel runs exactly one notebook and is shut down after it (nbclient's
-own clean-up), so no runbook sees another's variables. The only code a pooled kernel runs beyond the
-notebook is its preload: the modules the notebook's cells import (`imports_of`), imported with
-`__import__` (no name bound), silently, with no history; the notebook's own imports then find them
-loaded. Its kernels talk over IPC sockets in a private directory. The pool plugs into papermill as
-an engine (papermill's registry of engines, `engine_name=ENGINE`).
+Isolation is kept: every kernel runs exactly one notebook and is killed after it (the pool reaps
+the process when it closes), so no runbook sees another's variables. The only code a pooled kernel
+runs beyond the notebook is its preload: the modules the notebook's cells import (`imports_of`) and
+those sfnecs's functions import when called (`library_imports`: pandas, matplotlib's dates), imported
+with `__import__` (no name bound), silently, with no history; the notebook's own imports then find
+them loaded. Its kernels talk over IPC sockets in a private directory. The pool plugs into papermill
+as an engine (papermill's registry of engines, `engine_name=ENGINE`), whose client treats a pooled
+kernel as ready after one kernel_info round trip (`PooledNotebookClient`).
 """
 
 from __future__ import annotations

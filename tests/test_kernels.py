@@ -69,3 +69,14 @@ def test_imports_of_a_runbook_and_the_preload_code():
     assert modules[:2] == ("sfnecs.parameters", "matplotlib.pyplot")  # %matplotlib inline imports pyplot
     assert {"sfnecs.operate", "sfnecs.runs", "sfnecs.target", "sfnecs.runbook"} <= set(modules)
     assert preload_code(("a.b", "c")) == "__import__('a.b')\n__import__('c')"
+
+
+def test_the_preload_adds_what_library_functions_import_when_first_called():
+    from sfnecs.kernels import RUNNER_ONLY, library_imports, preload_of
+
+    preload = preload_of(runbook.runbook_path("run_now"))
+    lazy = library_imports(("sfnecs.runs",))
+    assert "pandas" in lazy  # runs.history builds its table with pandas inside the function
+    assert not set(lazy) & {"sfnecs.runs", *RUNNER_ONLY}  # neither what was given nor the runner's own
+    assert set(lazy) <= set(preload) and preload[:2] == ("sfnecs.parameters", "matplotlib.pyplot")
+    assert library_imports(("json", "pandas")) == ()  # only sfnecs modules are read

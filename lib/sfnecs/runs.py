@@ -291,8 +291,10 @@ def _log_location(spec: StackSpec) -> dict[str, str]:
 
 
 #: AWS error codes meaning "the thing you named is not there" (not a transient failure)
-_NOT_FOUND = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "ClusterNotFoundException", "InvalidArn",
-              "InvalidParameterException", "ResourceNotFoundException"}
+#: (malformed ARNs never get this far: _check_arn refuses them before any call, so InvalidArn or
+#: InvalidParameterException here would mean something else and is left to surface as it is)
+_NOT_FOUND = {"ExecutionDoesNotExist", "StateMachineDoesNotExist", "ClusterNotFoundException",
+              "ResourceNotFoundException"}
 
 
 @contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,11 +14,11 @@ from botocore.validate import ParamValidator
 
 from sfnecs import stack
 from sfnecs.exceptions import StackError, ValidationError
+from sfnecs.sandbox.control import READ_ONLY
 from sfnecs.sample import push_sample_image
 from sfnecs.spec import StackSpec
 
 TAG = "sfnecs:stack"
-_READ_ONLY = re.compile(r"^(Describe|Get|List|BatchGet|GET:)")
 
 
 # ---- helpers shared with test_runs ------------------------------------------------------------------
@@ -54,7 +53,7 @@ def mutating_calls(sandbox: Any) -> dict[str, int]:
     (REST reads are logged as `GET:/path`.)
     """
     calls = sandbox.control("GET", "calls", {})["calls"]
-    return {k: n for k, n in calls.items() if not _READ_ONLY.match(k.split(".", 1)[1])}
+    return {k: n for k, n in calls.items() if not READ_ONLY.match(k.split(".", 1)[1])}
 
 
 def tagged_resources(target: Any, name: str) -> list[str]:

@@ -62,14 +62,17 @@ def test_plan_apply_verify_run_and_teardown_a_pattern_b_stack(target, sandbox, c
     code, out, _ = sfnecs(capsys, "verify", "--stack", name, *QUIET, "--cpu-architecture", "ARM64")
     assert code == 1 and "image platform matches runtimePlatform" in out
 
-    code, out, _ = sfnecs(capsys, "run", "--stack", name, *QUIET, "--wait", "--timeout", "60")
+    # an intended time (not the wall clock) names the run: the rerun below is in the same minute for sure
+    at = ["--at", "2030-01-31T09:00:10Z"]
+    code, out, _ = sfnecs(capsys, "run", "--stack", name, *QUIET, *at, "--wait", "--timeout", "60")
     started, report = out.split("\n", 1)
     assert code == 0 and started.startswith("started: arn:aws:states:")
     result = json.loads(report)
     assert result["status"] == "SUCCEEDED" and result["exit_code"] == 0 and result["ok"] is True
     # again in the same minute: the same execution (deduplicated by its name), not a second run
-    code, out, _ = sfnecs(capsys, "run", "--stack", name, *QUIET)
+    code, out, _ = sfnecs(capsys, "run", "--stack", name, *QUIET, "--at", "2030-01-31T09:00:50Z")
     assert code == 0 and out.startswith(f"already started: {started.split(': ', 1)[1]}")
+    assert started.endswith(":run-20300131T0900Z")
 
     sandbox.control("DELETE", "calls", {})
     code, out, _ = sfnecs(capsys, "teardown", "--stack", name, *QUIET)
@@ -102,6 +105,7 @@ def test_run_a_pattern_a_stack_reports_a_failed_job_with_exit_status_1(target, s
     (["plan", "--stack", "Bad_Name"], "name='Bad_Name'"),
     (["apply", "--stack", "cli-v", "--schedule", "every hour", "--confirm"], "schedule_expression='every hour'"),
     (["run", "--stack", "cli-v", "--timezone", "Mars/Olympus"], "timezone='Mars/Olympus'"),
+    (["run", "--stack", "cli-v", "--at", "2030-01-31T09:00"], "at='2030-01-31T09:00' is not valid: an ISO 8601 time with an offset"),
 ])
 def test_bad_arguments_are_refused_before_any_aws_call(sandbox, capsys, argv, message):
     sandbox.control("DELETE", "calls", {})

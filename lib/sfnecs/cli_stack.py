@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from typing import Any
+
+from sfnecs.exceptions import ValidationError
 
 
 def spec_from_args(args: argparse.Namespace, target: Any) -> Any:
@@ -92,18 +95,33 @@ def _verify(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from sfnecs import runs
 
+    at = _instant(args.at)  # checked before any call
     target = _connect(args)
     spec = spec_from_args(args, target)
     if spec.pattern == "A":
-        result = runs.run_direct(target, spec, timeout=args.timeout)
+        result = runs.run_direct(target, spec, at=at, timeout=args.timeout)
     else:
-        started = runs.start(target, spec)
+        started = runs.start(target, spec, at=at)
         print(f"{'already started' if started.deduplicated else 'started'}: {started.arn}")
         if not args.wait:
             return 0
         result = runs.wait(target, started, timeout=args.timeout)
     print(json.dumps(result.to_dict(), indent=2, default=str))
     return 0 if result.ok else 1
+
+
+def _instant(text: str | None) -> datetime | None:
+    """`--at`: an ISO 8601 time with its offset (without one, the minute would depend on the reader)."""
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise ValidationError("at", text, "an ISO 8601 time with an offset, e.g. 2030-01-31T09:00Z or "
+                              "2030-01-31T18:00+09:00")
+    return at
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -139,6 +157,8 @@ def register_cli(subparsers: Any) -> None:
         if name == "run":
             p.add_argument("--wait", action="store_true", help="pattern B: wait for the execution to end")
             p.add_argument("--timeout", type=float, default=7200.0, help="seconds to wait (default 7200)")
+            p.add_argument("--at", help="the run's intended time, e.g. 2030-01-31T09:00Z (default "
+                           "now): a second run for the same minute is the same run, not a new one")
         p.set_defaults(func=func)
 
 

@@ -74,3 +74,33 @@ def test_every_rule_refuses_none():
     for name, rule in RULES.items():
         with pytest.raises(ValidationError):
             rule(name, None)
+
+
+ACCOUNT_ARN = "arn:aws:{service}:us-east-1:123456789012:{rest}"
+
+
+@pytest.mark.parametrize("rest, diagnosable, runnable", [
+    ("execution:nightly.v2:run-1", True, True),  # a '.' is allowed in a state machine name
+    ("task/jobs/5e2b1c0d9a8f4e7b9c1d2e3f4a5b6c7d", True, True),  # the long task ARN format
+    ("task/5e2b1c0d-9a8f-4e7b-9c1d-2e3f4a5b6c7d", True, False),  # the old format: no cluster to ask
+    ("task/jobs/not-a-task-id", False, False),
+    ("execution:nightly:with space", False, False),
+])
+def test_one_arn_rule_for_the_runbook_parameter_diagnose_and_runs(rest, diagnosable, runnable):
+    """What the diagnose runbook accepts is what sfnecs.diagnose reads; runs needs the cluster too."""
+    from sfnecs import diagnose, runs
+
+    service = "states" if rest.startswith("execution") else "ecs"
+    arn = ACCOUNT_ARN.format(service=service, rest=rest)
+    pattern = diagnose._EXECUTION_ARN if service == "states" else diagnose._TASK_ARN  # what diagnose() reads
+    assert bool(pattern.fullmatch(arn)) is diagnosable
+    if diagnosable:
+        assert check_parameters("diagnose", run_arn=arn)["run_arn"] == arn
+    else:
+        with pytest.raises(ValidationError, match="run_arn="):
+            check_parameters("diagnose", run_arn=arn)
+    if runnable:
+        runs._check_arn("run", arn, ("execution", "task"))
+    else:  # refused before any call: no target is needed to find out
+        with pytest.raises(ValidationError, match="run="):
+            runs.wait(None, arn, progress=False)

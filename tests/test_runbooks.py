@@ -16,7 +16,6 @@ import nbformat
 import pytest
 
 from sfnecs import chain, runbook
-from sfnecs.exceptions import ValidationError
 from sfnecs.parameters import RULES
 
 ROOT = Path(__file__).resolve().parent.parent

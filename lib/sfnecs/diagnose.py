@@ -23,7 +23,8 @@ from typing import Any
 
 from sfnecs.exceptions import RunError, ValidationError
 from sfnecs.images import ECS_PLATFORMS, ImagePlatforms
-from sfnecs.spec import CPU_ARCHITECTURES, ECR_IMAGE_RE, FARGATE_CPU_MEMORY, check_choice, check_int
+from sfnecs.spec import (CPU_ARCHITECTURES, ECR_IMAGE_RE, EXECUTION_ARN_RE, FARGATE_CPU_MEMORY, TASK_ARN_RE,
+                         awslogs_stream, check_choice, check_int)
 
 CONFIDENCES = ("high", "medium", "low")
 ESSENTIAL_EXITED = "Essential container in task exited"
@@ -772,8 +773,7 @@ def _not_stopped(facts: Facts) -> Diagnosis | None:
 
 
 # ---- reading a run from AWS (or the sandbox) ---------------------------------------------------------
-_EXECUTION_ARN = re.compile(r"arn:aws[\w-]*:states:[^:]+:\d{12}:execution:.+")
-_TASK_ARN = re.compile(r"arn:aws[\w-]*:ecs:[^:]+:\d{12}:task/(?:(?P<cluster>[^/]+)/)?(?P<id>[\w-]+)")
+_EXECUTION_ARN, _TASK_ARN = EXECUTION_ARN_RE, TASK_ARN_RE
 
 
 def diagnose(source: Any, ref: Any, *, cluster: str | None = None, image: ImagePlatforms | None = None,
@@ -905,8 +905,7 @@ def _read_awslogs(logs: Any, definition: Mapping[str, Any], facts: Facts, main_c
     m = _TASK_ARN.fullmatch(facts.text("taskArn"))
     if options.get("logDriver") != "awslogs" or not opts.get("awslogs-group") or not m:
         return []
-    prefix = opts.get("awslogs-stream-prefix")
-    stream = f"{prefix}/{chosen['name']}/{m['id']}" if prefix else m["id"]
+    stream = awslogs_stream(opts.get("awslogs-stream-prefix"), chosen["name"], m["id"])
     try:
         events = logs.get_log_events(logGroupName=opts["awslogs-group"], logStreamName=stream, limit=limit,
                                      startFromHead=False)["events"]

@@ -25,7 +25,7 @@ TimeoutSeconds (`MatrixSettings.hang_timeout_seconds`), so those cells take real
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError
 
 from sfnecs import runs, stack
 from sfnecs.exceptions import RunError, StackError, ValidationError
+from sfnecs.inbox import Inbox
 from sfnecs.spec import StackSpec, check_int, check_positive
 
 __all__ = [
@@ -297,7 +298,7 @@ class _Context:
     spec: StackSpec
     settings: MatrixSettings
     fire_at: datetime  # the schedule's one fire time (virtual clock)
-    watch: dict[str, str] = field(default_factory=dict)  # SQS queue subscribed to the alert topic
+    watch: Inbox | None = None  # pattern B: an SQS queue subscribed to the alert topic
 
 
 def _context(target: Any, name: str, case: FaultCase, variant: str, settings: MatrixSettings) -> _Context:
@@ -317,17 +318,8 @@ def _deploy(ctx: _Context) -> None:
     stack.apply(ctx.target, ctx.spec)
     push_sample_image(ctx.target, ctx.spec.repository, "amd64")
     if ctx.spec.pattern == "B":
-        ctx.watch = _subscribe(ctx.target, ctx.spec)
+        ctx.watch = Inbox.subscribe(ctx.target, ctx.spec, "watch")
     _clock(ctx.target, 0)  # the scheduler sees the new schedule now, before anything fires
-
-
-def _subscribe(target: Any, spec: StackSpec) -> dict[str, str]:
-    """An SQS queue subscribed to the stack's alert topic: what an operator's inbox would receive."""
-    sqs, sns = target.client("sqs"), target.client("sns")
-    url = sqs.create_queue(QueueName=f"{spec.name}-watch")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sub = sns.subscribe(TopicArn=spec.topic_arn, Protocol="sqs", Endpoint=arn)["SubscriptionArn"]
-    return {"url": url, "subscription": sub}
 
 
 def _clock(target: Any, seconds: float) -> datetime:
@@ -403,14 +395,6 @@ def _wait_past_guard(ctx: _Context, copies: int, deadline: float) -> None:
     # a delivery that failed (e.g. dead-lettered) starts no execution: the caller's own wait reports it
 
 
-def _tasks(target: Any, spec: StackSpec) -> list[dict[str, Any]]:
-    ecs = target.client("ecs")
-    arns = [a for status in ("RUNNING", "STOPPED")
-            for a in ecs.list_tasks(cluster=spec.cluster, family=spec.family, desiredStatus=status)["taskArns"]]
-    tasks = ecs.describe_tasks(cluster=spec.cluster, tasks=arns)["tasks"] if arns else []
-    return sorted(tasks, key=lambda t: t["createdAt"])
-
-
 def _max_concurrent(tasks: list[dict[str, Any]]) -> int:
     edges = sorted([(t["createdAt"], 1) for t in tasks] + [(t["stoppedAt"], -1) for t in tasks if t.get("stoppedAt")],
                    key=lambda e: (e[0], e[1]))
@@ -433,13 +417,6 @@ def _dead_letters(target: Any, spec: StackSpec) -> int:
     return len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []))
 
 
-def _alerts(ctx: _Context) -> int:
-    if not ctx.watch:
-        return 0
-    sqs = ctx.target.client("sqs")
-    return len(sqs.receive_message(QueueUrl=ctx.watch["url"], MaxNumberOfMessages=10).get("Messages", []))
-
-
 def _observe(ctx: _Context, cell: Cell, scheduled: datetime, deliveries: list[dict[str, Any]],
              calls_before: int) -> None:
     """Fill the cell from the AWS APIs (and, for retries, the sandbox's call log)."""
@@ -459,13 +436,13 @@ def _observe(ctx: _Context, cell: Cell, scheduled: datetime, deliveries: list[di
             types = set(runs.history(target, arn)["type"])
             failed_events |= not result.ok or bool(types & {"TaskFailed", "TaskTimedOut"})
     _clock(target, SETTLE_SECONDS)  # every job that is not hung has stopped by now
-    tasks = _tasks(target, spec)
+    tasks = runs.stack_tasks(target, spec)
     wanted = copies if spec.pattern == "A" else sum(not r.skipped for _, r in executions)
     cell.tasks = len(tasks)
     cell.retried = _run_task_calls(target) - calls_before > wanted or any(d["attempt"] > 1 for d in deliveries)
     cell.noticed = failed_events or _dead_letters(target, spec) > 0
-    time.sleep(0.05)
-    cell.notified = _alerts(ctx) > 0
+    # an execution publishes before it ends, and SNS delivers to SQS within Publish: no wait needed
+    cell.notified = ctx.watch is not None and ctx.watch.drain() > 0
     cell.duplicate = len(tasks) > 1
     cell.overlap = _max_concurrent(tasks) > 1
     ref = None
@@ -493,10 +470,9 @@ def _teardown(ctx: _Context) -> tuple[str, ...]:
             left += [f"execution {e['name']} RUNNING" for e in running]
         except sfn.exceptions.StateMachineDoesNotExist:
             pass
-    seen = _tasks(target, spec) if _cluster_active(target, spec) else []
-    if ctx.watch:
-        target.client("sns").unsubscribe(SubscriptionArn=ctx.watch["subscription"])
-        target.client("sqs").delete_queue(QueueUrl=ctx.watch["url"])
+    seen = runs.stack_tasks(target, spec) if _cluster_active(target, spec) else []
+    if ctx.watch is not None:
+        ctx.watch.close()
     stack.teardown(target, spec)
     _clock(target, 10)  # stopped tasks finish deprovisioning
     left += [f"{c.type} {c.resource}" for c in stack.teardown(target, spec, dry_run=True).changed]
@@ -555,7 +531,7 @@ def _restart_cell(ctx: _Context, case: FaultCase, cell: Cell, restart: Callable[
     target, spec = ctx.target, ctx.spec
     _deploy(ctx)
     restart()
-    ctx.watch = {}  # the queue went with the sandbox
+    ctx.watch = None  # the queue went with the sandbox
     subnets, groups = stack.default_network(target)  # a new sandbox has a new default VPC
     ctx.spec = spec = spec.replace(subnets=subnets[:2], security_groups=groups)
     found = stack.verify(target, spec)
@@ -582,11 +558,11 @@ def _after_recovery(ctx: _Context, cell: Cell) -> None:
                 stateMachineArn=ctx.spec.state_machine_arn)["executions"]:
             runs.wait(ctx.target, e["executionArn"], timeout=ctx.settings.wait_seconds, progress=False, log_lines=0,
                       backoff=_FAST)
-    tasks = _tasks(ctx.target, ctx.spec)
+    tasks = runs.stack_tasks(ctx.target, ctx.spec)
     cell.tasks = len(tasks)
     cell.duplicate = len(tasks) > 1
     cell.overlap = _max_concurrent(tasks) > 1
-    cell.notified = _alerts(ctx) > 0
+    cell.notified = ctx.watch is not None and ctx.watch.drain() > 0
 
 
 def _verdict(cell: Cell, want: Promise) -> None:

@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import (CPU_ARCHITECTURES, check_bool, check_choice, check_int, check_name, check_positive,
-                         check_timezone)
+from sfnecs.spec import (CPU_ARCHITECTURES, EXECUTION_ARN_RE, TASK_ARN_RE, check_bool, check_choice, check_int,
+                         check_name, check_positive, check_timezone)
 
 __all__ = ["RULES", "REQUIREMENTS", "check_parameters"]
 
@@ -84,9 +84,8 @@ def _image(name: str, value: Any) -> str:
 def _run_arn(name: str, value: Any) -> str:
     if value == "":
         return value
-    if isinstance(value, str) and re.fullmatch(r"arn:aws[a-z-]*:(states:[a-z0-9-]+:\d{12}:execution:\S+"
-                                                r"|ecs:[a-z0-9-]+:\d{12}:task/\S+)", value):
-        return value
+    if isinstance(value, str) and (EXECUTION_ARN_RE.fullmatch(value) or TASK_ARN_RE.fullmatch(value)):
+        return value  # what sfnecs.diagnose reads
     raise ValidationError(name, value, "a Step Functions execution ARN or an ECS task ARN, or '' for the stack's "
                           "latest failed run")
 

@@ -37,8 +37,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from sfnecs import stack
+from sfnecs import runs, stack
 from sfnecs.exceptions import ValidationError
+from sfnecs.inbox import Inbox
 from sfnecs.patterns import COUNT_KEYS, Scenario, Variant, _overlaps, _Tasks, execution_states, simulate
 from sfnecs.spec import StackSpec
 
@@ -150,6 +151,7 @@ def replay(target: Any, scenario: Scenario, variant: str, *, name: str = "replay
     s, started = scenario, time.perf_counter()
     clock = target.control("GET", "clock", {})
     plan = target.control("GET", "scheduler", {})["plan"]
+    inbox: Inbox | None = None
     target.control("POST", "clock", {"pause": True})
     try:
         now = datetime.fromisoformat(target.control("GET", "clock", {})["now"])
@@ -161,12 +163,13 @@ def replay(target: Any, scenario: Scenario, variant: str, *, name: str = "replay
         if s.launch_failure_rate:
             target.control("POST", "faults", {"kind": "runtask_failure", "family": spec.family, "count": 10_000})
         stack.apply(target, spec)
-        queue = _subscribe(target, spec) if spec.pattern == "B" else None
+        if spec.pattern == "B":
+            inbox = Inbox.subscribe(target, spec, "notifications")
         target.control("POST", "clock", {"advance_seconds": 0})  # the schedule is seen: tick 0 fires now
         _run(target, spec, s, t0, timeout)
-        counts, tasks = _count(target, spec, s, t0, queue)
+        counts, tasks = _count(target, spec, s, t0, inbox)
     finally:
-        _restore(target, spec, clock, plan)
+        _restore(target, spec, clock, plan, inbox)
     return LiveRun(variant, scenario, counts, tasks, time.perf_counter() - started, t0)
 
 
@@ -229,43 +232,19 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
         delay = min(delay * 2, 0.2)
 
 
-def _subscribe(target: Any, spec: StackSpec) -> str:
-    """An SQS queue subscribed to the stack's topic: every notification lands there."""
-    sqs = target.client("sqs")
-    url = sqs.create_queue(QueueName=f"{spec.name}-notifications")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    target.client("sns").subscribe(TopicArn=spec.topic_arn, Protocol="sqs", Endpoint=arn)
-    return url
-
-
-def _drain(target: Any, url: str) -> int:
-    sqs, count = target.client("sqs"), 0
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        count += len(messages)
-        sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-    return count
-
-
 def _tasks(target: Any, spec: StackSpec, t0: datetime) -> pd.DataFrame:
-    ecs, arns = target.client("ecs"), []
-    for status in ("RUNNING", "STOPPED"):
-        for page in ecs.get_paginator("list_tasks").paginate(cluster=spec.cluster_arn, family=spec.family,
-                                                             desiredStatus=status):
-            arns += page["taskArns"]
     rows = []
-    for i in range(0, len(arns), 100):
-        for t in ecs.describe_tasks(cluster=spec.cluster_arn, tasks=arns[i:i + 100])["tasks"]:
-            if t["createdAt"] < t0:
-                continue  # an earlier replay's task: the emulator keeps tasks of a deleted cluster
-            rows.append({"task": t["taskArn"], "start": (t["createdAt"] - t0).total_seconds(),
-                         "end": (t["stoppedAt"] - t0).total_seconds() if t.get("stoppedAt") else math.inf,
-                         "exit_code": t["containers"][0].get("exitCode"), "group": t.get("group")})
+    for t in runs.stack_tasks(target, spec):
+        if t["createdAt"] < t0:
+            continue  # an earlier replay's task: the emulator keeps tasks of a deleted cluster
+        rows.append({"task": t["taskArn"], "start": (t["createdAt"] - t0).total_seconds(),
+                     "end": (t["stoppedAt"] - t0).total_seconds() if t.get("stoppedAt") else math.inf,
+                     "exit_code": t["containers"][0].get("exitCode"), "group": t.get("group")})
     return pd.DataFrame(rows, columns=["task", "start", "end", "exit_code", "group"]).sort_values(
         "start", kind="stable", ignore_index=True)
 
 
-def _count(target: Any, spec: StackSpec, s: Scenario, t0: datetime, queue: str | None) -> tuple[dict[str, int],
+def _count(target: Any, spec: StackSpec, s: Scenario, t0: datetime, inbox: Inbox | None) -> tuple[dict[str, int],
                                                                                                  pd.DataFrame]:
     deliveries = [d for d in target.control("GET", "scheduler", {})["deliveries"]
                   if d["source"].endswith(f"schedule/{stack.schedule_group(spec)}/{spec.schedule_name}")
@@ -287,7 +266,7 @@ def _count(target: Any, spec: StackSpec, s: Scenario, t0: datetime, queue: str |
                       failures_silent=launch_failed + job_failed)
     else:
         counts.update(_execution_counts(target, spec))
-        counts["notifications"] = _drain(target, queue) if queue else 0
+        counts["notifications"] = inbox.drain() if inbox is not None else 0
     return counts, tasks
 
 
@@ -316,8 +295,11 @@ def _execution_counts(target: Any, spec: StackSpec) -> dict[str, int]:
     return out
 
 
-def _restore(target: Any, spec: StackSpec, clock: dict[str, Any], plan: dict[str, Any]) -> None:
+def _restore(target: Any, spec: StackSpec, clock: dict[str, Any], plan: dict[str, Any], inbox: Inbox | None
+             ) -> None:
     try:
+        if inbox is not None:
+            inbox.close()
         stack.teardown(target, spec)
     finally:
         target.control("POST", "scheduler", plan)

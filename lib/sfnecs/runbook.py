@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sfnecs.exceptions import RunbookError, ValidationError
+from sfnecs.exceptions import ValidationError
 
 RUNBOOK_DIR = Path(__file__).resolve().parents[2] / "runbooks"
 RESULT_ENV = "SFNECS_RESULT_PATH"

@@ -21,21 +21,15 @@ from typing import Any, Callable, Iterator, Literal
 from botocore.exceptions import ClientError
 
 from sfnecs.exceptions import RunError, ValidationError
-from sfnecs.spec import StackSpec, check_int, check_positive
+from sfnecs.spec import EXECUTION_ARN_RE, TASK_ARN_RE, StackSpec, awslogs_stream, check_int, check_positive
 from sfnecs.stack import check_spec, log_stream_prefix, network_configuration, run_task_placement
 
 __all__ = [
     "Backoff", "Run", "RunResult", "start", "wait", "run_direct", "history", "executions", "logs", "timeline",
-    "task_succeeded", "execution_name", "wait_for_next", "summary", "SUMMARY_COLUMNS",
+    "task_succeeded", "execution_name", "wait_for_next", "summary", "SUMMARY_COLUMNS", "stack_tasks",
 ]
 
-# Execution ARNs (Step Functions) and task ARNs in the long format (ECS), as the APIs return them.
-_EXECUTION_ARN = re.compile(
-    r"arn:aws[a-z-]*:states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):execution:"
-    r"(?P<machine>[A-Za-z0-9_-]{1,80}):(?P<name>[^\s:]{1,80})")
-_TASK_ARN = re.compile(
-    r"arn:aws[a-z-]*:ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):task/(?P<cluster>[A-Za-z0-9_-]{1,255})/"
-    r"(?P<id>[0-9a-f]{32})")
+_EXECUTION_ARN, _TASK_ARN = EXECUTION_ARN_RE, TASK_ARN_RE
 # StartExecution API reference, `name`: 1-80 characters, no whitespace, brackets, wildcards,
 # special characters (" # % \ ^ | ~ ` $ & , ; : /) or control characters.
 _EXECUTION_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
@@ -208,8 +202,8 @@ def _check_backoff(value: object) -> None:
 
 def _check_arn(parameter: str, value: object, kinds: tuple[str, ...]) -> re.Match[str]:
     patterns = {"execution": _EXECUTION_ARN, "task": _TASK_ARN}
-    for kind in kinds:
-        if isinstance(value, str) and (m := patterns[kind].fullmatch(value)):
+    for kind in kinds:  # a task: the long format, whose cluster DescribeTasks needs
+        if isinstance(value, str) and (m := patterns[kind].fullmatch(value)) and (kind != "task" or m["cluster"]):
             return m
     allowed = {"execution": "an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>)",
                "task": "a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>)"}
@@ -542,12 +536,10 @@ def _log_config(target: Any, task_arn: str, calls: _Counter, container: str = ""
 
 def _log_lines(target: Any, group: str, prefix: str, container: str, task_arn: str, n: int,
                calls: _Counter) -> list[str]:
-    # awslogs stream name: <prefix>/<container name>/<task id> (ECS developer guide, "Using the awslogs driver")
-    task_id = task_arn.rsplit("/", 1)[-1]
-    stream = f"{prefix}/{container}/{task_id}" if prefix else task_id
     client = target.client("logs")
     try:
-        out = calls(client.get_log_events, logGroupName=group, logStreamName=stream, limit=n, startFromHead=False)
+        out = calls(client.get_log_events, logGroupName=group,
+                    logStreamName=awslogs_stream(prefix, container, task_arn), limit=n, startFromHead=False)
     except client.exceptions.ResourceNotFoundException:
         return []  # no stream: the container never started (e.g. the pull failed)
     return [e["message"] for e in out["events"]][-n:]
@@ -690,7 +682,11 @@ def _execution_rows(target: Any, spec: StackSpec, since: datetime | None, limit:
     return rows
 
 
-def _task_rows(target: Any, spec: StackSpec, since: datetime | None) -> list[dict[str, Any]]:
+def stack_tasks(target: Any, spec: StackSpec) -> list[dict[str, Any]]:
+    """Every task of the stack's family in its cluster (running and stopped), described, in start order.
+
+    Empty when the cluster does not exist. ECS keeps stopped tasks visible for about an hour.
+    """
     ecs = target.client("ecs")
     arns: list[str] = []
     try:
@@ -700,16 +696,21 @@ def _task_rows(target: Any, spec: StackSpec, since: datetime | None) -> list[dic
                 arns += page["taskArns"]
     except ecs.exceptions.ClusterNotFoundException:
         return []
+    tasks = [t for i in range(0, len(arns), 100)  # DescribeTasks takes at most 100 tasks
+             for t in ecs.describe_tasks(cluster=spec.cluster, tasks=arns[i:i + 100])["tasks"]]
+    return sorted(tasks, key=lambda t: t["createdAt"])
+
+
+def _task_rows(target: Any, spec: StackSpec, since: datetime | None) -> list[dict[str, Any]]:
     rows = []
-    for i in range(0, len(arns), 100):
-        for task in ecs.describe_tasks(cluster=spec.cluster, tasks=arns[i:i + 100])["tasks"]:
-            start_, stop = _when(task.get("createdAt")), _when(task.get("stoppedAt"))
-            if since and start_ and start_ < since:
-                continue
-            status = task["lastStatus"] if task["lastStatus"] != "STOPPED" else (
-                "SUCCEEDED" if task_succeeded(task) else "FAILED")
-            rows.append({"name": task["taskArn"].rsplit("/", 1)[-1], "arn": task["taskArn"], "kind": "task",
-                         "status": status, "start": start_, "stop": stop, "seconds": _seconds(start_, stop)})
+    for task in stack_tasks(target, spec):
+        start_, stop = _when(task.get("createdAt")), _when(task.get("stoppedAt"))
+        if since and start_ and start_ < since:
+            continue
+        status = task["lastStatus"] if task["lastStatus"] != "STOPPED" else (
+            "SUCCEEDED" if task_succeeded(task) else "FAILED")
+        rows.append({"name": task["taskArn"].rsplit("/", 1)[-1], "arn": task["taskArn"], "kind": "task",
+                     "status": status, "start": start_, "stop": stop, "seconds": _seconds(start_, stop)})
     return rows
 
 

@@ -411,10 +411,6 @@ class StackSpec:
         return self.arn("states", f"stateMachine:{self.state_machine}")
 
     @property
-    def execution_arn_pattern(self) -> str:
-        return self.arn("states", f"execution:{self.state_machine}:*")
-
-    @property
     def topic_arn(self) -> str:
         return self.arn("sns", self.topic)
 
@@ -425,14 +421,6 @@ class StackSpec:
     @property
     def log_group_arn(self) -> str:
         return self.arn("logs", f"log-group:{self.log_group}")
-
-    @property
-    def repository_arn(self) -> str:
-        return self.arn("ecr", f"repository/{self.repository}")
-
-    @property
-    def schedule_arn(self) -> str:
-        return self.arn("scheduler", f"schedule/default/{self.schedule_name}")
 
     @property
     def image_uri(self) -> str:

@@ -101,11 +101,33 @@ def test_run_a_pattern_a_stack_reports_a_failed_job_with_exit_status_1(target, s
 
 
 @pytest.mark.sandbox
+def test_capacity_provider_flag_runs_the_task_on_fargate_spot(target, sandbox, capsys):
+    name, spot = "cli-spot", ["--pattern", "A", *QUIET, "--capacity-provider", "FARGATE_SPOT"]
+    assert sfnecs(capsys, "apply", "--stack", name, *spot, "--confirm")[0] == 0
+    spec = make_spec(target, name, pattern="A")
+    push_sample_image(target, spec.repository, "amd64")
+    try:
+        assert sfnecs(capsys, "verify", "--stack", name, *spot)[0] == 0
+        code, out, _ = sfnecs(capsys, "run", "--stack", name, *spot, "--timeout", "60")
+        assert code == 0, out
+        task = target.client("ecs").describe_tasks(cluster=spec.cluster, tasks=[json.loads(out)["task_arn"]])
+        assert task["tasks"][0]["capacityProviderName"] == "FARGATE_SPOT"
+    finally:
+        sfnecs(capsys, "teardown", "--stack", name, *spot, "--confirm")
+    assert tagged_resources(target, name) == []
+
+
+@pytest.mark.sandbox
 @pytest.mark.parametrize("argv, message", [
     (["plan", "--stack", "Bad_Name"], "name='Bad_Name'"),
     (["apply", "--stack", "cli-v", "--schedule", "every hour", "--confirm"], "schedule_expression='every hour'"),
     (["run", "--stack", "cli-v", "--timezone", "Mars/Olympus"], "timezone='Mars/Olympus'"),
     (["run", "--stack", "cli-v", "--at", "2030-01-31T09:00"], "at='2030-01-31T09:00' is not valid: an ISO 8601 time with an offset"),
+    (["plan", "--stack", "cli-v", "--capacity-provider", "SPOT"],
+     "capacity_provider_strategy capacityProvider='SPOT' is not valid: use FARGATE or FARGATE_SPOT"),
+    (["plan", "--stack", "cli-v", "--capacity-provider", "FARGATE_SPOT:lots"],
+     "capacity_provider_strategy weight of FARGATE_SPOT='lots' is not valid"),
+    (["plan", "--stack", "cli-v", "--capacity-provider", "FARGATE:1:0:9"], "capacity_provider='FARGATE:1:0:9'"),
 ])
 def test_bad_arguments_are_refused_before_any_aws_call(sandbox, capsys, argv, message):
     sandbox.control("DELETE", "calls", {})

@@ -30,11 +30,26 @@ def spec_from_args(args: argparse.Namespace, target: Any) -> Any:
     for key in ("image", "cpu_architecture", "schedule_expression", "timezone"):
         if getattr(args, key, None) is not None:
             values[key] = getattr(args, key)
+    if getattr(args, "capacity_provider", None):
+        values["capacity_provider_strategy"] = tuple(_strategy_item(text) for text in args.capacity_provider)
     spec = StackSpec(**values)  # every argument is validated here, before the first AWS call
     if args.subnet:
         return spec
     subnets, groups = default_network(target)
     return spec.replace(subnets=subnets, security_groups=groups)
+
+
+def _strategy_item(text: str) -> tuple[str, Any, Any]:
+    """`--capacity-provider NAME[:WEIGHT[:BASE]]` as (name, weight, base); StackSpec checks each part.
+
+    Weight defaults to 1 (the provider alone takes every task), base to 0, as in the API.
+    """
+    parts = text.split(":")
+    if not 1 <= len(parts) <= 3 or not parts[0]:
+        raise ValidationError("capacity_provider", text, "NAME[:WEIGHT[:BASE]], e.g. FARGATE_SPOT or FARGATE_SPOT:3 "
+                              "or FARGATE:1:1")
+    name, weight, base = (parts + ["1", "0"][len(parts) - 1:])[:3]
+    return name, int(weight) if weight.isdigit() else weight, int(base) if base.isdigit() else base
 
 
 def _connect(args: argparse.Namespace) -> Any:
@@ -136,6 +151,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpu-architecture", dest="cpu_architecture", choices=("X86_64", "ARM64"))
     p.add_argument("--schedule", dest="schedule_expression", help="e.g. 'cron(0 9 * * ? *)' or 'rate(1 hour)'")
     p.add_argument("--timezone", help="IANA time zone of the schedule, e.g. Asia/Tokyo")
+    p.add_argument("--capacity-provider", action="append", dest="capacity_provider", metavar="NAME[:WEIGHT[:BASE]]",
+                   help="run on a Fargate capacity provider instead of launchType FARGATE (repeat for a "
+                   "strategy), e.g. FARGATE_SPOT, or FARGATE_SPOT:3 --capacity-provider FARGATE:1:1")
 
 
 def register_cli(subparsers: Any) -> None:

@@ -202,6 +202,16 @@ def test_architecture_from_the_image_platforms(tmp_path):
     assert diagnose_task(None, image=arm64, cpu_architecture="ARM64").category == "unknown"
 
 
+def test_an_arm64_fix_for_a_spot_task_says_spot_runs_x86_64_only(tmp_path):
+    # ECS developer guide, "AWS Fargate capacity providers": ARM64 tasks don't support Fargate Spot
+    arm64 = local_platforms(build_fixture_image(tmp_path / "arm", "arm64"))
+    on_spot = {**EXEC_FORMAT, "launchType": None, "capacityProviderName": "FARGATE_SPOT"}
+    d = diagnose_task(on_spot, image=arm64)
+    assert d.category == "architecture_mismatch" and 'cpu_architecture        = "ARM64"' in d.fix
+    assert "FARGATE_SPOT, which runs X86_64 tasks only" in d.fix and "--platform linux/amd64" in d.fix
+    assert "FARGATE_SPOT" not in diagnose_task(EXEC_FORMAT, image=arm64).fix
+
+
 def test_label_that_lies_is_explained(tmp_path):
     lie = local_platforms(build_fixture_image(tmp_path / "lie", "amd64", label_architecture="arm64"))
     arm_task = {**exited(exitCode=1), "attributes": [{"name": "ecs.cpu-architecture", "value": "arm64"}]}

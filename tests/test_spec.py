@@ -52,3 +52,11 @@ def test_fargate_spot_is_for_linux_tasks_only() -> None:
     with pytest.raises(ValidationError, match="FARGATE only with os_family='WINDOWS_SERVER_2022_CORE'"):
         StackSpec("cap", os_family="WINDOWS_SERVER_2022_CORE", capacity_provider_strategy="FARGATE_SPOT")
     assert StackSpec("cap", os_family="WINDOWS_SERVER_2022_CORE", capacity_provider_strategy="FARGATE").capacity_providers
+
+
+def test_fargate_spot_is_for_x86_64_tasks_only() -> None:
+    # same page: "Linux tasks with the ARM64 architecture don't support the Fargate Spot capacity provider"
+    with pytest.raises(ValidationError, match="FARGATE only with cpu_architecture='ARM64'"):
+        StackSpec("cap", cpu_architecture="ARM64", capacity_provider_strategy=[("FARGATE", 1), ("FARGATE_SPOT", 3)])
+    assert StackSpec("cap", cpu_architecture="ARM64", capacity_provider_strategy="FARGATE").capacity_providers
+    assert StackSpec("cap", cpu_architecture="X86_64", capacity_provider_strategy="FARGATE_SPOT").capacity_providers

@@ -329,17 +329,21 @@ def _runtime_platform_fix(cpu: str) -> str:
             f'"operatingSystemFamily": "LINUX"}})')
 
 
-def _architecture_fix(image_arch: str | None, task_cpu: str, image: str) -> str:
+def _architecture_fix(image_arch: str | None, task_cpu: str, image: str, capacity_provider: str = "") -> str:
     task_plat = ECS_PLATFORMS[task_cpu]
     other_cpu = next((cpu for cpu, p in ECS_PLATFORMS.items() if p.architecture == image_arch), None)
+    # ECS developer guide, "AWS Fargate capacity providers": ARM64 tasks don't support Fargate Spot
+    spot = ("  (this task ran on FARGATE_SPOT, which runs X86_64 tasks only: an ARM64 task also needs "
+            "capacity provider FARGATE)") if capacity_provider == "FARGATE_SPOT" else ""
     lines = []
     if other_cpu and other_cpu != task_cpu:
         lines += [f"Either run the task on the image's CPU ({image_arch}): in the Terraform task definition",
-                  _runtime_platform_fix(other_cpu), "or"]
+                  _runtime_platform_fix(other_cpu)] + ([spot] if spot and other_cpu == "ARM64" else []) + ["or"]
     elif image_arch is None:
         guess = next(c for c in ECS_PLATFORMS if c != task_cpu)
         lines += ["Either set the task definition's runtime platform to the CPU the image was built for "
-                  f"(probably {guess}; check with sfnecs.images):", _runtime_platform_fix(guess), "or"]
+                  f"(probably {guess}; check with sfnecs.images):", _runtime_platform_fix(guess)]
+        lines += ([spot] if spot and guess == "ARM64" else []) + ["or"]
     elif image_arch not in ("amd64", "arm64"):
         lines += [f"Fargate runs only linux/amd64 (X86_64) and linux/arm64 (ARM64); this image is {image_arch}."]
     lines += [f"rebuild the image for the task's CPU ({task_plat}); build tools default to the build machine's CPU:",
@@ -491,7 +495,7 @@ def _platform_missing(facts: Facts) -> Diagnosis | None:
     fit = next((cpu for cpu, p in ECS_PLATFORMS.items() if image and any(q.same_cpu(p) for q in image.platforms)),
                None)
     fix = _architecture_fix(ECS_PLATFORMS[fit].architecture if fit else None, facts.cpu_architecture,
-                            facts.image_name)
+                            facts.image_name, facts.text("capacityProviderName"))
     fix += ("\nNote: `docker buildx` adds attestation manifests by default, so even a one-platform build is "
             "pushed as an index: an arm64-only build fails here, at the pull, not with exec format error.")
     return Diagnosis("platform_missing", "high" if hits or (image and not image.disagreements) else "medium",
@@ -605,7 +609,8 @@ def _architecture_mismatch(facts: Facts) -> Diagnosis | None:
     evidence = (_hits_evidence(hits) + _task_evidence(facts) + _image_evidence(image)
                 + [("task cpuArchitecture", f"{cpu} ({facts.cpu_source})")])
     return Diagnosis("architecture_mismatch", confidence, summary, tuple(evidence),
-                     _architecture_fix(image_arch, cpu, facts.image_name) + _binary_fix(image))
+                     _architecture_fix(image_arch, cpu, facts.image_name, facts.text("capacityProviderName"))
+                     + _binary_fix(image))
 
 
 _START_KINDS: list[tuple[str, str, str]] = [

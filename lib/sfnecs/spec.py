@@ -347,6 +347,10 @@ class StackSpec:
             # don't support Fargate Spot
             raise ValidationError("capacity_provider_strategy", self.capacity_provider_strategy,
                                   f"FARGATE only with os_family={self.os_family!r}: Fargate Spot runs Linux tasks only")
+        if self.cpu_architecture == "ARM64" and "FARGATE_SPOT" in self.capacity_providers:
+            # same page: "Linux tasks with the ARM64 architecture don't support the Fargate Spot capacity provider"
+            raise ValidationError("capacity_provider_strategy", self.capacity_provider_strategy,
+                                  "FARGATE only with cpu_architecture='ARM64': Fargate Spot runs X86_64 tasks only")
         if not all(isinstance(c, str) for c in self.command):
             raise ValidationError("command", self.command, "a list of strings")
         if not self.subnets:

@@ -28,6 +28,7 @@ SUBSET = [
     ("exit_3", "A"),
     ("exit_127", "B-guard"),
     ("oom", "B+guard"),
+    ("spot_interruption", "B-guard"),
     ("hang", "B+guard"),
     ("duplicates_1", "A"),
     ("duplicates_2", "B-guard"),
@@ -38,7 +39,8 @@ SUBSET = [
 ]
 NO_RETRY = fm.MatrixSettings(launch_retry_attempts=0, prefix="tf")
 JOB_FAILURES = {"pull_error": "pull_error", "exec_format": "architecture_mismatch", "exit_3": "application_exit",
-                "exit_127": "application_exit", "oom": "out_of_memory", "hang": "timeout"}
+                "exit_127": "application_exit", "oom": "out_of_memory", "spot_interruption": "stopped",
+                "hang": "timeout"}
 
 
 # ---- the promises (pure) ------------------------------------------------------------------------------
@@ -135,6 +137,8 @@ def test_a_cell_of_every_row_keeps_the_designs_promise(target, sandbox):
     assert cells.loc[("duplicates_10", "B+guard"), "tasks"] == 1
     assert cells.loc[("duplicates_2", "B-guard"), "overlap"]
     assert cells.loc[("hang", "B+guard"), "diagnosis"] == "timeout"
+    spot = cells.loc[("spot_interruption", "B-guard")]  # reclaimed: the execution fails and says why
+    assert (spot.notified, spot.diagnosis, spot.verdict) == (True, "stopped", "handled")
     assert "after its scheduled time" in cells.loc[("delay", "B+guard"), "detail"]
     assert "apply the stack first" in cells.loc[("sandbox_restart", "A"), "detail"]
     table = fm.table(frame)

@@ -339,3 +339,30 @@ def test_call_log_counts_a_rest_read_as_a_read(target, sandbox):
     scheduler.create_schedule_group(Name="calllog-rest")
     scheduler.delete_schedule_group(Name="calllog-rest")
     assert sandbox.control("GET", "calls", {})["mutating"] == 2
+
+
+def test_spot_interruption_stops_only_a_fargate_spot_task(target, env):
+    # The warning is a SIGTERM (re:Post "fargate-spot-termination-notice"); stopCode SpotInterruption
+    # is in the ECS API reference (TaskStopCode). A FARGATE task leaves the fault pending.
+    ecs = target.client("ecs")
+    ecs.create_cluster(clusterName="sbx-reclaim", capacityProviders=["FARGATE", "FARGATE_SPOT"])
+    register(target, "sbx-reclaim", env_vars={"SFNECS_DURATION": "60"})
+    target.control("POST", "faults", {"kind": "spot_interruption", "seconds": 20, "family": "sbx-reclaim"})
+    net = {"awsvpcConfiguration": {"subnets": [env["subnet"]]}}
+    (plain,) = ecs.run_task(cluster="sbx-reclaim", taskDefinition="sbx-reclaim", networkConfiguration=net,
+                            launchType="FARGATE")["tasks"]
+    assert [f["kind"] for f in target.control("GET", "faults")["pending"]] == ["spot_interruption"]
+    (spot,) = ecs.run_task(cluster="sbx-reclaim", taskDefinition="sbx-reclaim", networkConfiguration=net,
+                           capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}])["tasks"]
+    assert target.control("GET", "faults")["pending"] == []
+    assert spot["desiredStatus"] == "RUNNING"  # nothing announced before the interruption itself
+    target.control("POST", "clock", {"pause": True})
+    try:
+        target.control("POST", "clock", {"advance_seconds": 300})
+        plain_now, spot_now = ecs.describe_tasks(cluster="sbx-reclaim", tasks=[plain["taskArn"], spot["taskArn"]])["tasks"]
+    finally:
+        target.control("POST", "clock", {"pause": False})
+    assert (plain_now["stopCode"], plain_now["containers"][0]["exitCode"]) == ("EssentialContainerExited", 0)
+    assert (spot_now["stopCode"], spot_now["containers"][0]["exitCode"]) == ("SpotInterruption", 143)
+    ran = (spot_now["stoppingAt"] - spot_now["startedAt"]).total_seconds()
+    assert ran == pytest.approx(20, abs=1)  # reclaimed 20 s into a 60 s job

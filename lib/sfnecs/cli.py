@@ -85,7 +85,7 @@ def _sandbox_fault(args: argparse.Namespace) -> int:
         _print(control_request(endpoint, "DELETE", "faults"))
     elif args.kind:
         payload = {"kind": args.kind, "count": args.count}
-        for key in ("family", "reason", "exit_code", "message"):
+        for key in ("family", "reason", "exit_code", "message", "seconds"):
             if getattr(args, key) is not None:
                 payload[key] = getattr(args, key)
         _print(control_request(endpoint, "POST", "faults", payload))
@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="runtask_failure reason, e.g. RESOURCE:MEMORY")
     p.add_argument("--exit-code", type=int, dest="exit_code", help="exit_code: the code")
     p.add_argument("--message", help="pull_error: the CannotPullContainerError text")
+    p.add_argument("--seconds", type=float, help="spot_interruption: seconds into the run (default 5)")
     p.add_argument("--clear", action="store_true", help="remove every pending fault")
     p.set_defaults(func=_sandbox_fault)
 

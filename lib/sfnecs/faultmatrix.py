@@ -2,9 +2,9 @@
 
 Why: "it loses nothing, leaves nothing behind and explains every failure" is a claim; this module
 turns it into a table. For each fault (RunTask `failures`, throttling, pull errors, exec format
-error, exit codes, OOM, a hang past the timeout, duplicate and delayed deliveries, an interrupted
-apply, a sandbox restart) and each variant (pattern A; pattern B with and without the overlap
-guard) it deploys a fresh stack, fires its schedule on the sandbox clock, and records from the AWS
+error, exit codes, OOM, a Fargate Spot interruption, a hang past the timeout, duplicate and delayed
+deliveries, an interrupted apply, a sandbox restart) and each variant (pattern A; pattern B with and
+without the overlap guard) it deploys a fresh stack, fires its schedule on the sandbox clock, and records from the AWS
 APIs what happened: how many tasks ran, whether the launch was retried, whether the failure was
 noticed (a failed execution or task event, or a dead letter), notified (a message on the alert
 topic, read through an SQS subscription), diagnosed as the right category by `sfnecs.diagnose`,
@@ -269,6 +269,9 @@ def _faults() -> dict[str, FaultCase]:
         FaultCase("exit_127", "application exit code 127 (command not found)", _job_failure("application_exit"),
                   _sandbox_fault(kind="exit_code", exit_code=127)),
         FaultCase("oom", "out of memory (exit 137)", _job_failure("out_of_memory"), _sandbox_fault(kind="oom")),
+        FaultCase("spot_interruption", "Fargate Spot task interrupted", _job_failure("stopped"),
+                  _sandbox_fault(kind="spot_interruption", seconds=2),
+                  lambda s: {"capacity_provider_strategy": "FARGATE_SPOT"}),
         FaultCase("hang", "hang past the timeout", lambda v, s: _hang(v),
                   _sandbox_fault(kind="hang"), lambda s: {"task_timeout_seconds": s.hang_timeout_seconds}),
         FaultCase("duplicates_1", "schedule delivery, 1 copy", _duplicates(1), copies=1),

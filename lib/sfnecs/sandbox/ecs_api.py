@@ -73,6 +73,8 @@ def run_task(self: Any) -> ActionResult:
             tags=p("tags") or [], launch_type=launch_type, platform_version=p("platformVersion"),
             attachments=attachments)
         task.capacity_provider_name = provider
+        if provider == "FARGATE_SPOT" and (fault := sb.faults.take(td.family, ("spot_interruption",))):
+            sb.fargate.interrupt(task, fault.seconds)
         sb.fargate.add(task, token)
         tasks.append(task)
     now = sb.clock.now()

@@ -81,6 +81,7 @@ class EmulatedTask:
     start_error: str | None = None
     stop_requested_at: datetime | None = None
     stop_reason: str | None = None
+    stop_code: str = "UserInitiated"  # why stop_requested_at: StopTask, or the platform (SpotInterruption)
     client_token: str | None = None
     capacity_provider_name: str | None = None  # launched through a capacity provider strategy
     logged: set[str] = field(default_factory=set)
@@ -144,8 +145,8 @@ class EmulatedTask:
             "clusterArn": self.cluster_arn,
             "taskDefinitionArn": self.task_definition_arn,
             "lastStatus": status,
-            "desiredStatus": "STOPPED" if (self.stopping_at and now >= self.stopping_at) or self.stop_requested_at
-            else "RUNNING",
+            "desiredStatus": "STOPPED" if (self.stopping_at and now >= self.stopping_at)
+            or (self.stop_requested_at and now >= self.stop_requested_at) else "RUNNING",
             "cpu": self.cpu,
             "memory": self.memory,
             "launchType": self.launch_type,
@@ -186,7 +187,7 @@ class EmulatedTask:
         if self.start_error:
             return "TaskFailedToStart", self.start_error
         if self.user_stopped():
-            return "UserInitiated", self.stop_reason or "Task stopped by user"
+            return self.stop_code, self.stop_reason or "Task stopped by user"
         return "EssentialContainerExited", ESSENTIAL_EXITED
 
     def _describe_container(self, c: ContainerPlan, now: datetime, task_stopped: bool) -> dict[str, Any]:
@@ -401,9 +402,22 @@ class FargateEmulator:
 
     def stop(self, task: EmulatedTask, reason: str | None) -> None:
         with self._lock:
-            if task.stop_requested_at is None and task.status(self.clock.now()) != "STOPPED":
-                task.stop_requested_at = self.clock.now()
+            now = self.clock.now()
+            if (task.stop_requested_at is None or task.stop_requested_at > now) and task.status(now) != "STOPPED":
+                task.stop_requested_at, task.stop_code = now, "UserInitiated"
                 task.stop_reason = reason or "Task stopped by user"
+
+    def interrupt(self, task: EmulatedTask, seconds: float) -> None:
+        """Fargate Spot takes the task back `seconds` after it starts running.
+
+        The warning is a SIGTERM to the task (AWS re:Post knowledge center,
+        "fargate-spot-termination-notice"); the sandbox job exits on it at once (143, as for any stop).
+        stopCode SpotInterruption is in the ECS API reference (TaskStopCode); AWS documents no
+        stoppedReason text for it, so the sandbox's is its own.
+        """
+        with self._lock:
+            task.stop_requested_at = (task.running_at or task.pending_at) + timedelta(seconds=seconds)
+            task.stop_code, task.stop_reason = "SpotInterruption", "Fargate Spot capacity reclaimed (sfnecs sandbox)"
 
     # ---- progress ---------------------------------------------------------------------------
     def refresh(self) -> None:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import check_int
+from sfnecs.spec import check_int, check_positive
 
 # kind -> what it does; the registry is also the CLI's help text.
 FAULT_KINDS: dict[str, str] = {
@@ -22,6 +22,8 @@ FAULT_KINDS: dict[str, str] = {
     "hang": "the task keeps RUNNING until StopTask",
     "pull_error": "the image pull fails: CannotPullContainerError with `message`, no container starts",
     "oom": "the container is killed for memory: exit 137, OutOfMemoryError",
+    "spot_interruption": "a task on FARGATE_SPOT is reclaimed `seconds` after it starts running: SIGTERM, "
+                         "exit 143, stopCode SpotInterruption (tasks on FARGATE leave the fault pending)",
 }
 RUNTASK_FAILURE_REASONS = ("RESOURCE:MEMORY", "RESOURCE:CPU", "RESOURCE:ENI", "AGENT", "ATTRIBUTE", "MISSING")
 
@@ -36,6 +38,7 @@ class Fault:
     reason: str = "RESOURCE:MEMORY"
     exit_code: int = 1
     message: str = ""
+    seconds: float = 5.0
     id: int = 0
     used: int = field(default=0)
 
@@ -49,6 +52,7 @@ class Fault:
             isinstance(self.exit_code, bool) or not isinstance(self.exit_code, int) or not 0 <= self.exit_code <= 255
         ):
             raise ValidationError("exit_code", self.exit_code, "a whole number from 0 to 255")
+        check_positive("seconds", self.seconds, 86_400, "seconds")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

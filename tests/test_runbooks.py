@@ -113,6 +113,8 @@ def test_demo_chain_end_to_end(home, tmp_path):
     assert diagnosis.result["category"] == "architecture_mismatch" and diagnosis.result["confidence"] == "high"
     assert diagnosis.result["run_arn"] == failed.result["execution_arn"] and "ARM64" in diagnosis.result["fix"]
     assert fix.result["plan"].get("update") == 2 and fix.result["verified"]  # task definition + state machine
+    assert {"check": "entrypoint binary runs on runtimePlatform", "resource": fix.result["image"],
+            "status": "pass"} in fix.result["checks"]  # inspect_image=True: the arm64 binary itself was read
     assert rerun.ok and rerun.result["exit_code"] == 0 and rerun.result["log_tail"][-1] == "done"
     assert audit.result["counts"] == {"total": 2, "SUCCEEDED": 1, "FAILED": 1}
     assert audit.result["success_rate"] == 0.5 and audit.result["failures_by_category"] == {"architecture_mismatch": 1}

@@ -375,6 +375,30 @@ def test_apply_refuses_to_adopt_an_untagged_resource(target, sandbox):
 
 
 @pytest.mark.sandbox
+def test_verify_can_read_the_entrypoint_binary_behind_a_label(target):
+    # a label that says arm64 over an amd64 binary: the pull passes, the kernel refuses (exec format error)
+    spec = make_spec(target, "vbin", cpu_architecture="ARM64")
+    stack.apply(target, spec)
+    try:
+        push_sample_image(target, spec.repository, "amd64", label_architecture="arm64")
+        assert stack.verify(target, spec).ok  # the labels alone cannot tell
+        deep = stack.verify(target, spec, inspect_binary=True)
+        (binary,) = deep.failed
+        assert binary.check == "entrypoint binary runs on runtimePlatform"
+        assert "/app/job is ELF 64-bit LSB, AMD x86-64" in binary.detail and "exec format error" in binary.detail
+        assert "TARGETARCH" in binary.fix and "--platform linux/arm64" in binary.fix
+        # on X86_64 the same image runs: its binary decides, not its label (the pull ignores a single image's label)
+        x86 = stack.verify(target, spec.replace(cpu_architecture="X86_64"), inspect_binary=True)
+        assert x86.ok, x86.to_frame().to_string()
+        label = next(c for c in x86.checks if c.check == "image platform matches runtimePlatform")
+        assert label.status == "skip" and "the entrypoint binary decides" in label.detail
+        with pytest.raises(ValidationError, match="inspect_binary='yes'"):
+            stack.verify(target, spec, inspect_binary="yes")
+    finally:
+        stack.teardown(target, spec)
+
+
+@pytest.mark.sandbox
 def test_verify_passes_on_a_sound_stack_and_names_the_fix(target):
     spec = make_spec(target, "pre")
     before = stack.verify(target, spec)

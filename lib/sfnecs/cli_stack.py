@@ -102,7 +102,7 @@ def _verify(args: argparse.Namespace) -> int:
     from sfnecs import stack
 
     target = _connect(args)
-    result = stack.verify(target, spec_from_args(args, target))
+    result = stack.verify(target, spec_from_args(args, target), inspect_binary=args.inspect_binary)
     _show(result.to_frame())
     return 0 if result.ok else 1
 
@@ -170,6 +170,9 @@ def register_cli(subparsers: Any) -> None:
         _common(p)
         if name in ("plan", "apply"):
             p.add_argument("--email", help="subscribe this address to the alert topic (pattern B)")
+        if name == "verify":
+            p.add_argument("--inspect-binary", action="store_true", dest="inspect_binary",
+                           help="also download the image's layers and read the entrypoint's ELF header (slower)")
         if name in ("apply", "teardown"):
             p.add_argument("--confirm", action="store_true", help="make the changes (without it: show them only)")
         if name == "run":

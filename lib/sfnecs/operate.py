@@ -156,6 +156,7 @@ def deploy_result(spec: StackSpec, plan: Any, applied: ChangeSet | None, checks:
     return {"ok": ok, "stack": spec.name, "pattern": spec.pattern, "dry_run": applied is None,
             "plan": {str(k): int(v) for k, v in plan["action"].value_counts().items()},
             "applied": _counts(applied), "image": image or spec.image_uri, "verified": checks.ok,
+            "checks": [{"check": c.check, "resource": c.resource, "status": c.status} for c in checks.checks],
             "failed_checks": failed, "error": None if ok else f"stack {spec.name}: {len(failed)} verify check(s) "
             f"failed: {failed[0]}"}
 

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable
 from botocore.exceptions import ClientError
 
 from sfnecs.exceptions import StackError, ValidationError
-from sfnecs.spec import StackSpec
+from sfnecs.spec import StackSpec, check_bool
 
 __all__ = [
     "ACTIONS", "Change", "ChangeSet", "Check", "Desired", "KINDS", "Verification", "apply", "check_spec",
@@ -1061,12 +1061,18 @@ class Verification:
         return f"<p>stack <b>{html.escape(self.stack)}</b>: {verdict}</p>" + self.to_frame().to_html(index=False)
 
 
-def verify(target: Any, spec: StackSpec) -> Verification:
+def verify(target: Any, spec: StackSpec, *, inspect_binary: bool = False) -> Verification:
     """Check what a launch needs before it is tried: cluster, roles and their trust, image and its
-    platform, log group, subnets and security groups, schedule expression. Reads only."""
+    platform, log group, subnets and security groups, schedule expression. Reads only.
+
+    The image check reads its labels (what the pull checks). `inspect_binary=True` also downloads
+    the layers and reads the entrypoint's ELF header (what the kernel checks): a label that says
+    one CPU over a binary of another passes the pull and still dies with exec format error.
+    """
+    check_bool("inspect_binary", inspect_binary)
     spec = check_spec(target, spec)
     checks = [_check_cluster(target, spec), *_check_capacity_providers(target, spec), *_check_roles(target, spec),
-              *_check_image(target, spec),
+              *_check_image(target, spec, inspect_binary),
               _check_log_group(target, spec), *_check_network(target, spec), _check_schedule(spec)]
     return Verification(spec.name, checks)
 
@@ -1141,7 +1147,7 @@ def _ecr_reference(spec: StackSpec) -> tuple[str, str] | None:
     return m["repo"], m["digest"] or m["tag"] or "latest"
 
 
-def _check_image(target: Any, spec: StackSpec) -> list[Check]:
+def _check_image(target: Any, spec: StackSpec, inspect_binary: bool = False) -> list[Check]:
     from sfnecs.images import ecr_platforms
 
     ref = _ecr_reference(spec)
@@ -1150,7 +1156,42 @@ def _check_image(target: Any, spec: StackSpec) -> list[Check]:
         return [Check("image exists", spec.image_uri, "skip", detail),
                 Check("image platform matches runtimePlatform", spec.image_uri, "skip", detail)]
     repo, tag = ref
-    found = ecr_platforms(target.client("ecr"), repo, tag)
+    found = ecr_platforms(target.client("ecr"), repo, tag, inspect_binary=inspect_binary)
+    checks = _check_image_labels(spec, found)
+    if inspect_binary:
+        binary = _check_binary(spec, found)
+        label = checks[-1]
+        if not found.is_index and binary.status in ("pass", "fail") and label.status != "skip":
+            # the pull checks the platform of an index entry only; a single image's label is not
+            # checked, its binary is (by the kernel): the binary's verdict is the one that holds
+            checks[-1] = Check(label.check, label.resource, "skip", f"{label.detail} (the pull does not check a "
+                               "single-platform image's label: the entrypoint binary decides, next check)")
+        checks.append(binary)
+    return checks
+
+
+def _check_binary(spec: StackSpec, found: Any) -> Check:
+    """The entrypoint's ELF header against runtimePlatform (read from the layers)."""
+    name = "entrypoint binary runs on runtimePlatform"
+    relevant = [b for b in found.binaries if b.executables or b.cannot_tell]
+    if not relevant:
+        return Check(name, spec.image_uri, "skip", found.cannot_tell or "no entrypoint binary found in the layers")
+    described = "; ".join(f"{path} is {elf.describe()}" for b in relevant for path, elf in b.executables[:1]) \
+        or "; ".join(b.cannot_tell or "" for b in relevant)
+    runs = found.runs_on(spec.cpu_architecture, spec.os_family)
+    if runs is None or not any(b.executables for b in relevant):
+        return Check(name, spec.image_uri, "skip", described)
+    if runs:
+        return Check(name, spec.image_uri, "pass", described)
+    lies = f" ({'; '.join(found.disagreements)})" if found.disagreements else ""
+    return Check(name, spec.image_uri, "fail", f"{described}{lies}: the container would exit 1 with "
+                 "'exec format error'", f"rebuild with docker buildx build --platform {_oci(spec)}; when the label "
+                 "and the binary disagree, a Dockerfile step downloads a prebuilt binary for a fixed CPU: pick it by "
+                 "the build argument TARGETARCH")
+
+
+def _check_image_labels(spec: StackSpec, found: Any) -> list[Check]:
+    """Does the image exist, and do its labels (index entries or config) offer runtimePlatform."""
     if found.cannot_tell and not found.platforms:
         missing = "has no image" in found.cannot_tell or "does not exist" in found.cannot_tell \
             or "RepositoryNotFound" in found.cannot_tell

@@ -25,7 +25,8 @@ import statistics
 import time
 from typing import Callable
 
-from sfnecs.patterns import COMPARED_VARIANTS, Scenario, _draw, _Law, _positions, _streams, simulate
+from sfnecs.patterns import (COMPARED_VARIANTS, Scenario, _draw, _Law, _positions, _streams, _Streams,
+                             simulate)
 
 YEAR = Scenario(horizon="365D", interval_minutes=1, duration_kind="lognormal", duration_minutes=0.5,
                 duration_sigma=0.6, launch_failure_rate=0.01, job_failure_rate=0.02,
@@ -43,25 +44,24 @@ def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def _minimal_draws(s: Scenario) -> tuple[_Streams, _Law, float]:
+    """What any exact simulation of `s` must draw: where the unusual attempts are, and each long run's duration.
+
+    Returns the generators, the duration law and the "short" threshold, for `_random_draws`.
+    """
+    rngs, law, n = _streams(s), _Law.of(s), s.ticks
+    short = min(s.interval_minutes * 60.0 - s.execution_overhead_seconds, float(s.prices.fargate_minimum_seconds))
+    for name, p in (("dup", s.duplicate_delivery_rate), ("launch", s.launch_failure_rate),
+                    ("job", s.job_failure_rate)):
+        _positions(rngs[name], p, n)
+    law.longer(rngs["duration"], short, _positions(rngs["duration"], law.above(short), n).size)
+    return rngs, law, short
+
+
 def _random_draws(s: Scenario, kept: int) -> None:
-    """The sparse method's random draws for `s`, nothing else: positions, long and `kept` short durations."""
-    rngs, law, n = _streams(s), _Law.of(s), s.ticks
-    short = min(s.interval_minutes * 60.0 - s.execution_overhead_seconds, float(s.prices.fargate_minimum_seconds))
-    for name, p in (("dup", s.duplicate_delivery_rate), ("launch", s.launch_failure_rate),
-                    ("job", s.job_failure_rate)):
-        _positions(rngs[name], p, n)
-    law.longer(rngs["duration"], short, _positions(rngs["duration"], law.above(short), n).size)
+    """The sparse method's random draws for `s`, nothing else: the minimal ones and `kept` short durations."""
+    rngs, law, short = _minimal_draws(s)
     law.shorter(rngs["shorter"], short, kept)
-
-
-def _minimal_draws(s: Scenario) -> None:
-    """What any exact simulation of `s` must draw: where the unusual attempts are, and each long run's duration."""
-    rngs, law, n = _streams(s), _Law.of(s), s.ticks
-    short = min(s.interval_minutes * 60.0 - s.execution_overhead_seconds, float(s.prices.fargate_minimum_seconds))
-    for name, p in (("dup", s.duplicate_delivery_rate), ("launch", s.launch_failure_rate),
-                    ("job", s.job_failure_rate)):
-        _positions(rngs[name], p, n)
-    law.longer(rngs["duration"], short, _positions(rngs["duration"], law.above(short), n).size)
 
 
 #: milder scenarios than YEAR (label -> changes): how the ratio grows with the unusual deliveries

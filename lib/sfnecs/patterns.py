@@ -1578,9 +1578,13 @@ def feature_table() -> pd.DataFrame:
          "sim:skipped_by_guard"),
         ("duplicate handling",
          "At-least-once delivery launches a second task. RunTask accepts `clientToken`, but this pattern sets none.",
-         "An execution name derived from the scheduled time makes a duplicate StartExecution idempotent "
-         "(running) or `ExecutionAlreadyExists` (finished): no second launch.",
+         "The Scheduler's StartExecution target takes only the state machine and its input, so its executions "
+         "get generated names: the guard skips a duplicate while the first run is RUNNING, but one delivered "
+         "after it finished runs the job again. Starts named after the scheduled time (`runs.start(at=...)`, "
+         "`sfnecs run --at`) dedupe: idempotent while running, `ExecutionAlreadyExists` after: no second launch.",
          _fact("Schedules (EventBridge Scheduler)", "At-least-once delivery") + "; "
+         + _fact("Schedules (EventBridge Scheduler)", "Targets: templated ECS RunTask (`EcsParameters`) and Step "
+                 "Functions StartExecution (no parameter set: no execution name)") + "; "
          + _fact("Duplicates and overlaps", "A name derived from the scheduled time therefore dedupes duplicates; "
                  "ECS `RunTask` accepts `clientToken`") + "; sim:duplicate_launches, sim:deduplicated_running, "
          "sim:already_exists"),

@@ -5,8 +5,8 @@ teardown left, verdict against the design's promise), the mismatches if any, and
   faults: N tried, N handled, N lost (N documented limitations)
 "handled": the kit did what it promises; "limitation": the outcome AWS documents for that pattern
 (pattern A's silent failures, duplicates with the guard off); "lost": anything else. The exit
-status is 1 when any cell is lost. Launch retries wait real seconds (Step Functions' timers are
-not on the sandbox clock), so this takes a few minutes.
+status is 1 when any cell is lost. Launch retries wait on the sandbox clock; the hang cells wait
+their Task TimeoutSeconds in real seconds; the whole matrix takes a few minutes.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """faultmatrix.py: the design's promises per fault and pattern, and one cell of every row run in the sandbox.
 
 The full matrix (every fault x A, B+guard, B-guard) runs in `bench/faults.py`; here each row runs
-once, on the variant whose promise says most, plus the one launch retry of pattern B (it waits
-Step Functions' real-time retry interval). The sandbox-restart cell restarts the session sandbox.
+once, on the variant whose promise says most, plus the one launch retry of pattern B. The
+sandbox-restart cell restarts the session sandbox.
 """
 
 from __future__ import annotations

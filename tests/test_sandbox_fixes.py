@@ -249,3 +249,46 @@ def test_json_path_repair(target):
         assert isinstance(broken, list) and broken[0]["code"] == [0]
     assert run() == {"code": 0, "name": "job", "first": task["Containers"][0], "last": 3,
                      "sliced": [0], "filtered": ["sidecar"], "all": [0, 3]}
+
+
+def test_sfn_timers_repair(target, sandbox):
+    # Retry intervals and Wait states run on the sandbox clock: with the clock paused, an execution
+    # waits until the clock is advanced past them, however long that takes in real time.
+    sfn = target.client("stepfunctions")
+
+    def machine(name: str, interval: int, wait: int) -> str:
+        defn = {"StartAt": "Fail", "States": {
+            "Fail": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:getQueueUrl",
+                     "Parameters": {"QueueName": f"{name}-missing"},
+                     "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": interval, "MaxAttempts": 1}],
+                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Nap"}]},
+            "Nap": {"Type": "Wait", "Seconds": wait, "End": True}}}
+        return sfn.create_state_machine(name=name, definition=json.dumps(defn),
+                                        roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+
+    def events(arn: str, kind: str) -> int:
+        return sum(e["type"] == kind for e in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"])
+
+    def status(arn: str) -> str:
+        return sfn.describe_execution(executionArn=arn)["status"]
+
+    sandbox.ensure_repairs()  # before `without`: a first request would apply them all
+    sandbox.control("POST", "clock", {"pause": True})
+    try:
+        with without("sfn_timers"):  # a 2 s Retry interval passes on the virtual clock, not on moto's
+            arn = sfn.start_execution(stateMachineArn=machine("fixes-real-timer", 2, 0))["executionArn"]
+            wait_for(lambda: events(arn, "TaskFailed") == 1)
+            sandbox.control("POST", "clock", {"advance_seconds": 2})
+            with pytest.raises(AssertionError, match="not met"):
+                wait_for(lambda: events(arn, "TaskFailed") == 2, timeout=1.0)
+            wait_for(lambda: status(arn) == "SUCCEEDED")  # 2 real seconds later
+        arn = sfn.start_execution(stateMachineArn=machine("fixes-virtual-timer", 3600, 86_400))["executionArn"]
+        wait_for(lambda: events(arn, "TaskFailed") == 1)
+        assert status(arn) == "RUNNING"  # an hour of Retry interval, and the clock stands still
+        sandbox.control("POST", "clock", {"advance_seconds": 3600})
+        wait_for(lambda: events(arn, "WaitStateEntered") == 1)  # retried, failed again, caught
+        assert events(arn, "TaskFailed") == 2 and status(arn) == "RUNNING"  # a day's Wait ahead
+        sandbox.control("POST", "clock", {"advance_seconds": 86_400})
+        wait_for(lambda: status(arn) == "SUCCEEDED", timeout=5.0)
+    finally:
+        sandbox.control("POST", "clock", {"pause": False})

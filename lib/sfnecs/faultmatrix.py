@@ -17,9 +17,9 @@ Each cell is then held against the design's promise for that pattern (`promise()
   Not a success, and not a loss either: it is the documented behaviour the kit teaches.
 - lost: anything else, including any resource, task or execution left after teardown.
 
-Step Functions' own timers run in real time in the sandbox (sandbox/clock.py): a launch retry
-waits up to its IntervalSeconds (10 s, full jitter) and the hang cell waits for the Task state's
-TimeoutSeconds (`MatrixSettings.hang_timeout_seconds`), so those cells take real seconds.
+A launch retry waits its IntervalSeconds (10 s, full jitter) on the sandbox clock, like the jobs;
+the hang cell waits for the Task state's TimeoutSeconds, which stays on the real clock in the
+sandbox (`MatrixSettings.hang_timeout_seconds`), so that cell takes real seconds.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ NO_GUARD = ("pattern B without the guard: each delivery starts an execution that
 class MatrixSettings:
     """Knobs of one matrix run (validated): the stack's retries and the sizes of the injected faults."""
 
-    launch_retry_attempts: int = 1  # pattern B's Retry on launch errors (each retry waits real seconds)
+    launch_retry_attempts: int = 1  # pattern B's Retry on launch errors
     hang_timeout_seconds: int = 2  # pattern B's Task TimeoutSeconds in the hang cell (real seconds)
     throttle_burst: int = 3  # consecutive throttled RunTask calls (at most the schedule's 1 + 2 retries)
     delay_seconds: int = 300  # delivery delay (virtual seconds)

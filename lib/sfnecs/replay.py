@@ -16,8 +16,8 @@ exactly the simulated duration.
 
 What the sandbox cannot replay, refused at the door with the reason: random durations and failure
 rates strictly between 0 and 1 (the emulator decides per task definition; only duplicate deliveries
-are drawn at random, by the Scheduler); job retries and launch retries (Step Functions waits their
-IntervalSeconds in real time); execution-name dedupe (the Scheduler's templated StartExecution target
+are drawn at random, by the Scheduler); job retries and launch retries (their IntervalSeconds pass on
+the sandbox clock, which this replay steps only to firings and task ends); execution-name dedupe (the Scheduler's templated StartExecution target
 sets no execution name, and `<aws.scheduler.scheduled-time>` contains ':', which execution names
 may not); a job that ends at the very instant of a later firing (which comes first is a race live).
 Duplicates arrive together live (the sandbox delays every copy alike), `duplicate_delay_seconds`
@@ -108,11 +108,11 @@ def check_replayable(scenario: Scenario, variant: str) -> Variant:
             raise ValidationError(name, getattr(s, name), "0 or 1 for a live replay (the emulator fails every "
                                   "launch or job of a task definition, or none)")
     if s.retry_job_failures:
-        raise ValidationError("retry_job_failures", s.retry_job_failures, "0 for a live replay (Step Functions "
-                              "waits a retry's IntervalSeconds in real time)")
+        raise ValidationError("retry_job_failures", s.retry_job_failures, "0 for a live replay (a retry waits its "
+                              "IntervalSeconds, a time the stepped replay does not step to)")
     if s.launch_failure_rate and s.launch_retry_attempts and variant != "A":
         raise ValidationError("launch_retry_attempts", s.launch_retry_attempts, "0 when launches fail, for a live "
-                              "replay (Step Functions waits a retry's IntervalSeconds in real time)")
+                              "replay (a retry waits its IntervalSeconds, a time the stepped replay does not step to)")
     if s.duplicate_delay_seconds >= s.duration_minutes * 60:
         raise ValidationError("duplicate_delay_seconds", s.duplicate_delay_seconds, "shorter than a job: live, "
                               "every copy of a delivery arrives at once")

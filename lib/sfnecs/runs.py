@@ -99,7 +99,7 @@ class RunResult:
 
     `started`/`stopped`/`total_seconds` are the execution's (pattern B) or the task's (direct
     runs); `queue_seconds`/`run_seconds` always come from the ECS task. In the sandbox the task's
-    times are on the virtual clock while Step Functions keeps real time, so there a task can
+    times are on the virtual clock while execution timestamps are real, so there a task can
     "run" longer than its execution took.
     """
 

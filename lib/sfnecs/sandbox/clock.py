@@ -1,14 +1,16 @@
 """The sandbox's virtual clock: real time by default, faster on request, or stepped by tests.
 
 Why: scheduled jobs run for minutes and fire every few minutes; tests and lessons need a day of
-schedule in seconds without changing what happens, only how fast. Emulated task durations and
-schedule firings read this clock; Step Functions' own timers (Wait, TimeoutSeconds) stay real.
+schedule in seconds without changing what happens, only how fast. Emulated task durations, schedule
+firings and Step Functions' Retry intervals and Wait states read this clock; Task and execution
+TimeoutSeconds stay on the real clock (moto's interpreter measures them itself).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -97,6 +99,21 @@ class VirtualClock:
     def state(self) -> ClockState:
         with self._lock:
             return ClockState(self.now(), self._speed, self._paused)
+
+    def sleep(self, virtual_seconds: float, keep_going: Callable[[], bool] | None = None) -> bool:
+        """Block for `virtual_seconds` of this clock: real seconds / speed, until an advance() when paused.
+
+        Returns False early when `keep_going()` turns false (checked at least every 0.25 real s), else True.
+        Why: Step Functions' own timers (Retry intervals, Wait states) run on this clock in the sandbox.
+        """
+        due = self.now() + timedelta(seconds=max(float(virtual_seconds), 0.0))
+        while True:
+            if keep_going is not None and not keep_going():
+                return False
+            now = self.now()
+            if now >= due:
+                return True
+            self.wait_changed(min(self.real_seconds((due - now).total_seconds()), 0.25))
 
     def wait_changed(self, timeout: float) -> None:
         """Sleep up to `timeout` real seconds, waking early when the clock is changed."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import json
+import time as _time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -67,6 +68,19 @@ def _replacing(owner: Callable[[], Any], **new: Any) -> tuple[Callable[[], None]
         found = owner()
         for attr in new:
             _unpatch(found, attr)
+
+    return apply, revert
+
+
+def _combine(*pairs: tuple[Callable[[], None], Callable[[], None]]) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One `(apply, revert)` from several (reverted in reverse order)."""
+    def apply() -> None:
+        for do, _ in pairs:
+            do()
+
+    def revert() -> None:
+        for _, undo in reversed(pairs):
+            undo()
 
     return apply, revert
 
@@ -326,6 +340,49 @@ def _get_execution_history(self: Any) -> Any:
     return ActionResult(history)
 
 
+# ---- 2c'. Step Functions timers on the sandbox clock --------------------------------------
+# Retry intervals and Wait states are durations of the same world as the emulated tasks and the
+# schedule: on a clock running 50 times faster, a 60 s Retry interval must take 1.2 real s, as the
+# 5-minute job it retries takes 6. (TimeoutSeconds stays real: moto's interpreter measures it.)
+def _sandbox_sleep(seconds: float, keep_going: Callable[[], bool] | None = None) -> None:
+    from sfnecs.sandbox import runtime
+
+    sandbox = runtime.get()
+    if sandbox is None:  # moto used without a sandbox in this process: real time, as moto does
+        _time.sleep(seconds)
+    else:
+        sandbox.clock.sleep(seconds, keep_going)
+
+
+class _ClockTime:
+    """Stands in for the `time` module in moto's retrier: its sleep runs on the sandbox clock."""
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        _sandbox_sleep(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_time, name)
+
+
+def _retrier_module() -> Any:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    return retrier_decl
+
+
+def _wait_function_cls() -> Any:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    return WaitFunction
+
+
+def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+    # as moto's, on the sandbox clock: ends early when the execution stops running
+    if wait_seconds > 0:
+        _sandbox_sleep(wait_seconds, env.is_running)
+
+
 # ---- 2d. JSONata evaluation ---------------------------------------------------------------
 def _jsonata_module() -> Any:
     from moto.stepfunctions.parser.asl.jsonata import jsonata
@@ -523,6 +580,10 @@ REPAIRS: dict[str, Repair] = {
                *_replacing(_jsonata_module, _eval_jsonata=_eval_jsonata)),
         Repair("json_path", "a definite JSONPath below an array index (\"$.Containers[0].ExitCode\") gives a "
                "one-element list instead of the node", _apply_json_path, _revert_json_path),
+        Repair("sfn_timers", "Step Functions Retry intervals and Wait states run on the real clock, not the "
+               "sandbox's virtual one the tasks and schedules use",
+               *_combine(_replacing(_retrier_module, time=_ClockTime()),
+                         _replacing(_wait_function_cls, _wait_interval=_wait_interval))),
         Repair("history", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
                *_replacing(_sfn_response_cls, get_execution_history=_get_execution_history)),
         Repair("execution_name", "StartExecution without a name yields an ARN ending in ':None'",

@@ -15,27 +15,24 @@ import pytest
 
 from sfnecs import runs, stack
 from sfnecs import statemachine as sm
+from sfnecs.inbox import Inbox
 from tests.test_stack import make_spec
 
 LANGUAGES = ("JSONata", "JSONPath")
 
 
-def subscribed(target, spec) -> str:
-    """Apply the stack and subscribe an SQS queue to its topic; the queue's URL."""
+def subscribed(target, spec) -> Inbox:
+    """Apply the stack and subscribe an SQS queue to its topic."""
     stack.apply(target, spec)
-    sqs = target.client("sqs")
-    url = sqs.create_queue(QueueName=f"{spec.name}-inbox")["QueueUrl"]
-    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    target.client("sns").subscribe(TopicArn=spec.topic_arn, Protocol="sqs", Endpoint=queue)
-    return url
+    return Inbox.subscribe(target, spec)
 
 
-def received(target, url: str, timeout: float = 10.0) -> list[dict]:
+def received(inbox: Inbox, timeout: float = 10.0) -> list[dict]:
     """The notifications on the queue (SNS envelopes), waiting until there is one."""
-    sqs, deadline, bodies = target.client("sqs"), time.monotonic() + timeout, []
+    deadline, bodies = time.monotonic() + timeout, []
     while not bodies:
         assert time.monotonic() < deadline, "no notification on the topic"
-        bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=url).get("Messages", [])]
+        bodies = inbox.read()
     return bodies
 
 
@@ -45,10 +42,10 @@ def deployed(request, target):
     language = request.param
     spec = make_spec(target, f"sm-{language.lower()}", query_language=language, image="busybox",
                      schedule_enabled=False, launch_retry_attempts=1, task_timeout_seconds=1)
-    url = subscribed(target, spec)
-    yield spec, url
+    inbox = subscribed(target, spec)
+    yield spec, inbox
+    inbox.close()
     stack.teardown(target, spec)
-    target.client("sqs").delete_queue(QueueUrl=url)
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
@@ -62,13 +59,13 @@ def retrying(request, target):
     spec = make_spec(target, f"smr-{language.lower()}", query_language=language, image="busybox",
                      schedule_enabled=False, launch_retry_attempts=0, retry_job_failures=1, notify_success=True,
                      capacity_provider_strategy="FARGATE_SPOT")
-    url = subscribed(target, spec)
+    inbox = subscribed(target, spec)
     retrier = sm.build_definition(spec)["States"]["RunJob"]["Retry"][-1]  # as deployed
     assert retrier["ErrorEquals"] == ["States.TaskFailed"] and retrier["MaxAttempts"] == 1
     assert retrier["IntervalSeconds"] == sm.JOB_RETRY_INTERVAL_SECONDS
-    yield spec, url
+    yield spec, inbox
+    inbox.close()
     stack.teardown(target, spec)
-    target.client("sqs").delete_queue(QueueUrl=url)
 
 
 def finished(target, arn: str, timeout: float = 30.0) -> dict:
@@ -100,7 +97,7 @@ def test_a_throttled_launch_is_retried_then_succeeds(target, sandbox, deployed):
 
 
 def test_a_hung_job_times_out_and_the_failure_reaches_the_topic(target, sandbox, deployed):
-    spec, url = deployed
+    spec, inbox = deployed
     sandbox.control("POST", "faults", {"kind": "hang", "family": spec.family, "count": 1})
     try:
         run = runs.start(target, spec, name=f"hang-{int(time.time() * 1000)}")
@@ -108,14 +105,14 @@ def test_a_hung_job_times_out_and_the_failure_reaches_the_topic(target, sandbox,
     finally:
         sandbox.control("DELETE", "faults", {})
     assert done["status"] == "FAILED" and "States.Timeout" in done["error"], done
-    message = json.loads(received(target, url)[0]["Message"])
+    message = json.loads(received(inbox)[0]["Message"])
     assert message["execution"] == run.arn
     error = message["error"]
     assert error["Error"] == "States.Timeout", message
 
 
 def test_a_failed_job_is_retried_when_asked_and_its_success_reaches_the_topic(target, sandbox, retrying):
-    spec, url = retrying
+    spec, inbox = retrying
     sandbox.control("POST", "faults", {"kind": "exit_code", "family": spec.family, "exit_code": 3, "count": 1})
     try:
         run = runs.start(target, spec, name=f"again-{int(time.time() * 1000)}")
@@ -131,7 +128,7 @@ def test_a_failed_job_is_retried_when_asked_and_its_success_reaches_the_topic(ta
            and e["taskSucceededEventDetails"]["resourceType"] == "ecs"]
     assert [(t["CapacityProviderName"], t["Containers"][0]["ExitCode"]) for t in ran] == [("FARGATE_SPOT", 0)]
     assert json.loads(done["output"])["ExitCode"] == 0  # ... the retry exited 0
-    (note,) = received(target, url)
+    (note,) = received(inbox)
     assert note["Subject"] == f"sfnecs {spec.name}: job succeeded"
     message = json.loads(note["Message"])
     if spec.query_language == "JSONata":  # {"execution", "task": RunJob's output}

@@ -382,7 +382,7 @@ def test_run_functions_refuse_bad_arguments_before_any_call(target, sandbox, spe
         (lambda: sample.push_sample_image(target, "door", "sparc"), "architecture"),
         (lambda: images.ecr_platforms(target.client("ecr"), "Door Repo"), "repository"),
     ]
-    if not runs._EXECUTION_ARN.fullmatch(arn) and not runs._TASK_ARN.fullmatch(arn):
+    if not runs._EXECUTION_ARN.fullmatch(arn) and not runs._long_task_arn(arn):
         cases += [(lambda: runs.wait(target, arn, progress=False), "run"),
                   (lambda: runs.history(target, arn), "execution")]
     for call, parameter in cases:

@@ -48,8 +48,9 @@ def _strategy_item(text: str) -> tuple[str, Any, Any]:
     if not 1 <= len(parts) <= 3 or not parts[0]:
         raise ValidationError("capacity_provider", text, "NAME[:WEIGHT[:BASE]], e.g. FARGATE_SPOT or FARGATE_SPOT:3 "
                               "or FARGATE:1:1")
-    name, weight, base = (parts + ["1", "0"][len(parts) - 1:])[:3]
-    return name, int(weight) if weight.isdigit() else weight, int(base) if base.isdigit() else base
+    weight = parts[1] if len(parts) > 1 else "1"
+    base = parts[2] if len(parts) > 2 else "0"
+    return parts[0], int(weight) if weight.isdigit() else weight, int(base) if base.isdigit() else base
 
 
 def _connect(args: argparse.Namespace) -> Any:

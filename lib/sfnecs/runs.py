@@ -29,7 +29,15 @@ __all__ = [
     "task_succeeded", "execution_name", "wait_for_next", "summary", "SUMMARY_COLUMNS", "stack_tasks",
 ]
 
-_EXECUTION_ARN, _TASK_ARN = EXECUTION_ARN_RE, TASK_ARN_RE
+_EXECUTION_ARN = EXECUTION_ARN_RE
+
+
+def _long_task_arn(arn: str) -> re.Match[str] | None:
+    """A task ARN in the long format, which names the cluster DescribeTasks needs (else None)."""
+    m = TASK_ARN_RE.fullmatch(arn)
+    return m if m and m["cluster"] else None
+
+
 # StartExecution API reference, `name`: 1-80 characters, no whitespace, brackets, wildcards,
 # special characters (" # % \ ^ | ~ ` $ & , ; : /) or control characters.
 _EXECUTION_NAME = re.compile(r"[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]{1,80}")
@@ -201,9 +209,9 @@ def _check_backoff(value: object) -> None:
 
 
 def _check_arn(parameter: str, value: object, kinds: tuple[str, ...]) -> re.Match[str]:
-    patterns = {"execution": _EXECUTION_ARN, "task": _TASK_ARN}
-    for kind in kinds:  # a task: the long format, whose cluster DescribeTasks needs
-        if isinstance(value, str) and (m := patterns[kind].fullmatch(value)) and (kind != "task" or m["cluster"]):
+    match = {"execution": _EXECUTION_ARN.fullmatch, "task": _long_task_arn}
+    for kind in kinds:
+        if isinstance(value, str) and (m := match[kind](value)):
             return m
     allowed = {"execution": "an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>)",
                "task": "a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>)"}
@@ -383,7 +391,7 @@ def _poll_execution(target: Any, run: Run, calls: _Counter) -> tuple[bool, str, 
 
 
 def _poll_task(target: Any, run: Run, calls: _Counter) -> tuple[bool, str, Any]:
-    cluster = _TASK_ARN.fullmatch(run.arn)["cluster"]  # type: ignore[index]
+    cluster = _long_task_arn(run.arn)["cluster"]  # type: ignore[index]
     out = calls(target.client("ecs").describe_tasks, cluster=cluster, tasks=[run.arn])
     if not out["tasks"]:
         raise RunError(f"task {run.arn} was not found: {out.get('failures')}")
@@ -413,8 +421,9 @@ def _execution_result(target: Any, run: Run, calls: _Counter) -> RunResult:
     task = found["task"]
     if task is None and found["task_arn"]:
         # timed out or aborted while running: the history holds only the task's ARN
-        described = calls(target.client("ecs").describe_tasks, cluster=_TASK_ARN.fullmatch(found["task_arn"])[
-            "cluster"], tasks=[found["task_arn"]]) if _TASK_ARN.fullmatch(found["task_arn"]) else {"tasks": []}
+        m = _long_task_arn(found["task_arn"])
+        described = calls(target.client("ecs").describe_tasks, cluster=m["cluster"],
+                          tasks=[found["task_arn"]]) if m else {"tasks": []}
         task = described["tasks"][0] if described["tasks"] else None
     result = RunResult(status=_TERMINAL[end["type"]], execution_arn=run.arn, started=_when(events[0]["timestamp"]),
                        stopped=_when(end["timestamp"]), failures=found["failures"])
@@ -507,7 +516,7 @@ def _main_container(task: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 
 def _tail(target: Any, run: Run, result: RunResult, n: int, calls: _Counter) -> list[str]:
-    if n == 0 or not result.task_arn or not _TASK_ARN.fullmatch(result.task_arn):
+    if n == 0 or not result.task_arn or not _long_task_arn(result.task_arn):
         return []
     group, prefix, container = run.log_group, run.log_stream_prefix, run.container_name
     if not group:
@@ -520,7 +529,7 @@ def _tail(target: Any, run: Run, result: RunResult, n: int, calls: _Counter) -> 
 
 def _log_config(target: Any, task_arn: str, calls: _Counter, container: str = "") -> tuple[str, str, str] | None:
     """(log group, stream prefix, container) of a task's awslogs container, read from its task definition."""
-    m = _TASK_ARN.fullmatch(task_arn)
+    m = _long_task_arn(task_arn)
     ecs = target.client("ecs")
     tasks = calls(ecs.describe_tasks, cluster=m["cluster"], tasks=[task_arn])["tasks"]  # type: ignore[index]
     if not tasks:

@@ -4,11 +4,11 @@ Why: "it loses nothing, leaves nothing behind and explains every failure" is a c
 turns it into a table. For each fault (RunTask `failures`, throttling, pull errors, exec format
 error, exit codes, OOM, a Fargate Spot interruption, a hang past the timeout, duplicate and delayed
 deliveries, an interrupted apply, a sandbox restart) and each variant (pattern A; pattern B with and
-without the overlap guard) it deploys a fresh stack, fires its schedule on the sandbox clock, and records from the AWS
-APIs what happened: how many tasks ran, whether the launch was retried, whether the failure was
-noticed (a failed execution or task event, or a dead letter), notified (a message on the alert
-topic, read through an SQS subscription), diagnosed as the right category by `sfnecs.diagnose`,
-whether a duplicate or overlapping task ran, and what was left after teardown.
+without the overlap guard) it deploys a fresh stack, fires its schedule on the sandbox clock, and
+records from the AWS APIs what happened: how many tasks ran, whether the launch was retried,
+whether the failure was noticed (a failed execution or task event, or a dead letter), notified (a
+message on the alert topic, read through an SQS subscription), diagnosed as the right category by
+`sfnecs.diagnose`, whether a duplicate or overlapping task ran, and what was left after teardown.
 
 Each cell is then held against the design's promise for that pattern (`promise()`):
 - handled: what the kit promises happened (recovered, or noticed + notified + diagnosed).
@@ -420,6 +420,12 @@ def _dead_letters(target: Any, spec: StackSpec) -> int:
     return len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []))
 
 
+def _notified(ctx: _Context) -> bool:
+    """A message reached the alert topic's subscriber (an execution publishes before it ends, and SNS
+    delivers to SQS within Publish: nothing to wait for)."""
+    return ctx.watch is not None and ctx.watch.drain() > 0
+
+
 def _observe(ctx: _Context, cell: Cell, scheduled: datetime, deliveries: list[dict[str, Any]],
              calls_before: int) -> None:
     """Fill the cell from the AWS APIs (and, for retries, the sandbox's call log)."""
@@ -444,8 +450,7 @@ def _observe(ctx: _Context, cell: Cell, scheduled: datetime, deliveries: list[di
     cell.tasks = len(tasks)
     cell.retried = _run_task_calls(target) - calls_before > wanted or any(d["attempt"] > 1 for d in deliveries)
     cell.noticed = failed_events or _dead_letters(target, spec) > 0
-    # an execution publishes before it ends, and SNS delivers to SQS within Publish: no wait needed
-    cell.notified = ctx.watch is not None and ctx.watch.drain() > 0
+    cell.notified = _notified(ctx)
     cell.duplicate = len(tasks) > 1
     cell.overlap = _max_concurrent(tasks) > 1
     ref = None
@@ -565,7 +570,7 @@ def _after_recovery(ctx: _Context, cell: Cell) -> None:
     cell.tasks = len(tasks)
     cell.duplicate = len(tasks) > 1
     cell.overlap = _max_concurrent(tasks) > 1
-    cell.notified = ctx.watch is not None and ctx.watch.drain() > 0
+    cell.notified = _notified(ctx)
 
 
 def _verdict(cell: Cell, want: Promise) -> None:

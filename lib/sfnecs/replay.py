@@ -19,7 +19,8 @@ rates strictly between 0 and 1 (the emulator decides per task definition; only d
 are drawn at random, by the Scheduler); job retries and launch retries (their IntervalSeconds pass on
 the sandbox clock, which this replay steps only to firings and task ends); execution-name dedupe
 (the Scheduler's templated StartExecution target sets no execution name, and
-`<aws.scheduler.scheduled-time>` contains ':', which execution names may not); a job that ends at the very instant of a later firing (which comes first is a race live).
+`<aws.scheduler.scheduled-time>` contains ':', which execution names may not); a job that ends at
+the very instant of a later firing (which comes first is a race live).
 Duplicates arrive together live (the sandbox delays every copy alike), `duplicate_delay_seconds`
 apart in the simulation; the counts do not depend on it while that delay is shorter than a job.
 """

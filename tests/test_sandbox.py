@@ -359,7 +359,9 @@ def test_spot_interruption_stops_only_a_fargate_spot_task(target, env):
     target.control("POST", "clock", {"pause": True})
     try:
         target.control("POST", "clock", {"advance_seconds": 300})
-        plain_now, spot_now = ecs.describe_tasks(cluster="sbx-reclaim", tasks=[plain["taskArn"], spot["taskArn"]])["tasks"]
+        now = {t["taskArn"]: t for t in ecs.describe_tasks(cluster="sbx-reclaim",
+                                                            tasks=[plain["taskArn"], spot["taskArn"]])["tasks"]}
+        plain_now, spot_now = now[plain["taskArn"]], now[spot["taskArn"]]
     finally:
         target.control("POST", "clock", {"pause": False})
     assert (plain_now["stopCode"], plain_now["containers"][0]["exitCode"]) == ("EssentialContainerExited", 0)

@@ -69,6 +69,25 @@ def test_a_deployed_stack_reads_back_and_runs_in_either_pattern(target):
 
 
 @pytest.mark.sandbox
+def test_a_capacity_provider_reads_back_in_either_pattern_and_the_run_uses_it(target):
+    for pattern in ("A", "B"):
+        spec = operate.deploy_spec(target, f"operate-spot-{pattern.lower()}", pattern=pattern, schedule_enabled=False,
+                                   command=["sh", "-c", "echo on spot"], capacity_provider="FARGATE_SPOT")
+        assert spec.capacity_provider_strategy == (("FARGATE_SPOT", 1, 0),)
+        stack.apply(target, spec)
+        try:
+            operate.push_sample(target, spec, "amd64")
+            found = operate.deployed_spec(target, spec.name)  # from the schedule (A) or the state machine (B)
+            assert found.capacity_provider_strategy == spec.capacity_provider_strategy
+            result = operate.run_once(target, found, progress=False, timeout=30)
+            assert result.ok, result
+            (task,) = target.client("ecs").describe_tasks(cluster=spec.cluster, tasks=[result.task_arn])["tasks"]
+            assert task["capacityProviderName"] == "FARGATE_SPOT"
+        finally:
+            stack.teardown(target, spec)
+
+
+@pytest.mark.sandbox
 def test_run_to_diagnose_finds_the_latest_failed_run(target, sandbox):
     from tests.test_stack import deployed, make_spec
 

@@ -64,6 +64,15 @@ def test_deploy_on_aws_needs_confirm_unless_a_dry_run():
     check_parameters("deploy", stack="s1", target="sandbox", confirm=False, dry_run=False)
 
 
+def test_fargate_spot_is_refused_for_an_arm64_deploy_before_anything_runs():
+    with pytest.raises(ValidationError, match="capacity_provider='FARGATE_SPOT' is not valid: '' or FARGATE with "
+                                              "architecture=ARM64"):
+        check_parameters("deploy", stack="nightly", architecture="ARM64", capacity_provider="FARGATE_SPOT")
+    assert check_parameters("deploy", stack="nightly", architecture="X86_64", capacity_provider="FARGATE_SPOT")
+    with pytest.raises(ValidationError, match="capacity_provider='SPOT' is not valid"):
+        check_parameters("deploy", stack="nightly", capacity_provider="SPOT")
+
+
 def test_sample_images_are_for_the_sandbox_only():
     with pytest.raises(ValidationError, match="sample_image='amd64' is not valid: '' on target=aws"):
         check_parameters("deploy", target="aws", sample_image="amd64")

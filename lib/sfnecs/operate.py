@@ -7,6 +7,7 @@ the notebooks, `sfnecs.chain` (make demo) and the tests, instead of living in ce
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -14,6 +15,7 @@ from sfnecs.exceptions import RunbookError, StackError, ValidationError
 from sfnecs.runs import Backoff, RunResult, executions, run_direct, start, wait
 from sfnecs.spec import StackSpec, check_name
 from sfnecs.stack import ChangeSet, Verification, default_network, schedule_group
+from sfnecs.statemachine import RUN_JOB
 
 __all__ = ["bare_spec", "deploy_result", "deploy_spec", "deployed_spec", "diagnose_result", "manual_run_name",
            "poll_backoff", "push_sample", "raise_if_failed", "run_once", "run_result", "run_to_diagnose", "teardown_result"]
@@ -24,16 +26,18 @@ FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 def deploy_spec(target: Any, stack: str, *, pattern: str = "B", architecture: str = "X86_64", image: str = "",
                 command: list[str] | tuple[str, ...] = (), schedule: str = "cron(0 3 * * ? *)", timezone: str = "UTC",
                 schedule_enabled: bool = True, subnets: list[str] | tuple[str, ...] = (),
-                security_groups: list[str] | tuple[str, ...] = ()) -> StackSpec:
+                security_groups: list[str] | tuple[str, ...] = (), capacity_provider: str = "") -> StackSpec:
     """The StackSpec the deploy runbook applies: the target's region and account, the default VPC's
-    subnets and default security group unless subnets are given."""
+    subnets and default security group unless subnets are given; `capacity_provider` (e.g.
+    FARGATE_SPOT) runs every task on that provider instead of launchType FARGATE."""
     if not subnets:
         subnets, found_groups = default_network(target)
         security_groups = security_groups or found_groups
     return StackSpec(stack, pattern=pattern, region=target.region, account=target.account,  # type: ignore[arg-type]
                      cpu_architecture=architecture, image=image, command=tuple(command),
                      schedule_expression=schedule, timezone=timezone, schedule_enabled=schedule_enabled,
-                     subnets=tuple(subnets), security_groups=tuple(security_groups))
+                     subnets=tuple(subnets), security_groups=tuple(security_groups),
+                     capacity_provider_strategy=(capacity_provider,) if capacity_provider else ())
 
 
 def bare_spec(target: Any, stack: str) -> StackSpec:
@@ -61,10 +65,18 @@ def deployed_spec(target: Any, stack: str) -> StackSpec:
     goal = found["Target"]
     if goal["Arn"].split(":")[2] == "states":
         changes["pattern"] = "B"
+        run_job = json.loads(target.client("stepfunctions").describe_state_machine(
+            stateMachineArn=goal["Arn"])["definition"])["States"].get(RUN_JOB, {})
+        strategy = (run_job.get("Arguments") or run_job.get("Parameters") or {}).get("CapacityProviderStrategy", [])
     else:
         vpc = goal["EcsParameters"]["NetworkConfiguration"]["awsvpcConfiguration"]
         changes.update(pattern="A", subnets=tuple(vpc["Subnets"]), security_groups=tuple(vpc.get("SecurityGroups", ())),
                        assign_public_ip=vpc.get("AssignPublicIp") == "ENABLED")
+        strategy = goal["EcsParameters"].get("CapacityProviderStrategy", [])
+    # items are camelCase in the Scheduler's EcsParameters, PascalCase in the state machine's RunJob
+    changes["capacity_provider_strategy"] = tuple(
+        (i.get("capacityProvider", i.get("CapacityProvider")), i.get("weight", i.get("Weight", 0)),
+         i.get("base", i.get("Base", 0))) for i in strategy)
     definition = target.client("ecs").describe_task_definition(taskDefinition=base.family)["taskDefinition"]
     container = next((c for c in definition["containerDefinitions"] if c["name"] == base.container_name),
                      definition["containerDefinitions"][0])

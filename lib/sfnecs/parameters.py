@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import (CPU_ARCHITECTURES, EXECUTION_ARN_RE, TASK_ARN_RE, check_bool, check_choice, check_int,
-                         check_name, check_positive, check_timezone)
+from sfnecs.spec import (CAPACITY_PROVIDERS, CPU_ARCHITECTURES, EXECUTION_ARN_RE, TASK_ARN_RE, check_bool,
+                         check_choice, check_int, check_name, check_positive, check_timezone)
 
 __all__ = ["RULES", "REQUIREMENTS", "check_parameters"]
 
@@ -104,6 +104,7 @@ RULES: dict[str, Rule] = {
     "region": _name("region"),
     "pattern": _choice("A", "B"),
     "architecture": _choice(*CPU_ARCHITECTURES),
+    "capacity_provider": _choice("", *CAPACITY_PROVIDERS),
     "image": _image,
     "sample_image": _choice("", "amd64", "arm64"),
     "command": _strings(None),
@@ -134,6 +135,13 @@ def _confirm_on_aws(what: str) -> Callable[[Mapping[str, Any]], None]:
     return requirement
 
 
+def _spot_runs_x86_64_only(values: Mapping[str, Any]) -> None:
+    # ECS developer guide, "AWS Fargate capacity providers" (StackSpec says the same, later)
+    if values.get("capacity_provider") == "FARGATE_SPOT" and values.get("architecture") == "ARM64":
+        raise ValidationError("capacity_provider", "FARGATE_SPOT", "'' or FARGATE with architecture=ARM64: Fargate "
+                              "Spot runs X86_64 tasks only")
+
+
 def _samples_only_in_sandbox(values: Mapping[str, Any]) -> None:
     # sample images hold no layers: real Fargate cannot run them (sfnecs.sample)
     if values.get("target") == "aws" and values.get("sample_image"):
@@ -144,7 +152,7 @@ def _samples_only_in_sandbox(values: Mapping[str, Any]) -> None:
 #: runbook -> rules that tie several of its parameters together
 REQUIREMENTS: dict[str, list[Callable[[Mapping[str, Any]], None]]] = {
     "teardown": [_confirm_on_aws("delete resources")],
-    "deploy": [_samples_only_in_sandbox, _confirm_on_aws("create or change resources")],
+    "deploy": [_samples_only_in_sandbox, _spot_runs_x86_64_only, _confirm_on_aws("create or change resources")],
 }
 
 

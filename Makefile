@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m sfnecs.demo
+	$(BIN)/python -m sfnecs.ops.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -16,9 +16,9 @@ import time
 
 import pandas as pd
 
-from sfnecs import faultmatrix
+from sfnecs.evidence import fault_matrix as faultmatrix
 from sfnecs.sandbox import Sandbox
-from sfnecs.target import connect
+from sfnecs.deploy.target import connect
 
 SPEED = 50.0
 

@@ -155,7 +155,7 @@ def render(runs: list[BenchRun], started: datetime, skipped: list[str]) -> str:
     if faults:
         out += ["## Fault matrix", "",
                 "Every fault injected into pattern A and pattern B with and without the overlap guard, each cell "
-                "a fresh stack (`sfnecs.faultmatrix`). *handled*: what the design promises happened; "
+                "a fresh stack (`sfnecs.evidence.fault_matrix`). *handled*: what the design promises happened; "
                 "*limitation*: the behaviour AWS documents for that pattern (pattern A's silent failures, "
                 "duplicates without the guard); *lost*: anything else, including anything left after teardown.",
                 "", f"**{faults.faults}**", "", "```", matrix_block(faults.stdout).rstrip(), "```", ""]

@@ -3,8 +3,8 @@
   ratio = median(chain wall time) / median(wall time of N empty notebooks run one after another
           with papermill on the same kernel), N = the chain's length; goal <= 1.5.
 
-The chain is `sfnecs.chain.demo_steps()` (deploy, run_now, diagnose, deploy, run_now, audit,
-teardown), each through `sfnecs.runbook.run`, as `make demo` runs it (with warm kernels: the next
+The chain is `sfnecs.ops.chain.demo_steps()` (deploy, run_now, diagnose, deploy, run_now, audit,
+teardown), each through `sfnecs.ops.runbook.run`, as `make demo` runs it (with warm kernels: the next
 runbook's kernel boots while one runs); it is also timed without them. The empty notebook holds
 only a parameters cell, so its time is a kernel start plus papermill's own work: the floor every
 cold runbook pays. All run against one background sandbox started first (its start is printed on
@@ -50,7 +50,7 @@ def chain(out: Path, warm: bool) -> tuple[float, float, bool]:
     """(wall time, seconds spent in the runbooks' own cells, every step as meant)."""
     import nbformat
 
-    from sfnecs.chain import demo_steps, run_chain
+    from sfnecs.ops.chain import demo_steps, run_chain
 
     t0 = time.perf_counter()
     report = run_chain(demo_steps("bench"), out, warm_kernels=warm)
@@ -73,8 +73,8 @@ def measure(work: Path, repeats: int) -> int:
     for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         os.environ.pop(var, None)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from sfnecs.chain import demo_steps, shared_sandbox
-    from sfnecs.runbook import SANDBOX_SPEED
+    from sfnecs.ops.chain import demo_steps, shared_sandbox
+    from sfnecs.ops.runbook import SANDBOX_SPEED
 
     n = len(demo_steps())
     notebook = empty_notebook(work / "empty.ipynb")

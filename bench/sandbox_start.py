@@ -51,7 +51,7 @@ def start_ratio(repeats: int = 5) -> tuple[float, float, float]:
 
 def sync_latency(repeats: int = 5) -> tuple[float, float]:
     from sfnecs.sandbox import Sandbox
-    from sfnecs.sandbox.fixes import SYNC_POLL_SECONDS
+    from sfnecs.sandbox.repairs import SYNC_POLL_SECONDS
 
     latencies = []
     with Sandbox(export=False) as sb:
@@ -90,7 +90,7 @@ SYNC_LATENCY_GOAL_SECONDS = 0.6
 
 
 def main() -> int:
-    from sfnecs.sandbox.fixes import SYNC_POLL_SECONDS
+    from sfnecs.sandbox.repairs import SYNC_POLL_SECONDS
 
     ratio, s, b = start_ratio()
     print(f"sandbox_start: ratio {ratio:.2f} (sandbox {s:.2f} s / bare moto {b:.2f} s; goal <= {START_GOAL})")

@@ -25,8 +25,7 @@ import statistics
 import time
 from typing import Callable
 
-from sfnecs.patterns import (COMPARED_VARIANTS, Scenario, _draw, _Law, _positions, _streams, _Streams,
-                             simulate)
+from sfnecs.patterns import COMPARED_VARIANTS, Scenario, _draw, _Law, _positions, _streams, _Streams, simulate
 
 YEAR = Scenario(horizon="365D", interval_minutes=1, duration_kind="lognormal", duration_minutes=0.5,
                 duration_sigma=0.6, launch_failure_rate=0.01, job_failure_rate=0.02,

@@ -15,12 +15,13 @@ from __future__ import annotations
 import sys
 import time
 
-from sfnecs import runs, stack
+from sfnecs import runs
+from sfnecs.deploy import stack
 from sfnecs.runs import Backoff
-from sfnecs.sample import push_sample_image
+from sfnecs.images.sample import push_sample_image
 from sfnecs.sandbox import Sandbox
-from sfnecs.spec import StackSpec
-from sfnecs.target import connect
+from sfnecs.model import StackSpec
+from sfnecs.deploy.target import connect
 
 SPEED = 10.0
 JOB_SECONDS = 60

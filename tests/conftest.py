@@ -45,6 +45,6 @@ def sandbox(tmp_path_factory):
 @pytest.fixture(scope="session")
 def target(sandbox):
     """A `Target` bound to the session sandbox."""
-    from sfnecs.target import connect
+    from sfnecs.deploy.target import connect
 
     return connect("sandbox", endpoint_url=sandbox.endpoint)

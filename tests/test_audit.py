@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from sfnecs import audit
+from sfnecs.runs import audit
 from sfnecs.exceptions import ValidationError
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)

@@ -19,11 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfnecs import diagnose, images, runs, sample, stack
+from sfnecs import diagnose, images, runs
+from sfnecs.images import sample
+from sfnecs.deploy import stack
 from sfnecs.exceptions import SfnecsError, ValidationError
 from sfnecs.schedule import parse_expression
-from sfnecs.spec import StackSpec, check_timezone
-from sfnecs.target import connect
+from sfnecs.model import StackSpec
+from sfnecs.checks import check_timezone
+from sfnecs.deploy.target import connect
 
 PROPS = settings(derandomize=True, max_examples=150, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -330,7 +333,7 @@ def test_image_platform_strings(text):
        timeout=st.one_of(st.floats(-1, 100_000), st.integers(-1, 100_000), st.just(True)),
        architecture=st.sampled_from(["X86_64", "ARM64", "arm64", ""]))
 def test_runbook_parameters(stack_name, region, subnets, timeout, architecture):
-    parameters = pytest.importorskip("sfnecs.parameters")
+    parameters = pytest.importorskip("sfnecs.ops.parameters")
     values = {"stack": stack_name, "region": region, "subnets": subnets, "timeout": timeout,
               "architecture": architecture}
     if not stack_name_ok(stack_name):

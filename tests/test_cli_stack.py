@@ -1,4 +1,4 @@
-"""`sfnecs plan|apply|verify|teardown|run` (sfnecs.cli_stack) end to end in the sandbox, through `sfnecs.cli.main`.
+"""`sfnecs plan|apply|verify|teardown|run` (sfnecs.cli.stack) end to end in the sandbox, through `sfnecs.cli.main`.
 
 Changing commands must show their plan and change nothing without --confirm; every command's
 exit status says whether it worked; bad arguments are refused before any AWS call.
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from sfnecs import stack
+from sfnecs.deploy import stack
 from sfnecs.cli import main
-from sfnecs.sample import push_sample_image
+from sfnecs.images.sample import push_sample_image
 from tests.test_stack import make_spec, mutating_calls, tagged_resources
 
 #: a nightly cron: an enabled rate() schedule would fire at creation and start a run of its own

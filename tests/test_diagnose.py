@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from sfnecs.diagnose import CONFIDENCES, MATCHERS, Diagnosis, diagnose, diagnose_task
-from sfnecs.elf import minimal_elf
+from sfnecs.images.elf import minimal_elf
 from sfnecs.exceptions import ValidationError
 from sfnecs.images import build_fixture_image, local_platforms, push_oci_layout
 
@@ -439,7 +439,8 @@ def test_diagnose_a_task_that_ecs_no_longer_describes():
 def test_wrong_arch_image_run_diagnose_fix_the_task_definition_and_run_again(target):
     """The whole loop of notebook 05: an arm64 image on a default (X86_64) stack fails, the diagnosis
     names the cause and the fix, the fixed task definition runs."""
-    from sfnecs import runs, stack
+    from sfnecs import runs
+    from sfnecs.deploy import stack
     from tests.test_stack import deployed, make_spec
 
     spec = make_spec(target, "diag-loop", launch_retry_attempts=0, schedule_enabled=False,
@@ -471,8 +472,9 @@ def test_wrong_arch_image_run_diagnose_fix_the_task_definition_and_run_again(tar
 def test_a_label_that_lies_fails_like_fargate_and_the_diagnosis_reads_the_binary(target):
     """An arm64-labelled image holding an x86-64 binary: the pull passes on ARM64, the kernel refuses the
     entrypoint, and the diagnosis finds the real CPU in the ELF header (layers read from ECR)."""
-    from sfnecs import runs, stack
-    from sfnecs.sample import push_sample_image
+    from sfnecs import runs
+    from sfnecs.deploy import stack
+    from sfnecs.images.sample import push_sample_image
     from tests.test_stack import deployed, make_spec
 
     spec = make_spec(target, "diag-lie", pattern="A", cpu_architecture="ARM64", schedule_enabled=False)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from sfnecs import faultmatrix as fm
+from sfnecs.evidence import fault_matrix as fm
 from sfnecs import runs
 from sfnecs.exceptions import ValidationError
 from tests.test_stack import deployed, make_spec

@@ -1,4 +1,4 @@
-"""sfnecs.iam and sfnecs.sandbox.iam_simulate: policies, rendering, lint, comparison, simulation.
+"""sfnecs.iam and sfnecs.sandbox.iam: policies, rendering, lint, comparison, simulation.
 
 Golden files: tests/golden/iam/<pattern>-<role kind>.<trust|permissions>.json. After an intended
 policy change, regenerate them with
@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from sfnecs import iam
 from sfnecs.exceptions import ValidationError
-from sfnecs.sandbox import iam_simulate
-from sfnecs.spec import StackSpec
+from sfnecs.sandbox import iam as iam_simulate
+from sfnecs.model import StackSpec
 
 GOLDEN = Path(__file__).parent / "golden" / "iam"
 SPEC = StackSpec(name="nightly-report", region="ap-northeast-1", account="111122223333")
@@ -149,7 +149,7 @@ def test_required_actions_reads_nested_branches_and_refuses_unknown_integrations
 
 
 def test_trust_policies_name_their_service_and_guard_against_confused_deputies():
-    from sfnecs.stack import schedule_group
+    from sfnecs.deploy.stack import schedule_group
 
     roles = iam.policies_for(SPEC)
     sfn = roles[SPEC.sfn_role].trust["Statement"][0]

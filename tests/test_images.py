@@ -1,4 +1,4 @@
-"""sfnecs.images and sfnecs.elf: platforms from ECR, OCI layouts, tarballs and the binaries themselves."""
+"""sfnecs.images and sfnecs.images.elf: platforms from ECR, OCI layouts, tarballs and the binaries themselves."""
 
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from sfnecs.elf import (EM_AARCH64, EM_ARM, EM_MIPS, EM_PPC64, EM_X86_64, MINIMAL_ARCHITECTURES, QEMU_NAMES,
-                        ElfHeader, binfmt_handlers_for, minimal_elf, oci_architecture, reproduce_exec_format_error)
+from sfnecs.images.elf import EM_AARCH64, EM_ARM, EM_MIPS, EM_PPC64, EM_X86_64, MINIMAL_ARCHITECTURES, QEMU_NAMES, ElfHeader, binfmt_handlers_for, minimal_elf, oci_architecture, reproduce_exec_format_error
 from sfnecs.exceptions import ValidationError
-from sfnecs.images import (ACCEPTED_MEDIA_TYPES, ImagePlatforms, Platform, Symlink, Hardlink, build_fixture_image,
-                           ecr_platforms, local_platforms, manifest_platforms, matches, push_oci_layout)
+from sfnecs.images import ACCEPTED_MEDIA_TYPES, ImagePlatforms, Platform, Symlink, Hardlink, build_fixture_image, ecr_platforms, local_platforms, manifest_platforms, matches, push_oci_layout
 
 FORMATS = {"oci-layout": "img", "oci-tar": "img.tar", "docker-save": "img-save.tar"}
 ELF_MACHINE = {"amd64": EM_X86_64, "arm64": EM_AARCH64}

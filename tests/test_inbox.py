@@ -1,4 +1,4 @@
-"""sfnecs.inbox: a queue on a stack's topic that reads what was published and leaves nothing behind."""
+"""sfnecs.runs.inbox: a queue on a stack's topic that reads what was published and leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from sfnecs import stack
+from sfnecs.deploy import stack
 from sfnecs.exceptions import ValidationError
-from sfnecs.inbox import Inbox
+from sfnecs.runs.inbox import Inbox
 from tests.test_stack import make_spec
 
 

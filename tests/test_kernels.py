@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sfnecs import runbook
-from sfnecs.kernels import KernelPool
+from sfnecs.ops import runbook
+from sfnecs.ops.kernels import KernelPool
 from tests.test_runbook import write_runbook
 
 
@@ -17,10 +17,10 @@ def books(tmp_path) -> Path:
     write_runbook(tmp_path / "books" / "probe.ipynb", 'label = "a"  # which run',
                   "import os, sys\n"
                   "seen = {'pid': os.getpid(), 'leak': globals().get('leak'),\n"
-                  "        'preloaded': 'sfnecs.stack' in sys.modules, 'history': len(In),\n"
+                  "        'preloaded': 'sfnecs.deploy.stack' in sys.modules, 'history': len(In),\n"
                   "        'names': sorted({'boto3', 'pandas', 'sfnecs', 'matplotlib'} & set(globals()))}\n"
                   "leak = label\n"
-                  "from sfnecs.runbook import save_result\n"
+                  "from sfnecs.ops.runbook import save_result\n"
                   "save_result({'ok': True, **seen})", kernel=("sfnecs", "Python (sfnecs)"))
     return tmp_path / "books"
 
@@ -63,20 +63,20 @@ def test_a_pool_hands_out_only_its_own_kernel_and_cleans_up_on_close(books, tmp_
 
 
 def test_imports_of_a_runbook_and_the_preload_code():
-    from sfnecs.kernels import imports_of, preload_code
+    from sfnecs.ops.kernels import imports_of, preload_code
 
     modules = imports_of(runbook.runbook_path("run_now"))
-    assert modules[:2] == ("sfnecs.parameters", "matplotlib.pyplot")  # %matplotlib inline imports pyplot
-    assert {"sfnecs.operate", "sfnecs.runs", "sfnecs.target", "sfnecs.runbook"} <= set(modules)
+    assert modules[:2] == ("sfnecs.ops.parameters", "matplotlib.pyplot")  # %matplotlib inline imports pyplot
+    assert {"sfnecs.ops.steps", "sfnecs.runs", "sfnecs.deploy.target", "sfnecs.ops.runbook"} <= set(modules)
     assert preload_code(("a.b", "c")) == "__import__('a.b')\n__import__('c')"
 
 
 def test_the_preload_adds_what_library_functions_import_when_first_called():
-    from sfnecs.kernels import RUNNER_ONLY, library_imports, preload_of
+    from sfnecs.ops.kernels import RUNNER_ONLY, library_imports, preload_of
 
     preload = preload_of(runbook.runbook_path("run_now"))
     lazy = library_imports(("sfnecs.runs",))
     assert "pandas" in lazy  # runs.history builds its table with pandas inside the function
     assert not set(lazy) & {"sfnecs.runs", *RUNNER_ONLY}  # neither what was given nor the runner's own
-    assert set(lazy) <= set(preload) and preload[:2] == ("sfnecs.parameters", "matplotlib.pyplot")
+    assert set(lazy) <= set(preload) and preload[:2] == ("sfnecs.ops.parameters", "matplotlib.pyplot")
     assert library_imports(("json", "pandas")) == ()  # only sfnecs modules are read

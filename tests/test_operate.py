@@ -6,10 +6,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from sfnecs import operate, stack
+from sfnecs.ops import steps as operate
+from sfnecs.deploy import stack
 from sfnecs.exceptions import RunbookError, StackError, ValidationError
 from sfnecs.runs import RunResult
-from sfnecs.spec import StackSpec
+from sfnecs.model import StackSpec
 
 
 def test_manual_run_names_are_unique_to_the_millisecond():

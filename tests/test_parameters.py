@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.parameters import RULES, check_parameters
+from sfnecs.ops.parameters import RULES, check_parameters
 
 
 @pytest.mark.parametrize("name, value, message", [

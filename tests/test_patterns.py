@@ -38,7 +38,7 @@ from sfnecs.patterns import (  # noqa: E402
     timeline,
     transitions_table,
 )
-from sfnecs.prices import Prices  # noqa: E402
+from sfnecs.model.prices import Prices  # noqa: E402
 
 HOURLY_90 = Scenario(horizon="10h", interval_minutes=60, duration_minutes=90.0)  # every job outlasts the interval
 DUPES = Scenario(horizon="10h", interval_minutes=60, duration_minutes=30.0, duplicates=(2, 5))
@@ -152,7 +152,7 @@ def test_state_paths_follow_the_state_machine_shape():
 
 
 def test_state_paths_name_states_of_the_built_definition():
-    from sfnecs.spec import StackSpec
+    from sfnecs.model import StackSpec
     from sfnecs.statemachine import build_definition
 
     spec = StackSpec("paths", guard=True, notify_success=True, notify_failure=True, query_language="JSONata")
@@ -238,7 +238,7 @@ def test_validation_names_the_parameter(parameter, value):
 
 
 def test_scenario_from_a_stack_spec():
-    from sfnecs.spec import StackSpec
+    from sfnecs.model import StackSpec
 
     spec = StackSpec(name="nightly", schedule_expression="rate(15 minutes)", guard=False, cpu=512, memory=1024,
                      cpu_architecture="ARM64", launch_retry_attempts=2)

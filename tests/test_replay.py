@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sfnecs import replay
+from sfnecs.evidence import simulation_check as replay
 from sfnecs.exceptions import ValidationError
 from sfnecs.patterns import Scenario
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sfnecs import runbook
+from sfnecs.ops import runbook
 from sfnecs.exceptions import ValidationError
 
 
@@ -30,7 +30,7 @@ def write_runbook(path: Path, parameters: str, body: str, kernel: tuple[str, str
 def books(tmp_path) -> Path:
     write_runbook(tmp_path / "books" / "sample.ipynb",
                   'stack = "demo"  # the stack name\ncount = 2  # how many\nfail = False  # fail?',
-                  "from sfnecs.runbook import save_result\n"
+                  "from sfnecs.ops.runbook import save_result\n"
                   "if fail:\n    raise RuntimeError(f'job {stack} failed')\n"
                   "save_result({'ok': True, 'stack': stack, 'total': count * 10})")
     return tmp_path / "books"

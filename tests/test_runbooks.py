@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sfnecs import chain, runbook
-from sfnecs.parameters import RULES
+from sfnecs.ops import chain, runbook
+from sfnecs.ops.parameters import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNBOOKS = ["audit", "deploy", "diagnose", "run_now", "teardown"]

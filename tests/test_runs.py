@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sfnecs import runs, stack
+from sfnecs import runs
+from sfnecs.deploy import stack
 from sfnecs.exceptions import RunError, ValidationError
 from sfnecs.runs import Backoff, RunResult
-from sfnecs.sample import push_sample_image
+from sfnecs.images.sample import push_sample_image
 from tests.test_stack import deployed, make_spec
 
 LINES = "fetching input|writing report"

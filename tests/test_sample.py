@@ -1,4 +1,4 @@
-"""sfnecs.sample: the sample image in the sandbox's ECR has the label and the real ELF binary it claims."""
+"""sfnecs.images.sample: the sample image in the sandbox's ECR has the label and the real ELF binary it claims."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from sfnecs.exceptions import ImageError, ValidationError
 from sfnecs.images import ecr_platforms
-from sfnecs.sample import push_sample_image
+from sfnecs.images.sample import push_sample_image
 
 REPO = "sample-images"
 
@@ -66,7 +66,7 @@ def test_arguments_are_checked_before_any_call(target, sandbox):
 
 @pytest.mark.sandbox
 def test_the_mystery_image_is_fixed_by_its_seed_and_both_cpus_occur(target, ecr):
-    from sfnecs.sample import push_mystery_image
+    from sfnecs.images.sample import push_mystery_image
 
     found = {}
     for seed in range(6):

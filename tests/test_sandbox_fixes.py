@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sfnecs.sandbox.fixes import REPAIRS
+from sfnecs.sandbox.repairs import REPAIRS
 from tests.test_sandbox import ACCOUNT, REGION, ensure_log_group, execute, failed_event, register, wait_for
 
 

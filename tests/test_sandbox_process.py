@@ -90,7 +90,7 @@ def test_bad_fault_is_refused_with_the_allowed_values(home_env):
 
 def test_target_aws_without_region_or_credentials(monkeypatch, tmp_path):
     from sfnecs.exceptions import TargetError
-    from sfnecs.target import connect
+    from sfnecs.deploy.target import connect
 
     for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(var, raising=False)

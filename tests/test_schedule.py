@@ -17,14 +17,8 @@ import pytest
 from croniter import croniter
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.schedule import (
-    Schedule,
-    describe,
-    fire_times_between,
-    flexible_window,
-    parse_expression,
-)
-from sfnecs.spec import StackSpec
+from sfnecs.schedule import Schedule, describe, fire_times_between, flexible_window, parse_expression
+from sfnecs.model import StackSpec
 
 NY = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from parliament import iam_definition
 
-from sfnecs import iam, stack
+from sfnecs import iam
+from sfnecs.deploy import stack
 from sfnecs.exceptions import StackError
-from sfnecs.operate import push_sample
-from sfnecs.sample import push_sample_image
-from sfnecs.target import Target
+from sfnecs.ops.steps import push_sample
+from sfnecs.images.sample import push_sample_image
+from sfnecs.deploy.target import Target
 from tests.test_iam import all_documents, stack_specs
 from tests.test_stack import make_spec, mutating_calls, tagged_resources
 
@@ -66,7 +67,7 @@ def test_resource_star_only_where_aws_offers_no_resource_type(spec):
 
 
 def test_every_star_reason_is_used_and_no_star_lacks_one():
-    from sfnecs.spec import StackSpec
+    from sfnecs.model import StackSpec
 
     seen = set()
     for pattern in ("A", "B"):

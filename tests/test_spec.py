@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import StackSpec
+from sfnecs.model import StackSpec
 
 
 @pytest.mark.parametrize(("given", "normalised"), [

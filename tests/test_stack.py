@@ -12,11 +12,11 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from sfnecs import stack
+from sfnecs.deploy import stack
 from sfnecs.exceptions import StackError, ValidationError
 from sfnecs.sandbox.control import READ_ONLY
-from sfnecs.sample import push_sample_image
-from sfnecs.spec import StackSpec
+from sfnecs.images.sample import push_sample_image
+from sfnecs.model import StackSpec
 
 TAG = "sfnecs:stack"
 

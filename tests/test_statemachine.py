@@ -16,7 +16,7 @@ from jsonata import Jsonata
 
 from sfnecs import statemachine as sm
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import StackSpec
+from sfnecs.model import StackSpec
 
 GOLDEN = Path(__file__).parent / "golden" / "asl"
 LANGUAGES = ("JSONata", "JSONPath")
@@ -155,7 +155,7 @@ def test_query_language_is_declared_and_only_its_fields_are_used(language: str) 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_run_job_runs_the_family_on_fargate_in_the_stack_network(language: str) -> None:
-    from sfnecs.stack import network_configuration
+    from sfnecs.deploy.stack import network_configuration
 
     s = spec(language, **ALL_ON)
     job = sm.build_definition(s)["States"]["RunJob"]
@@ -174,7 +174,7 @@ def test_run_job_runs_the_family_on_fargate_in_the_stack_network(language: str) 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_capacity_provider_strategy_replaces_the_launch_type(language: str) -> None:
-    from sfnecs.stack import run_task_placement
+    from sfnecs.deploy.stack import run_task_placement
 
     field = "Arguments" if language == "JSONata" else "Parameters"
     s = spec(language, capacity_provider_strategy=[("FARGATE", 1, 1), ("FARGATE_SPOT", 3)])

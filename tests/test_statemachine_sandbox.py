@@ -13,9 +13,10 @@ import time
 
 import pytest
 
-from sfnecs import runs, stack
+from sfnecs import runs
+from sfnecs.deploy import stack
 from sfnecs import statemachine as sm
-from sfnecs.inbox import Inbox
+from sfnecs.runs.inbox import Inbox
 from tests.test_stack import make_spec
 
 LANGUAGES = ("JSONata", "JSONPath")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import check_positive
+from sfnecs.checks import check_positive
 
 
 @dataclass(frozen=True)

@@ -110,13 +110,13 @@ class ControlMiddleware:
         return self.app(environ, start_response)
 
     def _simulate(self, body: bytes, start_response: Callable) -> Iterable[bytes]:
-        from sfnecs.sandbox import iam_simulate
+        from sfnecs.sandbox import iam as iam_front
 
         params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         try:
-            xml, status = iam_simulate.handle_request(params), "200 OK"
+            xml, status = iam_front.handle_request(params), "200 OK"
         except ValidationError as exc:
-            code, xml = iam_simulate.error_response(exc)
+            code, xml = iam_front.error_response(exc)
             status = f"{code} Bad Request"
         start_response(status, [("Content-Type", "text/xml")])
         return [xml.encode()]

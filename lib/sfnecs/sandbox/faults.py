@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.spec import check_int, check_positive
+from sfnecs.checks import check_int, check_positive
 
 # kind -> what it does; the registry is also the CLI's help text.
 FAULT_KINDS: dict[str, str] = {

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sfnecs.spec import ECR_IMAGE_RE
+from sfnecs.model.arns import ECR_IMAGE_RE
 
 INDEX_TYPES = (
     "application/vnd.oci.image.index.v1+json",

@@ -147,9 +147,9 @@ class Sandbox:
             return
         with self._repair_lock:
             if not self._repaired:
-                from sfnecs.sandbox import ecs_api, fixes
+                from sfnecs.sandbox import ecs_api, repairs
 
-                fixes.apply_all()
+                repairs.apply_all()
                 ecs_api.install()
                 self._repaired = True
 
@@ -186,10 +186,10 @@ class Sandbox:
         self._threads.clear()
         self._server = None
         if self._repaired:
-            from sfnecs.sandbox import ecs_api, fixes
+            from sfnecs.sandbox import ecs_api, repairs
 
             ecs_api.uninstall()
-            fixes.revert_all()
+            repairs.revert_all()
             self._repaired = False
         self._restore_env()
         runtime.set_current(None)

@@ -1,0 +1,1 @@
+"""Deploying a stack: where calls go (target), plan/apply/teardown, verify."""

@@ -1,0 +1,123 @@
+"""The prices the A-vs-B cost model uses, in one place, each with its source.
+
+Why a frozen, overridable dataclass: prices change and differ by region, so the defaults are only a
+starting point (AWS_FACTS.md "Prices": *check before quoting*). A caller passes
+`Prices(fargate_x86_vcpu_hour=...)` for their own numbers; `to_frame()` shows every value with its
+source, whether the source is *community* (not an AWS page), and whether it was overridden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pandas as pd
+
+from sfnecs.exceptions import ValidationError
+from sfnecs.checks import check_number
+
+AWS_SFN_PRICING = "https://aws.amazon.com/step-functions/pricing/"
+
+
+@dataclass(frozen=True)
+class PriceSource:
+    """Where one default price comes from and its unit."""
+
+    unit: str
+    source: str
+    community: bool
+
+
+#: One entry per `Prices` field. Community sources are marked as AWS_FACTS.md marks them.
+PRICE_SOURCES: dict[str, PriceSource] = {
+    "sfn_per_1000_transitions": PriceSource(
+        "USD per 1,000 state transitions", f"{AWS_SFN_PRICING} (Standard; retries count)", False),
+    "sfn_free_transitions_per_month": PriceSource(
+        "state transitions per month", f"{AWS_SFN_PRICING} (free tier, does not expire)", False),
+    "scheduler_per_million": PriceSource(
+        "USD per million invocations", "EventBridge Scheduler pricing as reported in AWS_FACTS.md", True),
+    "scheduler_free_per_month": PriceSource(
+        "invocations per month", "EventBridge Scheduler free tier as reported in AWS_FACTS.md", True),
+    "fargate_x86_vcpu_hour": PriceSource("USD per vCPU-hour", "Fargate us-east-1 Linux/x86 (AWS_FACTS.md)", False),
+    "fargate_x86_gb_hour": PriceSource("USD per GB-hour", "Fargate us-east-1 Linux/x86 (AWS_FACTS.md)", False),
+    "fargate_arm_vcpu_hour": PriceSource("USD per vCPU-hour", "Fargate us-east-1 Linux/ARM (AWS_FACTS.md)", True),
+    "fargate_arm_gb_hour": PriceSource("USD per GB-hour", "Fargate us-east-1 Linux/ARM (AWS_FACTS.md)", True),
+    "fargate_minimum_seconds": PriceSource(
+        "seconds billed at least per task", "per-second billing, one-minute minimum (Linux), e.g. "
+        "vantage.sh/blog/fargate-pricing", True),
+}
+
+#: Tokyo (ap-northeast-1) Linux/x86 Fargate prices, AWS_FACTS.md (*community*). No ARM price is
+#: recorded there, so `for_region` leaves ARM unknown rather than inventing one.
+_TOKYO = "Fargate ap-northeast-1 Linux/x86 (AWS_FACTS.md)"
+REGIONAL_FARGATE: dict[str, dict[str, tuple[float | None, PriceSource]]] = {
+    "ap-northeast-1": {
+        "fargate_x86_vcpu_hour": (0.05056, PriceSource("USD per vCPU-hour", _TOKYO, True)),
+        "fargate_x86_gb_hour": (0.005536, PriceSource("USD per GB-hour", _TOKYO, True)),
+        "fargate_arm_vcpu_hour": (None, PriceSource("USD per vCPU-hour", "unknown: not in AWS_FACTS.md", False)),
+        "fargate_arm_gb_hour": (None, PriceSource("USD per GB-hour", "unknown: not in AWS_FACTS.md", False)),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Unit prices for the cost model (USD); defaults are us-east-1 from AWS_FACTS.md "Prices".
+
+    ARM prices may be None (unknown for a region): asking for an ARM64 cost then raises.
+    """
+
+    sfn_per_1000_transitions: float = 0.025
+    sfn_free_transitions_per_month: int = 4_000
+    scheduler_per_million: float = 1.00
+    scheduler_free_per_month: int = 14_000_000
+    fargate_x86_vcpu_hour: float = 0.04048
+    fargate_x86_gb_hour: float = 0.004445
+    fargate_arm_vcpu_hour: float | None = 0.03238
+    fargate_arm_gb_hour: float | None = 0.00356
+    fargate_minimum_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.name.startswith("fargate_arm_"):
+                continue
+            check_number(f.name, value, 0, strict=False, what=f" ({PRICE_SOURCES[f.name].unit})")
+
+    @classmethod
+    def for_region(cls, region: str, **overrides: Any) -> "Prices":
+        """Defaults for a region AWS_FACTS.md has Fargate prices for (us-east-1, ap-northeast-1)."""
+        if region != "us-east-1" and region not in REGIONAL_FARGATE:
+            raise ValidationError("region", region, "a region with recorded Fargate prices: us-east-1, "
+                                  + ", ".join(REGIONAL_FARGATE) + " (or pass Prices(...) yourself)")
+        preset = {name: value for name, (value, _) in REGIONAL_FARGATE.get(region, {}).items()}
+        return cls(**{**preset, **overrides})
+
+    def fargate_rates(self, cpu_architecture: str) -> tuple[float, float]:
+        """(USD per vCPU-hour, USD per GB-hour) for X86_64 or ARM64."""
+        if cpu_architecture == "X86_64":
+            return self.fargate_x86_vcpu_hour, self.fargate_x86_gb_hour
+        if cpu_architecture == "ARM64":
+            if self.fargate_arm_vcpu_hour is None or self.fargate_arm_gb_hour is None:
+                raise ValidationError("cpu_architecture", cpu_architecture, "X86_64 here: no ARM64 Fargate price is "
+                                      "known for this region; pass Prices(fargate_arm_vcpu_hour=..., "
+                                      "fargate_arm_gb_hour=...)")
+            return self.fargate_arm_vcpu_hour, self.fargate_arm_gb_hour
+        raise ValidationError("cpu_architecture", cpu_architecture, "use X86_64 or ARM64")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per price: value, unit, source, community flag, overridden or default."""
+        default = Prices()
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            known = [(getattr(default, f.name), PRICE_SOURCES[f.name])]
+            known += [preset[f.name] for preset in REGIONAL_FARGATE.values() if f.name in preset]
+            source = next((src for v, src in known if v == value), None)
+            rows.append({"price": f.name, "value": value, "unit": PRICE_SOURCES[f.name].unit,
+                         "source": source.source if source else "caller override",
+                         "community": source.community if source else False,
+                         "overridden": source is None})
+        frame = pd.DataFrame(rows)
+        frame["value"] = pd.Series([r["value"] for r in rows], dtype=object)  # keep ints as ints
+        return frame.set_index("price")

@@ -1,0 +1,1 @@
+"""Operating the kit: runbook runner, parameters, kernels, chains, runbook steps, the demo."""

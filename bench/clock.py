@@ -23,29 +23,67 @@ def main() -> int:
         subnet = sb.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
         ecs.create_cluster(clusterName="bench")
         td = ecs.register_task_definition(
-            family="bench", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
-            containerDefinitions=[{"name": "job", "image": "busybox", "environment": [
-                {"name": "SFNECS_DURATION", "value": "60"}]}])["taskDefinition"]["taskDefinitionArn"]
-        pass_sm = sfn.create_state_machine(name="bare", roleArn=ROLE, definition=json.dumps(
-            {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+            family="bench",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[
+                {"name": "job", "image": "busybox", "environment": [{"name": "SFNECS_DURATION", "value": "60"}]}
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        pass_sm = sfn.create_state_machine(
+            name="bare",
+            roleArn=ROLE,
+            definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        )["stateMachineArn"]
         bare = []
         for _ in range(50):
             t = time.perf_counter()
             sfn.start_execution(stateMachineArn=pass_sm, input="{}")
             bare.append(time.perf_counter() - t)
-        sync_sm = sfn.create_state_machine(name="sync", roleArn=ROLE, definition=json.dumps({
-            "StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
-                                                 "End": True, "Parameters": {
-                "LaunchType": "FARGATE", "Cluster": "bench", "TaskDefinition": "bench",
-                "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}))["stateMachineArn"]
+        sync_sm = sfn.create_state_machine(
+            name="sync",
+            roleArn=ROLE,
+            definition=json.dumps(
+                {
+                    "StartAt": "Run",
+                    "States": {
+                        "Run": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::ecs:runTask.sync",
+                            "End": True,
+                            "Parameters": {
+                                "LaunchType": "FARGATE",
+                                "Cluster": "bench",
+                                "TaskDefinition": "bench",
+                                "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                            },
+                        }
+                    },
+                }
+            ),
+        )["stateMachineArn"]
         cluster = "arn:aws:ecs:us-east-1:123456789012:cluster/bench"
         sb.clock.pause()
-        for name, target in (("b", {"Arn": sync_sm, "RoleArn": ROLE}),
-                             ("a", {"Arn": cluster, "RoleArn": ROLE, "EcsParameters": {
-                                 "TaskDefinitionArn": td, "LaunchType": "FARGATE", "NetworkConfiguration": {
-                                     "awsvpcConfiguration": {"Subnets": [subnet]}}}})):
-            sched.create_schedule(Name=name, ScheduleExpression="cron(0/5 * * * ? *)",
-                                  FlexibleTimeWindow={"Mode": "OFF"}, Target=target)
+        for name, target in (
+            ("b", {"Arn": sync_sm, "RoleArn": ROLE}),
+            (
+                "a",
+                {
+                    "Arn": cluster,
+                    "RoleArn": ROLE,
+                    "EcsParameters": {
+                        "TaskDefinitionArn": td,
+                        "LaunchType": "FARGATE",
+                        "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": [subnet]}},
+                    },
+                },
+            ),
+        ):
+            sched.create_schedule(
+                Name=name, ScheduleExpression="cron(0/5 * * * ? *)", FlexibleTimeWindow={"Mode": "OFF"}, Target=target
+            )
         sb.tick()
         t0 = time.perf_counter()
         for _ in range(DAY_STEPS):  # a day in 5-minute steps
@@ -56,8 +94,12 @@ def main() -> int:
         if firings != 2 * DAY_STEPS:
             from collections import Counter
 
-            print("deliveries:", Counter((d.target_arn.rsplit(":", 1)[-1], d.outcome) for d in sb.scheduler.deliveries),
-                  "pending:", sb.scheduler.summary()["pending"])
+            print(
+                "deliveries:",
+                Counter((d.target_arn.rsplit(":", 1)[-1], d.outcome) for d in sb.scheduler.deliveries),
+                "pending:",
+                sb.scheduler.summary()["pending"],
+            )
     per_firing = wall / max(firings, 1)
     ratio = per_firing / statistics.median(bare)
     print(f"clock: {firings} firings in {wall:.2f} s; one StartExecution {statistics.median(bare) * 1000:.1f} ms")

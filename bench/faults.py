@@ -16,9 +16,9 @@ import time
 
 import pandas as pd
 
-from sfnecs.evidence import fault_matrix as faultmatrix
-from sfnecs.sandbox import Sandbox
 from sfnecs.deploy.target import connect
+from sfnecs.evidence import fault_matrix
+from sfnecs.sandbox import Sandbox
 
 SPEED = 50.0
 
@@ -27,14 +27,14 @@ def main() -> int:
     t0 = time.perf_counter()
     with Sandbox(speed=SPEED, export=False) as sb:
         target = connect("sandbox", endpoint_url=sb.endpoint)
-        frame = faultmatrix.run_matrix(target, restart=faultmatrix.restart_in_process(sb))
+        frame = fault_matrix.run_matrix(target, restart=fault_matrix.restart_in_process(sb))
     with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 48):
-        print(faultmatrix.table(frame).to_string(index=False))
+        print(fault_matrix.table(frame).to_string(index=False))
     lost = frame[frame["verdict"] == "lost"]
     for row in lost.itertuples():
         print(f"LOST {row.fault} / {row.variant}: {row.mismatch} | {row.detail}")
     print(f"settings: {frame.attrs['settings']}; {time.perf_counter() - t0:.0f} s")
-    print(faultmatrix.summarize(frame).line())
+    print(fault_matrix.summarize(frame).line())
     return 1 if len(lost) else 0
 
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,8 +42,12 @@ class Ratio:
 
     @property
     def met(self) -> bool:
-        return {"<=": self.value <= self.goal, "<": self.value < self.goal, ">=": self.value >= self.goal,
-                ">": self.value > self.goal}[self.op]
+        return {
+            "<=": self.value <= self.goal,
+            "<": self.value < self.goal,
+            ">=": self.value >= self.goal,
+            ">": self.value > self.goal,
+        }[self.op]
 
 
 @dataclass
@@ -92,8 +96,14 @@ def run_bench(script: str, timeout: float = TIMEOUT) -> BenchRun:
     run = BenchRun(script)
     t0 = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, str(BENCH / script)], cwd=ROOT, capture_output=True, text=True,
-                              timeout=timeout, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        done = subprocess.run(
+            [sys.executable, str(BENCH / script)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         run.returncode, run.stdout, run.stderr = done.returncode, done.stdout, done.stderr
     except subprocess.TimeoutExpired as exc:
         run.returncode = -1
@@ -123,16 +133,21 @@ def render(runs: list[BenchRun], started: datetime, skipped: list[str]) -> str:
             rows.append(f"| {run.script} | - | - | - | no ratio printed{status} | `{run.command}` |")
         for r in run.ratios:
             verdict = "met" if r.met else "**missed**"
-            rows.append(f"| {run.script} | {r.name} | {_fmt(r.value)} | {r.op} {_fmt(r.goal)} | {verdict}{status} | "
-                        f"`{run.command}` |")
+            rows.append(
+                f"| {run.script} | {r.name} | {_fmt(r.value)} | {r.op} {_fmt(r.goal)} | {verdict}{status} | "
+                f"`{run.command}` |"
+            )
             if not r.met:
-                notes.append(f"- `{r.name}` = {_fmt(r.value)} misses its goal ({r.op} {_fmt(r.goal)}); "
-                             f"see its output below.")
+                notes.append(
+                    f"- `{r.name}` = {_fmt(r.value)} misses its goal ({r.op} {_fmt(r.goal)}); see its output below."
+                )
         if run.faults:
             m = FAULTS.match(run.faults)
             verdict = "met" if m and m["lost"] == "0" else "**missed**"
-            rows.append(f"| {run.script} | faults lost | {m['lost'] if m else '?'} of {m['tried'] if m else '?'} | "
-                        f"= 0 | {verdict}{status} | `{run.command}` |")
+            rows.append(
+                f"| {run.script} | faults lost | {m['lost'] if m else '?'} of {m['tried'] if m else '?'} | "
+                f"= 0 | {verdict}{status} | `{run.command}` |"
+            )
     for script in skipped:
         rows.append(f"| {script} | - | - | - | not run this time | `.venv/bin/python bench/{script}` |")
     cpu = os.cpu_count()
@@ -153,16 +168,30 @@ def render(runs: list[BenchRun], started: datetime, skipped: list[str]) -> str:
         out += ["## Goals missed", "", *notes, ""]
     faults = next((r for r in runs if r.faults), None)
     if faults:
-        out += ["## Fault matrix", "",
-                "Every fault injected into pattern A and pattern B with and without the overlap guard, each cell "
-                "a fresh stack (`sfnecs.evidence.fault_matrix`). *handled*: what the design promises happened; "
-                "*limitation*: the behaviour AWS documents for that pattern (pattern A's silent failures, "
-                "duplicates without the guard); *lost*: anything else, including anything left after teardown.",
-                "", f"**{faults.faults}**", "", "```", matrix_block(faults.stdout).rstrip(), "```", ""]
+        out += [
+            "## Fault matrix",
+            "",
+            "Every fault injected into pattern A and pattern B with and without the overlap guard, each cell "
+            "a fresh stack (`sfnecs.evidence.fault_matrix`). *handled*: what the design promises happened; "
+            "*limitation*: the behaviour AWS documents for that pattern (pattern A's silent failures, "
+            "duplicates without the guard); *lost*: anything else, including anything left after teardown.",
+            "",
+            f"**{faults.faults}**",
+            "",
+            "```",
+            matrix_block(faults.stdout).rstrip(),
+            "```",
+            "",
+        ]
     out += ["## Outputs", ""]
     for run in runs:
-        out += [f"<details><summary>{run.script}: {run.seconds:.0f} s, exit status {run.returncode}</summary>", "",
-                "```", (run.stdout.rstrip() or "(no output)"), "```"]
+        out += [
+            f"<details><summary>{run.script}: {run.seconds:.0f} s, exit status {run.returncode}</summary>",
+            "",
+            "```",
+            (run.stdout.rstrip() or "(no output)"),
+            "```",
+        ]
         if run.returncode != 0 and run.stderr.strip():
             out += ["", "stderr (last lines):", "", "```", "\n".join(run.stderr.strip().splitlines()[-15:]), "```"]
         out += ["", "</details>", ""]
@@ -175,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"), help="where to write (default BENCHMARKS.md)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per benchmark")
     args = parser.parse_args(argv)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     chosen = benches(args.only)
     runs = []
     for script in chosen:

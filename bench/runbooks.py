@@ -41,8 +41,13 @@ def baseline(notebook: Path, n: int, out: Path) -> float:
 
     t0 = time.perf_counter()
     for i in range(n):
-        papermill.execute_notebook(str(notebook), str(out / f"empty-{i}.ipynb"), parameters={"stack": "bench"},
-                                   progress_bar=False, request_save_on_cell_execute=True)
+        papermill.execute_notebook(
+            str(notebook),
+            str(out / f"empty-{i}.ipynb"),
+            parameters={"stack": "bench"},
+            progress_bar=False,
+            request_save_on_cell_execute=True,
+        )
     return time.perf_counter() - t0
 
 
@@ -55,8 +60,12 @@ def chain(out: Path, warm: bool) -> tuple[float, float, bool]:
     t0 = time.perf_counter()
     report = run_chain(demo_steps("bench"), out, warm_kernels=warm)
     wall = time.perf_counter() - t0
-    cells = sum(c.metadata.get("papermill", {}).get("duration") or 0.0 for o in report.outcomes
-                for c in nbformat.read(o.result.notebook, as_version=4).cells if c.cell_type == "code")
+    cells = sum(
+        c.metadata.get("papermill", {}).get("duration") or 0.0
+        for o in report.outcomes
+        for c in nbformat.read(o.result.notebook, as_version=4).cells
+        if c.cell_type == "code"
+    )
     return wall, cells, report.ok
 
 
@@ -91,16 +100,24 @@ def measure(work: Path, repeats: int) -> int:
             if r:
                 for key, value in (("base", b), ("warm", w), ("cold", c), ("cells", cells)):
                     runs[key].append(value)
-            print(f"round {r}{' (warm-up)' if not r else ''}: chain {w:.1f} s (without warm kernels {c:.1f} s), "
-                  f"{n} empty notebooks {b:.1f} s", flush=True)
+            print(
+                f"round {r}{' (warm-up)' if not r else ''}: chain {w:.1f} s (without warm kernels {c:.1f} s), "
+                f"{n} empty notebooks {b:.1f} s",
+                flush=True,
+            )
     base, warm, cold, cells = (statistics.median(runs[k]) for k in ("base", "warm", "cold", "cells"))
     ratio = warm / base
-    print(f"sandbox start (not in the ratio): {started:.1f} s; load average now {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs")
-    print(f"chain of {n} runbooks: {warm:.1f} s, of which {cells:.1f} s in the runbooks' own cells (AWS calls "
-          f"into the sandbox, plots); {n} empty notebooks: {base:.1f} s (medians of {repeats})")
-    print(f"without warm kernels (each runbook starts its kernel when it begins): {cold:.1f} s, "
-          f"ratio {cold / base:.2f}")
+    print(
+        f"sandbox start (not in the ratio): {started:.1f} s; load average now {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"chain of {n} runbooks: {warm:.1f} s, of which {cells:.1f} s in the runbooks' own cells (AWS calls "
+        f"into the sandbox, plots); {n} empty notebooks: {base:.1f} s (medians of {repeats})"
+    )
+    print(
+        f"without warm kernels (each runbook starts its kernel when it begins): {cold:.1f} s, ratio {cold / base:.2f}"
+    )
     print(f"ratio: runbooks = {ratio:.2f} (goal <= {GOAL}){'' if ratio <= GOAL else ' -- GOAL MISSED'}")
     if not ok:
         print("error: a chain step did not end as meant", file=sys.stderr)

@@ -58,15 +58,35 @@ def sync_latency(repeats: int = 5) -> tuple[float, float]:
         ec2, ecs, sfn = sb.client("ec2"), sb.client("ecs"), sb.client("stepfunctions")
         subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
         ecs.create_cluster(clusterName="bench")
-        ecs.register_task_definition(family="bench", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                                     cpu="256", memory="512", containerDefinitions=[
-                                         {"name": "job", "image": "busybox", "environment": [
-                                             {"name": "SFNECS_DURATION", "value": "60"}]}])
-        defn = {"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
-                "End": True, "Parameters": {"LaunchType": "FARGATE", "Cluster": "bench", "TaskDefinition": "bench",
-                                            "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
-        sm = sfn.create_state_machine(name="bench", definition=json.dumps(defn),
-                                      roleArn="arn:aws:iam::123456789012:role/x")["stateMachineArn"]
+        ecs.register_task_definition(
+            family="bench",
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="256",
+            memory="512",
+            containerDefinitions=[
+                {"name": "job", "image": "busybox", "environment": [{"name": "SFNECS_DURATION", "value": "60"}]}
+            ],
+        )
+        defn = {
+            "StartAt": "Run",
+            "States": {
+                "Run": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::ecs:runTask.sync",
+                    "End": True,
+                    "Parameters": {
+                        "LaunchType": "FARGATE",
+                        "Cluster": "bench",
+                        "TaskDefinition": "bench",
+                        "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    },
+                }
+            },
+        }
+        sm = sfn.create_state_machine(
+            name="bench", definition=json.dumps(defn), roleArn="arn:aws:iam::123456789012:role/x"
+        )["stateMachineArn"]
         for _ in range(repeats):
             sb.clock.pause()
             arn = sfn.start_execution(stateMachineArn=sm, input="{}")["executionArn"]
@@ -97,8 +117,10 @@ def main() -> int:
     print(f"ratio: sandbox_start = {ratio:.2f} (goal <= {START_GOAL})")
     poll_ratio, latency = sync_latency()
     sync_goal = SYNC_LATENCY_GOAL_SECONDS / SYNC_POLL_SECONDS
-    print(f"sync_latency: ratio {poll_ratio:.2f} of the poll interval ({latency:.3f} s; "
-          f"goal <= {SYNC_LATENCY_GOAL_SECONDS} s)")
+    print(
+        f"sync_latency: ratio {poll_ratio:.2f} of the poll interval ({latency:.3f} s; "
+        f"goal <= {SYNC_LATENCY_GOAL_SECONDS} s)"
+    )
     print(f"ratio: sync_latency = {poll_ratio:.2f} (goal <= {sync_goal:g})")
     return 0
 

@@ -1,13 +1,13 @@
 """A year of one-minute ticks through the A-vs-B simulation, timed against building its tick index.
 
 Both measured in this run, on this machine (absolute times mean little here: ratios do).
-  ratio = median(simulate(scenario): pattern A and pattern B+guard+dedupe, metrics and costs)
+  ratio = median(simulate_variants(scenario): pattern A and pattern B+guard+dedupe, metrics and costs)
           / median(YEAR.tick_index(): pd.date_range of the same 525,600 UTC tick times)   goal <= 5
 The scenario is a realistic one-minute job: lognormal durations averaging 30 s (about 7% outlast
 the interval, so the guard and the overlap accounting have work), 1% launch failures, 2% job
-failures and 0.1% duplicate deliveries. `simulate` uses its sparse method: only the unusual
-deliveries (failed, long, duplicated: about 10% here) and the ticks they can meet (about 7% more)
-are drawn and simulated one by one; the others are counted by number.
+failures and 0.1% duplicate deliveries. `simulate_variants` uses its sparse method: only the
+unusual deliveries (failed, long, duplicated: about 10% here) and the ticks they can meet (about 7%
+more) are drawn and simulated one by one; the others are counted by number.
 
 Lines for information: the same run by the per-tick reference method (every delivery drawn and
 simulated); the sparse method's random draws alone (the positions of the unusual attempts, the
@@ -23,13 +23,23 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from sfnecs.patterns import COMPARED_VARIANTS, Scenario, _draw, _Law, _positions, _streams, _Streams, simulate
+from sfnecs.patterns import COMPARED_VARIANTS, Scenario, simulate_variants
+from sfnecs.patterns.draws import _Law, _positions, _Streams, _streams
+from sfnecs.patterns.sparse import _draw
 
-YEAR = Scenario(horizon="365D", interval_minutes=1, duration_kind="lognormal", duration_minutes=0.5,
-                duration_sigma=0.6, launch_failure_rate=0.01, job_failure_rate=0.02,
-                duplicate_delivery_rate=0.001, seed=7)
+YEAR = Scenario(
+    horizon="365D",
+    interval_minutes=1,
+    duration_kind="lognormal",
+    duration_minutes=0.5,
+    duration_sigma=0.6,
+    launch_failure_rate=0.01,
+    job_failure_rate=0.02,
+    duplicate_delivery_rate=0.001,
+    seed=7,
+)
 GOAL = 5.0
 
 
@@ -50,8 +60,7 @@ def _minimal_draws(s: Scenario) -> tuple[_Streams, _Law, float]:
     """
     rngs, law, n = _streams(s), _Law.of(s), s.ticks
     short = min(s.interval_minutes * 60.0 - s.execution_overhead_seconds, float(s.prices.fargate_minimum_seconds))
-    for name, p in (("dup", s.duplicate_delivery_rate), ("launch", s.launch_failure_rate),
-                    ("job", s.job_failure_rate)):
+    for name, p in (("dup", s.duplicate_delivery_rate), ("launch", s.launch_failure_rate), ("job", s.job_failure_rate)):
         _positions(rngs[name], p, n)
     law.longer(rngs["duration"], short, _positions(rngs["duration"], law.above(short), n).size)
     return rngs, law, short
@@ -65,10 +74,12 @@ def _random_draws(s: Scenario, kept: int) -> None:
 
 #: milder scenarios than YEAR (label -> changes): how the ratio grows with the unusual deliveries
 SWEEP = {
-    "fixed 30 s runs, no faults": dict(duration_kind="fixed", launch_failure_rate=0.0, job_failure_rate=0.0,
-                                       duplicate_delivery_rate=0.0),
-    "lognormal sigma 0.3, no faults": dict(duration_sigma=0.3, launch_failure_rate=0.0, job_failure_rate=0.0,
-                                           duplicate_delivery_rate=0.0),
+    "fixed 30 s runs, no faults": dict(
+        duration_kind="fixed", launch_failure_rate=0.0, job_failure_rate=0.0, duplicate_delivery_rate=0.0
+    ),
+    "lognormal sigma 0.3, no faults": dict(
+        duration_sigma=0.3, launch_failure_rate=0.0, job_failure_rate=0.0, duplicate_delivery_rate=0.0
+    ),
     "lognormal sigma 0.3, faults as above": dict(duration_sigma=0.3),
 }
 
@@ -79,18 +90,18 @@ def ratios(repeats: int = 7) -> dict[str, tuple[float, float, float]]:
     kept = _draw(YEAR).ticks.size
     worst = YEAR.replace(duration_kind="fixed", duration_minutes=1.5)
     cases = {
-        "simulate": lambda: simulate(YEAR),
-        "simulate, per-tick reference method": lambda: simulate(YEAR, method="per_tick"),
+        "simulate": lambda: simulate_variants(YEAR),
+        "simulate, per-tick reference method": lambda: simulate_variants(YEAR, method="per_tick"),
         "random draws alone (the floor under this sparse method)": lambda: _random_draws(YEAR, kept),
         "minimal draws (the floor under any exact method)": lambda: _minimal_draws(YEAR),
         "sparse draw (random draws and the deliveries kept)": lambda: _draw(YEAR),
-        "simulate, 4 variants": lambda: simulate(YEAR, COMPARED_VARIANTS),
-        "simulate, every run outlasts the interval": lambda: simulate(worst),
+        "simulate, 4 variants": lambda: simulate_variants(YEAR, COMPARED_VARIANTS),
+        "simulate, every run outlasts the interval": lambda: simulate_variants(worst),
     }
     for label, changes in SWEEP.items():
         mild = YEAR.replace(**changes)
         share = _draw(mild).ticks.size / mild.ticks
-        cases[f"simulate, {label} ({share:.1%} of ticks kept)"] = lambda mild=mild: simulate(mild)
+        cases[f"simulate, {label} ({share:.1%} of ticks kept)"] = lambda mild=mild: simulate_variants(mild)
     out = {}
     for name, fn in cases.items():
         seconds = _median_seconds(fn, repeats if name != "simulate, per-tick reference method" else 3)
@@ -111,10 +122,12 @@ def main() -> int:
     if measured["simulate"][0] > GOAL:
         own = next(r for name, (r, _, _) in measured.items() if name.startswith("random draws alone"))
         floor = next(r for name, (r, _, _) in measured.items() if name.startswith("minimal draws"))
-        print(f"status: goal not reached: the draws any exact simulation of this scenario needs take {floor:.1f} "
-              f"date_range times before simulating anything (goal {GOAL:g} for everything); this method's own "
-              f"draws take {own:.1f}, and the {kept} kept deliveries, simulated one by one in vectorized passes, "
-              "take most of the rest. See the sweep lines for the scenarios that meet it.")
+        print(
+            f"status: goal not reached: the draws any exact simulation of this scenario needs take {floor:.1f} "
+            f"date_range times before simulating anything (goal {GOAL:g} for everything); this method's own "
+            f"draws take {own:.1f}, and the {kept} kept deliveries, simulated one by one in vectorized passes, "
+            "take most of the rest. See the sweep lines for the scenarios that meet it."
+        )
     return 0
 
 

@@ -17,11 +17,11 @@ import time
 
 from sfnecs import runs
 from sfnecs.deploy import stack
-from sfnecs.runs import Backoff
-from sfnecs.images.sample import push_sample_image
-from sfnecs.sandbox import Sandbox
-from sfnecs.model import StackSpec
 from sfnecs.deploy.target import connect
+from sfnecs.images.sample import push_sample_image
+from sfnecs.model import StackSpec
+from sfnecs.runs import Backoff
+from sfnecs.sandbox import Sandbox
 
 SPEED = 10.0
 JOB_SECONDS = 60
@@ -44,9 +44,16 @@ def main() -> int:
         target = connect("sandbox", endpoint_url=sb.endpoint)
         subnets, groups = stack.default_network(target)
         # run by hand only (schedule disabled); JSONPath, as the sandbox evaluates JSONata only with Java
-        spec = StackSpec("bench", region=target.region, account=target.account, subnets=subnets[:1],
-                         security_groups=groups, environment={"SFNECS_DURATION": str(JOB_SECONDS)},
-                         schedule_enabled=False, query_language="JSONPath")
+        spec = StackSpec(
+            "bench",
+            region=target.region,
+            account=target.account,
+            subnets=subnets[:1],
+            security_groups=groups,
+            environment={"SFNECS_DURATION": str(JOB_SECONDS)},
+            schedule_enabled=False,
+            query_language="JSONPath",
+        )
         stack.apply(target, spec)
         push_sample_image(target, spec.repository, "amd64")
         sfn = target.client("stepfunctions")
@@ -65,13 +72,15 @@ def main() -> int:
         sb.control("DELETE", "calls", {})
         result = runs.wait(target, started, progress=False, backoff=Backoff().scaled(SPEED))
         backoff_logged = _calls(sb)
-        stack.teardown(target, spec)
+        stack.teardown(target, spec, delete_logs=True, delete_images=True)
 
     ratio = result.api_calls / naive
     print(f"wait_calls: a {JOB_SECONDS} s job ({result.status}, ran {result.run_seconds:.0f} s virtual) at x{SPEED:g}")
     print(f"  naive 1 s polling : {naive:3d} DescribeExecution calls (sandbox log: {naive_logged})")
-    print(f"  runs.wait backoff : {result.api_calls:3d} calls, final reads included (sandbox log: {backoff_logged}); "
-          f"{Backoff()}")
+    print(
+        f"  runs.wait backoff : {result.api_calls:3d} calls, final reads included (sandbox log: {backoff_logged}); "
+        f"{Backoff()}"
+    )
     print(f"ratio: wait_calls = {ratio:.2f} (goal <= {GOAL})")
     ok = result.ok and result.api_calls == backoff_logged and ratio <= GOAL
     return 0 if ok else 1

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 
-from sfnecs.runs import audit
 from sfnecs.exceptions import ValidationError
+from sfnecs.runs import audit
 
-T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def frame(rows: list[tuple]) -> pd.DataFrame:
@@ -20,16 +20,33 @@ def frame(rows: list[tuple]) -> pd.DataFrame:
     for name, status, minute, seconds, scheduled, category in rows:
         start = T0 + timedelta(minutes=minute)
         stop = None if seconds is None else start + timedelta(seconds=seconds)
-        out.append({"name": name, "arn": f"arn:{name}", "kind": "execution", "status": status, "start": start,
-                    "stop": stop, "seconds": seconds, "scheduled_time": scheduled, "category": category})
+        out.append(
+            {
+                "name": name,
+                "arn": f"arn:{name}",
+                "kind": "execution",
+                "status": status,
+                "start": start,
+                "stop": stop,
+                "seconds": seconds,
+                "scheduled_time": scheduled,
+                "category": category,
+            }
+        )
     return pd.DataFrame(out, columns=audit.RUN_COLUMNS)
 
 
 def test_success_rate_percentiles_and_categories():
-    runs = frame([("a", "SUCCEEDED", 0, 10.0, None, None), ("b", "SUCCEEDED", 60, 20.0, None, None),
-                  ("c", "FAILED", 120, 30.0, None, "architecture_mismatch"),
-                  ("d", "TIMED_OUT", 180, 40.0, None, "timeout"), ("e", "FAILED", 240, 50.0, None, None),
-                  ("f", "RUNNING", 300, None, None, None)])
+    runs = frame(
+        [
+            ("a", "SUCCEEDED", 0, 10.0, None, None),
+            ("b", "SUCCEEDED", 60, 20.0, None, None),
+            ("c", "FAILED", 120, 30.0, None, "architecture_mismatch"),
+            ("d", "TIMED_OUT", 180, 40.0, None, "timeout"),
+            ("e", "FAILED", 240, 50.0, None, None),
+            ("f", "RUNNING", 300, None, None, None),
+        ]
+    )
     report = audit.summarize(runs, stack="s", since=T0, schedule="rate(1 hour)", interval_seconds=3600)
     assert report.counts == {"total": 6, "SUCCEEDED": 2, "FAILED": 2, "TIMED_OUT": 1, "RUNNING": 1}
     assert report.success_rate == pytest.approx(2 / 5)  # the running one has no outcome yet
@@ -41,8 +58,13 @@ def test_success_rate_percentiles_and_categories():
 
 def test_runs_longer_than_the_interval_are_flagged_with_their_overlaps():
     # an hourly job that took 90 minutes at 10:00 runs into the 11:00 run
-    runs = frame([("r09", "SUCCEEDED", 0, 1800.0, None, None), ("r10", "SUCCEEDED", 60, 5400.0, None, None),
-                  ("r11", "SUCCEEDED", 120, 600.0, None, None)])
+    runs = frame(
+        [
+            ("r09", "SUCCEEDED", 0, 1800.0, None, None),
+            ("r10", "SUCCEEDED", 60, 5400.0, None, None),
+            ("r11", "SUCCEEDED", 120, 600.0, None, None),
+        ]
+    )
     report = audit.summarize(runs, stack="s", since=T0, schedule="rate(1 hour)", interval_seconds=3600)
     assert report.outlasting == ["r10"]
     assert report.overlaps == [(T0 + timedelta(minutes=120), T0 + timedelta(minutes=130))]
@@ -51,10 +73,15 @@ def test_runs_longer_than_the_interval_are_flagged_with_their_overlaps():
 
 
 def test_duplicates_are_scheduled_times_that_ran_twice_manual_runs_never_count():
-    runs = frame([("x1", "SUCCEEDED", 0, 5.0, "2024-03-01T09:00:00Z", None),
-                  ("x2", "SUCCEEDED", 0, 5.0, "2024-03-01T09:00:00Z", None),
-                  ("y", "SUCCEEDED", 60, 5.0, "2024-03-01T10:00:00Z", None),
-                  ("manual-1", "SUCCEEDED", 61, 5.0, None, None), ("manual-2", "SUCCEEDED", 61, 5.0, None, None)])
+    runs = frame(
+        [
+            ("x1", "SUCCEEDED", 0, 5.0, "2024-03-01T09:00:00Z", None),
+            ("x2", "SUCCEEDED", 0, 5.0, "2024-03-01T09:00:00Z", None),
+            ("y", "SUCCEEDED", 60, 5.0, "2024-03-01T10:00:00Z", None),
+            ("manual-1", "SUCCEEDED", 61, 5.0, None, None),
+            ("manual-2", "SUCCEEDED", 61, 5.0, None, None),
+        ]
+    )
     assert audit.duplicates(runs) == {"2024-03-01T09:00:00Z": ["x1", "x2"]}
     report = audit.summarize(runs, stack="s", since=T0)
     assert any("1 scheduled time(s) ran more than once" in f for f in report.flags)
@@ -94,8 +121,9 @@ def test_result_is_json_and_the_plot_marks_the_interval():
 
 @pytest.mark.sandbox
 def test_audit_reads_executions_inputs_and_diagnoses_failures(target, sandbox):
-    from sfnecs.runs import Backoff, start, wait
     from tests.test_stack import deployed, make_spec
+
+    from sfnecs.runs import Backoff, start, wait
 
     spec = make_spec(target, "audit-b", schedule_enabled=False, launch_retry_attempts=0)
     with deployed(target, spec, sandbox=sandbox):

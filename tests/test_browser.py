@@ -24,8 +24,15 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 TOKEN = "sfnecs-browser-test"
 # Flags this workplace needs: no network beyond loopback, no first-run work (env/machines/python.md)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Settings a learner may keep, set here so the run is quiet and leaves the repository as it was:
 # no autosave (running the lessons must not rewrite their stored outputs), no news prompt.
@@ -38,16 +45,25 @@ PROMPTS = "[...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPro
 SCROLLER = ".jp-NotebookPanel .jp-WindowedPanel-outer"  # the element that scrolls a notebook (JupyterLab 4)
 # The scroller's height and how tall it must be to show the last cell whole, read after two animation
 # frames (a layout pass). Not scrollHeight: JupyterLab pads a notebook to let it scroll past its end.
-HEIGHTS = (f"async () => {{ await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));"
-           f" const n = document.querySelector('{SCROLLER}'); n.scrollTop = 0;"
-           " const cells = n.querySelectorAll('.jp-Cell'), last = cells[cells.length - 1];"
-           " return [n.clientHeight, last.getBoundingClientRect().bottom - n.getBoundingClientRect().top + 40]; }")
+HEIGHTS = (
+    f"async () => {{ await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));"
+    f" const n = document.querySelector('{SCROLLER}'); n.scrollTop = 0;"
+    " const cells = n.querySelectorAll('.jp-Cell'), last = cells[cells.length - 1];"
+    " return [n.clientHeight, last.getBoundingClientRect().bottom - n.getBoundingClientRect().top + 40]; }"
+)
 MAX_HEIGHT = 30_000  # px; a longer notebook is shot from its top
-ERROR_SHOWN = (r"""[...document.querySelectorAll("[data-mime-type='application/vnd.jupyter.stderr']")]"""
-               r""".some(e => /Traceback|^\w+(Error|Exception):/m.test(e.innerText))""")
+ERROR_SHOWN = (
+    r"""[...document.querySelectorAll("[data-mime-type='application/vnd.jupyter.stderr']")]"""
+    r""".some(e => /Traceback|^\w+(Error|Exception):/m.test(e.innerText))"""
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium): browser tests skipped")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Chromium is not installed (apt-get install chromium): browser tests skipped",
+    ),
+]
 
 
 def free_port() -> int:
@@ -65,14 +81,30 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port = free_port()
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"), "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-           "SFNECS_HOME": str(tmp / "home"), "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "SFNECS_HOME": str(tmp / "home"),
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    }
     env.pop("AWS_ENDPOINT_URL", None)
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-           f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={ROOT}", "--ServerApp.open_browser=False",
-           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.extension_manager=readonly"]  # no extension listings fetched from the network
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={ROOT}",
+        "--ServerApp.open_browser=False",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]  # no extension listings fetched from the network
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # CI containers run as root; Jupyter refuses that unless told
     log = open(tmp / "lab.log", "w")
@@ -85,7 +117,7 @@ def lab(tmp_path_factory):
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError((tmp / "lab.log").read_text()[-2000:])
+                raise RuntimeError((tmp / "lab.log").read_text()[-2000:]) from None
             time.sleep(0.3)
     else:
         proc.kill()
@@ -130,8 +162,11 @@ def run_all(browser, lab: str, notebook: str, expect: list[str]) -> None:
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     # done when every code cell has an execution count, or early when a cell failed (Run All stops there)
-    page.wait_for_function(f"() => {{ const p = {PROMPTS}; return (p.length > 0 && p.every(e => /\\[\\d+\\]/.test("
-                           f"e.textContent))) || {ERROR_SHOWN}; }}", timeout=300_000)
+    page.wait_for_function(
+        f"() => {{ const p = {PROMPTS}; return (p.length > 0 && p.every(e => /\\[\\d+\\]/.test("
+        f"e.textContent))) || {ERROR_SHOWN}; }}",
+        timeout=300_000,
+    )
     idle.wait_for(timeout=300_000)
     ARTIFACTS.mkdir(exist_ok=True)
     # JupyterLab scrolls inside the notebook panel, and skips drawing cells out of view: make the window
@@ -140,8 +175,9 @@ def run_all(browser, lab: str, notebook: str, expect: list[str]) -> None:
         have, need = page.evaluate(HEIGHTS)
         if have >= need or page.viewport_size["height"] >= MAX_HEIGHT:
             break
-        page.set_viewport_size({"width": 1400, "height": min(page.viewport_size["height"] + int(need - have),
-                                                             MAX_HEIGHT)})
+        page.set_viewport_size(
+            {"width": 1400, "height": min(page.viewport_size["height"] + int(need - have), MAX_HEIGHT)}
+        )
     page.screenshot(path=str(ARTIFACTS / f"{Path(notebook).stem}.png"), full_page=True)
     stderr = page.locator("[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
     errors = [t for t in stderr if "Traceback" in t or re.search(r"^\w+(Error|Exception):", t, re.M)]

@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 import pytest
-
-from sfnecs.deploy import stack
-from sfnecs.cli import main
-from sfnecs.images.sample import push_sample_image
 from tests.test_stack import make_spec, mutating_calls, tagged_resources
+
+from sfnecs.cli import main
+from sfnecs.deploy import stack
+from sfnecs.images.sample import push_sample_image
 
 #: a nightly cron: an enabled rate() schedule would fire at creation and start a run of its own
 QUIET = ["--schedule", "cron(0 3 * * ? *)"]
@@ -48,7 +48,7 @@ def test_plan_apply_verify_run_and_teardown_a_pattern_b_stack(target, sandbox, c
     code, out, _ = sfnecs(capsys, "apply", "--stack", name, *QUIET, "--confirm")
     assert code == 0 and "True" in out  # the `done` column
     spec = make_spec(target, name).replace(subnets=stack.default_network(target)[0])  # all subnets, as the CLI
-    assert set(stack.plan(target, spec)["action"]) == {"no-op"}  # the CLI built the same spec as the library
+    assert set(stack.plan(target, spec).to_frame()["action"]) == {"no-op"}  # the CLI built the same spec as the library
     code, out, _ = sfnecs(capsys, "plan", "--stack", name, *QUIET)
     assert code == 0 and "create" not in out and "update" not in out
 
@@ -79,6 +79,12 @@ def test_plan_apply_verify_run_and_teardown_a_pattern_b_stack(target, sandbox, c
     assert code == 0 and "delete" in out and "nothing deleted" in out
     assert mutating_calls(sandbox) == {} and tagged_resources(target, name)
     code, out, _ = sfnecs(capsys, "teardown", "--stack", name, *QUIET, "--confirm")
+    # the log groups and the repository stay unless asked, each with how to remove it
+    left = tagged_resources(target, name)
+    wanted = (f"/ecs/{name}", f"/aws/vendedlogs/states/{name}", f"repository/{name}")
+    assert code == 0 and len(left) == 3 and all(any(x.endswith(w) for x in left) for w in wanted), left
+    assert f"/ecs/{name}: kept: the logs of past runs; remove with delete_logs=True" in out
+    code, out, _ = sfnecs(capsys, "teardown", "--stack", name, *QUIET, "--confirm", "--delete-logs", "--delete-images")
     assert code == 0 and tagged_resources(target, name) == []
 
 
@@ -96,7 +102,18 @@ def test_run_a_pattern_a_stack_reports_a_failed_job_with_exit_status_1(target, s
         assert result["log_tail"][-1] == "job failed: exiting with code 4"
     finally:
         sandbox.control("DELETE", "faults", {})
-        sfnecs(capsys, "teardown", "--stack", name, "--pattern", "A", *QUIET, "--confirm")
+        sfnecs(
+            capsys,
+            "teardown",
+            "--stack",
+            name,
+            "--pattern",
+            "A",
+            *QUIET,
+            "--confirm",
+            "--delete-logs",
+            "--delete-images",
+        )
     assert tagged_resources(target, name) == []
 
 
@@ -113,22 +130,32 @@ def test_capacity_provider_flag_runs_the_task_on_fargate_spot(target, sandbox, c
         task = target.client("ecs").describe_tasks(cluster=spec.cluster, tasks=[json.loads(out)["task_arn"]])
         assert task["tasks"][0]["capacityProviderName"] == "FARGATE_SPOT"
     finally:
-        sfnecs(capsys, "teardown", "--stack", name, *spot, "--confirm")
+        sfnecs(capsys, "teardown", "--stack", name, *spot, "--confirm", "--delete-logs", "--delete-images")
     assert tagged_resources(target, name) == []
 
 
 @pytest.mark.sandbox
-@pytest.mark.parametrize("argv, message", [
-    (["plan", "--stack", "Bad_Name"], "name='Bad_Name'"),
-    (["apply", "--stack", "cli-v", "--schedule", "every hour", "--confirm"], "schedule_expression='every hour'"),
-    (["run", "--stack", "cli-v", "--timezone", "Mars/Olympus"], "timezone='Mars/Olympus'"),
-    (["run", "--stack", "cli-v", "--at", "2030-01-31T09:00"], "at='2030-01-31T09:00' is not valid: an ISO 8601 time with an offset"),
-    (["plan", "--stack", "cli-v", "--capacity-provider", "SPOT"],
-     "capacity_provider_strategy capacityProvider='SPOT' is not valid: use FARGATE or FARGATE_SPOT"),
-    (["plan", "--stack", "cli-v", "--capacity-provider", "FARGATE_SPOT:lots"],
-     "capacity_provider_strategy weight of FARGATE_SPOT='lots' is not valid"),
-    (["plan", "--stack", "cli-v", "--capacity-provider", "FARGATE:1:0:9"], "capacity_provider='FARGATE:1:0:9'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["plan", "--stack", "Bad_Name"], "name='Bad_Name'"),
+        (["apply", "--stack", "cli-v", "--schedule", "every hour", "--confirm"], "schedule_expression='every hour'"),
+        (["run", "--stack", "cli-v", "--timezone", "Mars/Olympus"], "timezone='Mars/Olympus'"),
+        (
+            ["run", "--stack", "cli-v", "--at", "2030-01-31T09:00"],
+            "at='2030-01-31T09:00' is not valid: an ISO 8601 time with an offset",
+        ),
+        (
+            ["plan", "--stack", "cli-v", "--capacity-provider", "SPOT"],
+            "capacity_provider_strategy capacityProvider='SPOT' is not valid: use FARGATE or FARGATE_SPOT",
+        ),
+        (
+            ["plan", "--stack", "cli-v", "--capacity-provider", "FARGATE_SPOT:lots"],
+            "capacity_provider_strategy weight of FARGATE_SPOT='lots' is not valid",
+        ),
+        (["plan", "--stack", "cli-v", "--capacity-provider", "FARGATE:1:0:9"], "capacity_provider='FARGATE:1:0:9'"),
+    ],
+)
 def test_bad_arguments_are_refused_before_any_aws_call(sandbox, capsys, argv, message):
     sandbox.control("DELETE", "calls", {})
     code, _, err = sfnecs(capsys, *argv)

@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 
 from sfnecs import iam
 from sfnecs.exceptions import ValidationError
-from sfnecs.sandbox import iam as iam_simulate
 from sfnecs.model import StackSpec
+from sfnecs.sandbox import iam as iam_simulate
 
 GOLDEN = Path(__file__).parent / "golden" / "iam"
 SPEC = StackSpec(name="nightly-report", region="ap-northeast-1", account="111122223333")
@@ -58,8 +58,7 @@ class _Body:
 @pytest.fixture
 def offline_iam():
     """A real boto3 IAM client: botocore serializes the request and parses the XML we answer."""
-    client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
+    client = boto3.client("iam", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
 
     def answer(request, **_):
         body = request.body.decode() if isinstance(request.body, bytes) else request.body
@@ -79,7 +78,7 @@ def offline_iam():
 def test_golden_policies(pattern):
     spec = spec_for(pattern)
     expected_files = set()
-    for name, role in iam.policies_for(spec).items():
+    for role in iam.policies_for(spec).values():
         for part, doc in (("trust", role.trust), ("permissions", role.permissions)):
             path = GOLDEN / f"{pattern}-{role.kind}.{part}.json"
             if doc is None:
@@ -100,8 +99,13 @@ def test_to_json_has_a_stable_key_order_whatever_the_input_order():
     shuffled = {"Statement": [dict(reversed(list(st.items()))) for st in doc["Statement"]], "Version": doc["Version"]}
     assert iam.to_json(shuffled) == iam.to_json(doc)
     assert list(json.loads(iam.to_json(shuffled))) == ["Version", "Statement"]
-    assert list(json.loads(iam.to_json(shuffled))["Statement"][0]) == ["Sid", "Effect", "Action", "Resource",
-                                                                      "Condition"]
+    assert list(json.loads(iam.to_json(shuffled))["Statement"][0]) == [
+        "Sid",
+        "Effect",
+        "Action",
+        "Resource",
+        "Condition",
+    ]
 
 
 def test_pattern_b_step_functions_role_matches_the_aws_template_and_the_spec():
@@ -111,24 +115,34 @@ def test_pattern_b_step_functions_role_matches_the_aws_template_and_the_spec():
     assert run["Resource"] == [SPEC.task_definition_arn_pattern]
     assert run["Condition"] == {"ArnEquals": {"ecs:cluster": SPEC.cluster_arn}}
     assert by_sid["SyncRuleManagedByStepFunctions"]["Resource"] == [
-        f"arn:aws:events:ap-northeast-1:{ACCOUNT}:rule/StepFunctionsGetEventsForECSTaskRule"]
+        f"arn:aws:events:ap-northeast-1:{ACCOUNT}:rule/StepFunctionsGetEventsForECSTaskRule"
+    ]
     passing = by_sid["PassTaskAndExecutionRolesToEcsTasks"]
     assert passing["Resource"] == sorted([SPEC.role_arn(SPEC.task_role), SPEC.role_arn(SPEC.execution_role)])
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
     # switches add exactly their statement
-    for switch, sid in (("guard", "GuardListsOwnExecutions"),
-                        ("execution_logging", "LogDeliveryApisTakeNoResourceArn")):
+    for switch, sid in (
+        ("guard", "GuardListsOwnExecutions"),
+        ("execution_logging", "LogDeliveryApisTakeNoResourceArn"),
+    ):
         off = {s["Sid"] for s in iam.permission_policy(SPEC.replace(**{switch: False}), "sfn")["Statement"]}
         assert set(by_sid) - off == {sid}
     quiet = SPEC.replace(notify_failure=False, notify_success=False)
     assert "PublishRunNotifications" not in {s["Sid"] for s in iam.permission_policy(quiet, "sfn")["Statement"]}
     assert "PublishRunNotifications" in {
-        s["Sid"] for s in iam.permission_policy(quiet.replace(notify_success=True), "sfn")["Statement"]}
+        s["Sid"] for s in iam.permission_policy(quiet.replace(notify_success=True), "sfn")["Statement"]
+    }
 
 
 @pytest.mark.parametrize("language", ["JSONata", "JSONPath"])
-@pytest.mark.parametrize("switches", [{}, {"guard": False, "notify_failure": False, "execution_logging": False},
-                                      {"notify_failure": False, "notify_success": True}])
+@pytest.mark.parametrize(
+    "switches",
+    [
+        {},
+        {"guard": False, "notify_failure": False, "execution_logging": False},
+        {"notify_failure": False, "notify_success": True},
+    ],
+)
 def test_step_functions_role_grants_what_the_state_machine_uses_and_nothing_else(language, switches):
     from sfnecs.statemachine import build_definition
 
@@ -139,10 +153,20 @@ def test_step_functions_role_grants_what_the_state_machine_uses_and_nothing_else
 
 
 def test_required_actions_reads_nested_branches_and_refuses_unknown_integrations():
-    definition = {"States": {"P": {"Type": "Parallel", "Branches": [
-        {"States": {"L": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions"}}}]},
-        "M": {"Type": "Map", "ItemProcessor": {"States": {
-            "S": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish"}}}}}}
+    definition = {
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"States": {"L": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions"}}}
+                ],
+            },
+            "M": {
+                "Type": "Map",
+                "ItemProcessor": {"States": {"S": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish"}}},
+            },
+        }
+    }
     assert iam.required_actions(definition) == {"states:ListExecutions", "sns:Publish"}
     with pytest.raises(ValidationError, match="lambda:invoke"):
         iam.required_actions({"States": {"X": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke"}}})
@@ -159,7 +183,8 @@ def test_trust_policies_name_their_service_and_guard_against_confused_deputies()
     scheduler = roles[SPEC.scheduler_role].trust["Statement"][0]
     assert scheduler["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert scheduler["Condition"]["ArnLike"]["aws:SourceArn"] == SPEC.arn(
-        "scheduler", f"schedule-group/{schedule_group(SPEC)}")
+        "scheduler", f"schedule-group/{schedule_group(SPEC)}"
+    )
     for field in ("task_role", "execution_role"):
         assert roles[getattr(SPEC, field)].trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
 
@@ -207,23 +232,39 @@ def test_accepted_findings_are_exactly_the_written_ones_and_no_wider():
     }
     assert all(len(reason) > 60 for reason in iam.ACCEPTED_FINDINGS.values())
     # every accepted pair is actually used: parliament does raise them on our policies
-    raised = {(f.issue, f.sid) for p in ("A", "B") for _, _, doc in all_documents(spec_for(p))
-              for f in iam.lint(doc, include_accepted=True)}
+    raised = {
+        (f.issue, f.sid)
+        for p in ("A", "B")
+        for _, _, doc in all_documents(spec_for(p))
+        for f in iam.lint(doc, include_accepted=True)
+    }
     assert raised == set(iam.ACCEPTED_FINDINGS)
     # the same grant under another Sid is reported
-    token = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "Anything", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]}]}
+    token = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Anything", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]}
+        ],
+    }
     assert [(f.issue, f.sid, f.accepted) for f in iam.lint(token)] == [("CREDENTIALS_EXPOSURE", "Anything", "")]
     # another finding type under an accepted Sid is reported
-    sneaky = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "EcrAuthTokenIsAccountWide", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}]}
+    sneaky = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "EcrAuthTokenIsAccountWide", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}
+        ],
+    }
     assert ("RESOURCE_STAR", "EcrAuthTokenIsAccountWide") in {(f.issue, f.sid) for f in iam.lint(sneaky)}
     # a policy-level finding is accepted only when every statement it names is accepted for it
     mixed = iam.permission_policy(SPEC, "sfn")
-    mixed["Statement"].append({"Sid": "Extra", "Effect": "Allow", "Action": ["iam:PutRolePolicy"],
-                               "Resource": [SPEC.role_arn("x")]})
+    mixed["Statement"].append(
+        {"Sid": "Extra", "Effect": "Allow", "Action": ["iam:PutRolePolicy"], "Resource": [SPEC.role_arn("x")]}
+    )
     assert {f.sid for f in iam.lint(mixed) if f.issue == "PERMISSIONS_MANAGEMENT_ACTIONS"} == {
-        "Extra", "PassTaskAndExecutionRolesToEcsTasks", "LogDeliveryApisTakeNoResourceArn"}
+        "Extra",
+        "PassTaskAndExecutionRolesToEcsTasks",
+        "LogDeliveryApisTakeNoResourceArn",
+    }
 
 
 def test_findings_on_the_broad_policy_are_returned_not_hidden():
@@ -262,8 +303,12 @@ def _jsonencode_argument(expression: str):
 def test_terraform_parses_back_to_the_json_policies(pattern):
     spec = spec_for(pattern, task_role="job+role@team", tags={"team": "data", "cost-center": "42"})
     parsed = hcl2.loads(iam.to_terraform(spec), serialization_options=_OPTIONS)
-    blocks = {(kind, name): body for entry in parsed["resource"] for kind, named in entry.items()
-              for name, body in named.items()}
+    blocks = {
+        (kind, name): body
+        for entry in parsed["resource"]
+        for kind, named in entry.items()
+        for name, body in named.items()
+    }
     roles = iam.policies_for(spec)
     assert {name for kind, name in blocks if kind == "aws_iam_role"} == {r.kind for r in roles.values()}
     for role in roles.values():
@@ -283,27 +328,41 @@ def test_terraform_parses_back_to_the_json_policies(pattern):
 def test_broad_policy_is_the_notes_policy():
     broad = iam.broad_policy(SPEC)
     assert [s["Action"] for s in broad["Statement"]] == [
-        ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks"], ["iam:PassRole"],
+        ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks"],
+        ["iam:PassRole"],
         ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
-        ["iam:CreateServiceLinkedRole", "iam:AttachRolePolicy", "iam:PutRolePolicy"]]
+        ["iam:CreateServiceLinkedRole", "iam:AttachRolePolicy", "iam:PutRolePolicy"],
+    ]
     assert broad["Statement"][1]["Resource"] == [SPEC.role_arn(SPEC.execution_role)]
 
 
 def test_comparison_with_the_broad_policy():
     table = iam.compare_with_broad(SPEC)
-    assert list(table.columns) == ["statement", "our_statement", "action", "resource", "context", "granted_by_broad",
-                                   "granted_by_ours", "extra_grant_allows", "why_not_needed"]
+    assert list(table.columns) == [
+        "statement",
+        "our_statement",
+        "action",
+        "resource",
+        "context",
+        "granted_by_broad",
+        "granted_by_ours",
+        "extra_grant_allows",
+        "why_not_needed",
+    ]
 
     def row(action, resource, context_part=""):
-        hits = table[(table.action == action) & (table.resource == resource)
-                     & table.context.str.contains(context_part, regex=False)]
+        hits = table[
+            (table.action == action)
+            & (table.resource == resource)
+            & table.context.str.contains(context_part, regex=False)
+        ]
         assert len(hits) == 1, (action, resource, context_part)
         return hits.iloc[0]
 
     other_family = row("ecs:RunTask", SPEC.arn("ecs", "task-definition/nightly-report-job-other:1"))
     assert other_family.granted_by_broad and not other_family.granted_by_ours
     assert other_family.statement == "broad #1" and other_family.extra_grant_allows
-    own = row("ecs:RunTask", SPEC.arn("ecs", "task-definition/nightly-report-job:1"), f"\"{SPEC.cluster_arn}\"")
+    own = row("ecs:RunTask", SPEC.arn("ecs", "task-definition/nightly-report-job:1"), f'"{SPEC.cluster_arn}"')
     assert own.granted_by_broad and own.granted_by_ours and own.our_statement == "RunTaskFamilyInStackCluster"
     task_role = row("iam:PassRole", SPEC.role_arn(SPEC.task_role), "ecs-tasks")
     assert not task_role.granted_by_broad and task_role.granted_by_ours
@@ -324,9 +383,12 @@ def test_comparison_with_the_broad_policy():
 
 # ---- simulation: the pure evaluator ------------------------------------------------------------------
 def _decide(doc, call) -> str:
-    result = iam_simulate.simulate_custom_policy([iam.to_json(doc)], [call.action],
-                                                 [] if call.resource == "*" else [call.resource],
-                                                 iam._context_entries(call.context))[0]
+    result = iam_simulate.simulate_custom_policy(
+        [iam.to_json(doc)],
+        [call.action],
+        [] if call.resource == "*" else [call.resource],
+        iam._context_entries(call.context),
+    )[0]
     return iam._resource_outcome(result, call.resource)[0]
 
 
@@ -341,8 +403,9 @@ def test_default_matrix_holds_under_the_pure_evaluator(pattern):
     for denied in ("another family", "another cluster", "pass another role", "pass the task role to another service"):
         assert labels[denied] == "implicitDeny"
     if pattern == "B":
-        assert {c.label: c.expected for c in calls if c.role == spec.scheduler_role}["another state machine"] == \
-            "implicitDeny"
+        assert {c.label: c.expected for c in calls if c.role == spec.scheduler_role}[
+            "another state machine"
+        ] == "implicitDeny"
     for call in calls:
         assert _decide(roles[call.role].permissions, call) == call.expected, call
 
@@ -362,51 +425,85 @@ def _policy(*statements) -> str:
 
 
 def _one(policy: str, action: str, resource: str, **context) -> dict:
-    entries = [{"ContextKeyName": k.replace("__", ":"), "ContextKeyValues": [v], "ContextKeyType": "string"}
-               for k, v in context.items()]
+    entries = [
+        {"ContextKeyName": k.replace("__", ":"), "ContextKeyValues": [v], "ContextKeyType": "string"}
+        for k, v in context.items()
+    ]
     result = iam_simulate.simulate_custom_policy([policy], [action], [resource], entries)[0]
     return result["ResourceSpecificResults"][0]
 
 
 def test_evaluator_conditions_follow_iam_semantics():
     cluster = "arn:aws:ecs:us-east-1:111122223333:cluster/jobs"
-    policy = _policy({"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*",
-                      "Condition": {"ArnLike": {"ecs:cluster": "arn:aws:ecs:*:111122223333:cluster/j?bs"}}})
+    policy = _policy(
+        {
+            "Effect": "Allow",
+            "Action": "ecs:RunTask",
+            "Resource": "*",
+            "Condition": {"ArnLike": {"ecs:cluster": "arn:aws:ecs:*:111122223333:cluster/j?bs"}},
+        }
+    )
     assert _one(policy, "ecs:RunTask", "x", ecs__cluster=cluster)["EvalResourceDecision"] == "allowed"
     # ARN components are matched one by one: * in the region cannot swallow the account
-    assert _one(policy, "ecs:RunTask", "x", ecs__cluster="arn:aws:ecs:a:b:111122223333:cluster/jobs")[
-        "EvalResourceDecision"] == "implicitDeny"
+    assert (
+        _one(policy, "ecs:RunTask", "x", ecs__cluster="arn:aws:ecs:a:b:111122223333:cluster/jobs")[
+            "EvalResourceDecision"
+        ]
+        == "implicitDeny"
+    )
     missing = _one(policy, "ecs:RunTask", "x")
     assert missing["EvalResourceDecision"] == "implicitDeny" and missing["MissingContextValues"] == ["ecs:cluster"]
-    if_exists = _policy({"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*",
-                         "Condition": {"ArnEqualsIfExists": {"ecs:cluster": cluster}}})
+    if_exists = _policy(
+        {
+            "Effect": "Allow",
+            "Action": "ecs:RunTask",
+            "Resource": "*",
+            "Condition": {"ArnEqualsIfExists": {"ecs:cluster": cluster}},
+        }
+    )
     assert _one(if_exists, "ecs:RunTask", "x")["EvalResourceDecision"] == "allowed"
     assert _one(if_exists, "ecs:RunTask", "x", ecs__cluster=cluster + "2")["EvalResourceDecision"] == "implicitDeny"
-    like = _policy({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
-                    "Condition": {"StringLike": {"iam:PassedToService": "ecs-*.amazonaws.com"}}})
-    assert _one(like, "iam:PassRole", "r", iam__PassedToService="ecs-tasks.amazonaws.com")["EvalResourceDecision"] \
+    like = _policy(
+        {
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": "*",
+            "Condition": {"StringLike": {"iam:PassedToService": "ecs-*.amazonaws.com"}},
+        }
+    )
+    assert (
+        _one(like, "iam:PassRole", "r", iam__PassedToService="ecs-tasks.amazonaws.com")["EvalResourceDecision"]
         == "allowed"
+    )
     # condition key names are case-insensitive, values are not
-    assert _one(like, "iam:PassRole", "r", IAM__passedtoservice="ecs-tasks.amazonaws.com")["EvalResourceDecision"] \
+    assert (
+        _one(like, "iam:PassRole", "r", IAM__passedtoservice="ecs-tasks.amazonaws.com")["EvalResourceDecision"]
         == "allowed"
-    assert _one(like, "iam:PassRole", "r", iam__PassedToService="ECS-tasks.amazonaws.com")["EvalResourceDecision"] \
+    )
+    assert (
+        _one(like, "iam:PassRole", "r", iam__PassedToService="ECS-tasks.amazonaws.com")["EvalResourceDecision"]
         == "implicitDeny"
+    )
 
 
 def test_evaluator_matches_actions_case_insensitively_and_resources_literally():
     policy = _policy({"Effect": "Allow", "Action": "iam:passrole", "Resource": "arn:aws:iam::111122223333:role/a+b.c"})
     assert _one(policy, "IAM:PassRole", "arn:aws:iam::111122223333:role/a+b.c")["EvalResourceDecision"] == "allowed"
     # moto would read + and . as regex: "a+b.c" must not match "aab-c"
-    assert _one(policy, "iam:PassRole", "arn:aws:iam::111122223333:role/aab-c")["EvalResourceDecision"] == \
-        "implicitDeny"
+    assert (
+        _one(policy, "iam:PassRole", "arn:aws:iam::111122223333:role/aab-c")["EvalResourceDecision"] == "implicitDeny"
+    )
 
 
 def test_evaluator_explicit_deny_wins_and_names_the_statement():
     allow = {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}
     deny = {"Effect": "Deny", "Action": "sqs:DeleteQueue", "Resource": "arn:aws:sqs:*:*:keep-*"}
-    results = iam_simulate.simulate_custom_policy([_policy(allow), _policy(deny)], ["sqs:DeleteQueue"],
-                                                  ["arn:aws:sqs:us-east-1:111122223333:keep-me",
-                                                   "arn:aws:sqs:us-east-1:111122223333:scratch"], [])
+    results = iam_simulate.simulate_custom_policy(
+        [_policy(allow), _policy(deny)],
+        ["sqs:DeleteQueue"],
+        ["arn:aws:sqs:us-east-1:111122223333:keep-me", "arn:aws:sqs:us-east-1:111122223333:scratch"],
+        [],
+    )
     assert len(results) == 1
     kept, scratch = results[0]["ResourceSpecificResults"]
     assert kept["EvalResourceDecision"] == "explicitDeny"
@@ -416,16 +513,35 @@ def test_evaluator_explicit_deny_wins_and_names_the_statement():
     assert results[0]["EvalResourceName"] == "arn:${Partition}:sqs:${Region}:${Account}:${QueueName}"
 
 
-@pytest.mark.parametrize("statement, parameter", [
-    ({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::x/*"}, "PolicyInputList.member.1"),
-    ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
-      "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}}}, "PolicyInputList.member.1"),
-    ({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
-      "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]}}}, "PolicyInputList.member.1"),
-    ({"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"},
-     "PolicyInputList.member.1"),
-    ({"Effect": "Maybe", "Action": "s3:GetObject", "Resource": "*"}, "PolicyInputList.member.1"),
-])
+@pytest.mark.parametrize(
+    "statement, parameter",
+    [
+        ({"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::x/*"}, "PolicyInputList.member.1"),
+        (
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}},
+            },
+            "PolicyInputList.member.1",
+        ),
+        (
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["a"]}},
+            },
+            "PolicyInputList.member.1",
+        ),
+        (
+            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"},
+            "PolicyInputList.member.1",
+        ),
+        ({"Effect": "Maybe", "Action": "s3:GetObject", "Resource": "*"}, "PolicyInputList.member.1"),
+    ],
+)
 def test_evaluator_refuses_what_it_cannot_judge(statement, parameter):
     with pytest.raises(ValidationError) as err:
         iam_simulate.simulate_custom_policy([_policy(statement)], ["s3:GetObject"], [], [])
@@ -436,11 +552,18 @@ def test_moto_condition_defects_the_evaluator_works_around_are_still_there():
     """If this fails, moto's evaluator improved: revisit what iam_simulate delegates to it."""
     from moto.iam.access_control import IAMPolicyStatement
 
-    unmet = IAMPolicyStatement({"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*",
-                                "Condition": {"StringEquals": {"ecs:cluster": "a"}}})
+    unmet = IAMPolicyStatement(
+        {
+            "Effect": "Allow",
+            "Action": "ecs:RunTask",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"ecs:cluster": "a"}},
+        }
+    )
     assert unmet.is_action_permitted("ecs:RunTask", "*", None, {"ecs:cluster": "b"}).name == "DENIED"
-    ignored = IAMPolicyStatement({"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*",
-                                  "Condition": {"ArnEquals": {"ecs:cluster": "a"}}})
+    ignored = IAMPolicyStatement(
+        {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*", "Condition": {"ArnEquals": {"ecs:cluster": "a"}}}
+    )
     assert ignored.is_action_permitted("ecs:RunTask", "*", None, {"ecs:cluster": "b"}).name == "PERMITTED"
 
 
@@ -452,8 +575,7 @@ def _iam_model():
 def _query_params(**request) -> dict[str, str]:
     """Serialize a SimulateCustomPolicy request exactly as botocore does, as one value per field."""
     model = _iam_model()
-    serialized = create_serializer("query").serialize_to_request(request,
-                                                                 model.operation_model("SimulateCustomPolicy"))
+    serialized = create_serializer("query").serialize_to_request(request, model.operation_model("SimulateCustomPolicy"))
     return {k: str(v) for k, v in serialized["body"].items()}
 
 
@@ -464,35 +586,54 @@ def _parse(xml: str) -> dict:
 
 def test_handle_request_answers_in_xml_that_botocore_parses():
     policy = iam.to_json(iam.permission_policy(SPEC, "sfn"))
-    request = {"PolicyInputList": [policy], "ActionNames": ["ecs:RunTask", "iam:PassRole"],
-               "ResourceArns": [f"arn:aws:ecs:ap-northeast-1:{ACCOUNT}:task-definition/nightly-report-job:7",
-                                SPEC.role_arn(SPEC.task_role)],
-               "ContextEntries": [{"ContextKeyName": "ecs:cluster", "ContextKeyValues": [SPEC.cluster_arn],
-                                   "ContextKeyType": "string"},
-                                  {"ContextKeyName": "iam:PassedToService",
-                                   "ContextKeyValues": ["ecs-tasks.amazonaws.com"], "ContextKeyType": "string"}]}
+    request = {
+        "PolicyInputList": [policy],
+        "ActionNames": ["ecs:RunTask", "iam:PassRole"],
+        "ResourceArns": [
+            f"arn:aws:ecs:ap-northeast-1:{ACCOUNT}:task-definition/nightly-report-job:7",
+            SPEC.role_arn(SPEC.task_role),
+        ],
+        "ContextEntries": [
+            {"ContextKeyName": "ecs:cluster", "ContextKeyValues": [SPEC.cluster_arn], "ContextKeyType": "string"},
+            {
+                "ContextKeyName": "iam:PassedToService",
+                "ContextKeyValues": ["ecs-tasks.amazonaws.com"],
+                "ContextKeyType": "string",
+            },
+        ],
+    }
     parsed = _parse(iam_simulate.handle_request(_query_params(**request)))
-    expected = iam_simulate.simulate_custom_policy(request["PolicyInputList"], request["ActionNames"],
-                                                   request["ResourceArns"], request["ContextEntries"])
+    expected = iam_simulate.simulate_custom_policy(
+        request["PolicyInputList"], request["ActionNames"], request["ResourceArns"], request["ContextEntries"]
+    )
     assert parsed["IsTruncated"] is False
     assert parsed["EvaluationResults"] == expected
-    run_task = {r["EvalResourceName"]: r["EvalResourceDecision"] for r in parsed["EvaluationResults"][0][
-        "ResourceSpecificResults"]}
+    run_task = {
+        r["EvalResourceName"]: r["EvalResourceDecision"]
+        for r in parsed["EvaluationResults"][0]["ResourceSpecificResults"]
+    }
     assert run_task[request["ResourceArns"][0]] == "allowed"
     assert parsed["ResponseMetadata"]["RequestId"]
 
 
 def test_handle_request_pages_with_marker():
-    params = _query_params(PolicyInputList=[_policy({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"})],
-                           ActionNames=["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"], MaxItems=2)
+    params = _query_params(
+        PolicyInputList=[_policy({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"})],
+        ActionNames=["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"],
+        MaxItems=2,
+    )
     first = _parse(iam_simulate.handle_request(params))
     assert first["IsTruncated"] is True and len(first["EvaluationResults"]) == 2
     second = _parse(iam_simulate.handle_request({**params, "Marker": first["Marker"]}))
     assert second["IsTruncated"] is False
     assert [r["EvalActionName"] for r in first["EvaluationResults"] + second["EvaluationResults"]] == [
-        "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]
-    assert all(r["EvalDecision"] == "allowed" and "ResourceSpecificResults" not in r
-               for r in first["EvaluationResults"])
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+    ]
+    assert all(
+        r["EvalDecision"] == "allowed" and "ResourceSpecificResults" not in r for r in first["EvaluationResults"]
+    )
 
 
 def test_simulate_through_boto3_for_every_role(offline_iam):
@@ -503,8 +644,11 @@ def test_simulate_through_boto3_for_every_role(offline_iam):
         own = frame[frame.label == "own task definition in own cluster"].iloc[0]
         assert own.decision == "allowed" and own.matched == "RunTaskFamilyInStackCluster"
         assert set(frame.decision) == {"allowed", "implicitDeny"}
-    tag = iam.simulate(offline_iam, iam.permission_policy(spec_for("A"), "scheduler"),
-                       [iam.Call("ecs:TagResource", SPEC.arn("ecs", f"task/{SPEC.cluster}/abc"))])
+    tag = iam.simulate(
+        offline_iam,
+        iam.permission_policy(spec_for("A"), "scheduler"),
+        [iam.Call("ecs:TagResource", SPEC.arn("ecs", f"task/{SPEC.cluster}/abc"))],
+    )
     assert tag.decision[0] == "implicitDeny" and tag.missing_context[0] == "ecs:CreateAction"
 
 
@@ -541,15 +685,24 @@ def stack_specs(draw) -> StackSpec:
     name = draw(st.from_regex(r"[a-z][a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}", fullmatch=True))
     account = draw(st.from_regex(r"[0-9]{12}", fullmatch=True))
     values = {
-        "name": name, "account": account, "pattern": draw(st.sampled_from(["A", "B"])),
+        "name": name,
+        "account": account,
+        "pattern": draw(st.sampled_from(["A", "B"])),
         "region": draw(st.sampled_from(["us-east-1", "ap-northeast-1", "eu-west-2", "us-gov-west-1"])),
         **{k: draw(st.booleans()) for k in ("guard", "notify_failure", "notify_success", "execution_logging")},
-        "image": draw(st.sampled_from(["", "public.ecr.aws/docker/library/busybox:1.36",
-                                       f"{account}.dkr.ecr.eu-west-1.amazonaws.com/team/job:v1"])),
+        "image": draw(
+            st.sampled_from(
+                [
+                    "",
+                    "public.ecr.aws/docker/library/busybox:1.36",
+                    f"{account}.dkr.ecr.eu-west-1.amazonaws.com/team/job:v1",
+                ]
+            )
+        ),
     }
     if draw(st.booleans()):
         roles = draw(st.lists(_ROLE_NAME, min_size=4, max_size=4, unique=True))
-        values.update(zip(("task_role", "execution_role", "sfn_role", "scheduler_role"), roles))
+        values.update(zip(("task_role", "execution_role", "sfn_role", "scheduler_role"), roles, strict=False))
     if draw(st.booleans()):
         values["cluster"] = draw(st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True))
         values["family"] = draw(st.from_regex(r"[A-Za-z0-9_-]{1,40}", fullmatch=True))
@@ -558,8 +711,7 @@ def stack_specs(draw) -> StackSpec:
     return StackSpec(**values)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stack_specs())
 def test_any_valid_stack_has_lint_clean_policies_with_reasoned_stars(spec):
     for name, part, doc in all_documents(spec):

@@ -17,9 +17,35 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from sfnecs.images.elf import EM_AARCH64, EM_ARM, EM_MIPS, EM_PPC64, EM_X86_64, MINIMAL_ARCHITECTURES, QEMU_NAMES, ElfHeader, binfmt_handlers_for, minimal_elf, oci_architecture, reproduce_exec_format_error
 from sfnecs.exceptions import ValidationError
-from sfnecs.images import ACCEPTED_MEDIA_TYPES, ImagePlatforms, Platform, Symlink, Hardlink, build_fixture_image, ecr_platforms, local_platforms, manifest_platforms, matches, push_oci_layout
+from sfnecs.images import (
+    ACCEPTED_MEDIA_TYPES,
+    Hardlink,
+    ImagePlatforms,
+    Platform,
+    Symlink,
+    build_fixture_image,
+    ecr_platforms,
+    local_platforms,
+    manifest_platforms,
+    matches,
+    push_oci_layout,
+)
+from sfnecs.images.elf import (
+    EM_AARCH64,
+    EM_ARM,
+    EM_MIPS,
+    EM_PPC64,
+    EM_X86_64,
+    MINIMAL_ARCHITECTURES,
+    QEMU_NAMES,
+    ElfHeader,
+    binfmt_handlers_for,
+    minimal_elf,
+    oci_architecture,
+    reproduce_exec_format_error,
+)
+from sfnecs.model.platforms import ECS_PLATFORMS, oci_platform
 
 FORMATS = {"oci-layout": "img", "oci-tar": "img.tar", "docker-save": "img-save.tar"}
 ELF_MACHINE = {"amd64": EM_X86_64, "arm64": EM_AARCH64}
@@ -111,7 +137,8 @@ def test_binfmt_handlers_match_magic_under_mask_like_the_kernel(tmp_path):
     # The entry qemu-user-static registers for aarch64 (magic and mask as in its binfmt file).
     (tmp_path / "qemu-aarch64").write_text(
         "enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: F\noffset 0\n"
-        "magic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n")
+        "magic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n"
+    )
     (tmp_path / "status").write_text("enabled\n")
     assert binfmt_handlers_for(minimal_elf("arm64"), str(tmp_path)) == ["qemu-aarch64 -> /usr/bin/qemu-aarch64-static"]
     assert binfmt_handlers_for(minimal_elf("amd64"), str(tmp_path)) == []
@@ -157,8 +184,9 @@ def test_one_platform_index_with_attestation_lacks_the_other_platform(tmp_path):
 
 
 def test_label_that_disagrees_with_the_binary_is_reported(tmp_path):
-    result = local_platforms(build_fixture_image(tmp_path / "lie.tar", "amd64", label_architecture="arm64",
-                                                 fmt="docker-save"))
+    result = local_platforms(
+        build_fixture_image(tmp_path / "lie.tar", "amd64", label_architecture="arm64", fmt="docker-save")
+    )
     assert [p.architecture for p in result.platforms] == ["arm64"]
     assert len(result.disagreements) == 1 and "/app/job" in result.disagreements[0]
     assert "x86-64" in result.disagreements[0]
@@ -183,8 +211,11 @@ def test_symlinked_entrypoint_across_layers_absolute_and_relative(tmp_path):
     b = result.binary
     assert b.cannot_tell is None and b.executables[0][0] == "/opt/tool-1.2/bin/tool"
     assert b.elf.architecture == "arm64"
-    assert b.chain == ("/app/job -> /usr/local/bin/job", "/usr/local/bin/job -> ../../../opt/current/bin/tool",
-                       "/opt/current -> tool-1.2")
+    assert b.chain == (
+        "/app/job -> /usr/local/bin/job",
+        "/usr/local/bin/job -> ../../../opt/current/bin/tool",
+        "/opt/current -> tool-1.2",
+    )
     # Labelled amd64 (the default label follows `architecture`) but the file found is arm64.
     assert result.disagreements
 
@@ -206,8 +237,10 @@ def test_whiteout_hides_a_binary_and_later_layers_win(tmp_path):
 
 
 def test_opaque_whiteout_empties_a_directory_from_lower_layers_only(tmp_path):
-    layers = [{"/app/job": minimal_elf("amd64"), "/app/keep": minimal_elf("amd64")},
-              {"/app/.wh..wh..opq": b"", "/app/new": minimal_elf("arm64")}]
+    layers = [
+        {"/app/job": minimal_elf("amd64"), "/app/keep": minimal_elf("amd64")},
+        {"/app/.wh..wh..opq": b"", "/app/new": minimal_elf("arm64")},
+    ]
     gone = local_platforms(build_fixture_image(tmp_path / "opq", layers=layers)).binary
     assert "not in the image's layers" in gone.cannot_tell
     kept = local_platforms(build_fixture_image(tmp_path / "opq2", layers=layers, entrypoint="/app/new")).binary
@@ -215,9 +248,14 @@ def test_opaque_whiteout_empties_a_directory_from_lower_layers_only(tmp_path):
 
 
 def test_shebang_script_is_followed_to_its_interpreter_through_env(tmp_path):
-    layers = [{"/usr/bin/env": minimal_elf("arm64"), "/usr/local/bin/python3.12": minimal_elf("arm64"),
-               "/usr/local/bin/python3": Symlink("python3.12")},
-              {"/app/run.py": "#!/usr/bin/env python3\nprint('hi')\n"}]
+    layers = [
+        {
+            "/usr/bin/env": minimal_elf("arm64"),
+            "/usr/local/bin/python3.12": minimal_elf("arm64"),
+            "/usr/local/bin/python3": Symlink("python3.12"),
+        },
+        {"/app/run.py": "#!/usr/bin/env python3\nprint('hi')\n"},
+    ]
     result = local_platforms(build_fixture_image(tmp_path / "py", "arm64", layers=layers, entrypoint="/app/run.py"))
     b = result.binary
     assert [p for p, _ in b.executables] == ["/usr/bin/env", "/usr/local/bin/python3.12"]
@@ -226,10 +264,14 @@ def test_shebang_script_is_followed_to_its_interpreter_through_env(tmp_path):
 
 
 def test_shebang_to_a_foreign_shell_is_a_disagreement(tmp_path):
-    layers = [{"/bin/busybox": minimal_elf("amd64"), "/bin/sh": Symlink("busybox"),
-               "/entrypoint.sh": "#!/bin/sh -e\nexec /app/job\n"}]
-    result = local_platforms(build_fixture_image(tmp_path / "sh", "arm64", layers=layers,
-                                                 entrypoint="/entrypoint.sh"))
+    layers = [
+        {
+            "/bin/busybox": minimal_elf("amd64"),
+            "/bin/sh": Symlink("busybox"),
+            "/entrypoint.sh": "#!/bin/sh -e\nexec /app/job\n",
+        }
+    ]
+    result = local_platforms(build_fixture_image(tmp_path / "sh", "arm64", layers=layers, entrypoint="/entrypoint.sh"))
     assert result.binary.executables[0][0] == "/bin/busybox"
     assert result.runs_on("ARM64") is False
 
@@ -286,6 +328,17 @@ def test_manifest_platforms_reads_blobs_from_a_function(tmp_path):
     assert "not a JSON object" in manifest_platforms("junk", blobs.get).cannot_tell
 
 
+def test_manifest_platforms_reads_an_index_from_its_entries(tmp_path):
+    top, blobs = _layout_docs(build_fixture_image(tmp_path / "multi", platforms=["amd64", "arm64"]))
+    index = json.loads(blobs[top["digest"]])
+    found = manifest_platforms(index, blobs.get)  # an OCI layout's blobs hold the entries' manifests too
+    assert found.is_index and [str(p) for p in found.platforms] == ["linux/amd64", "linux/arm64"]
+    assert sorted(b.elf.architecture for b in found.binaries) == ["amd64", "arm64"]
+    layers_only = {d: b for d, b in blobs.items() if b"schemaVersion" not in b}  # configs and layers
+    labels = manifest_platforms(index, layers_only.get)  # a registry's blob store: no manifests in it
+    assert labels.is_index and labels.supports("ARM64") and labels.cannot_tell is None and labels.binaries == ()
+
+
 # ---- malformed input never raises ------------------------------------------------------------------------
 def _tar_bytes(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
@@ -308,9 +361,17 @@ def test_truncated_and_corrupt_tarballs_are_cannot_tell(tmp_path):
         "neither.tar": _tar_bytes({"hello.txt": b"hi"}),
         "bad-index.tar": _tar_bytes({"index.json": b"{not json"}),
         "escape.tar": _tar_bytes({"index.json": json.dumps({"manifests": [{"digest": "../../etc/passwd"}]}).encode()}),
-        "missing-blob.tar": _tar_bytes({"index.json": json.dumps(
-            {"manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                            "digest": "sha256:" + "0" * 64}]}).encode()}),
+        "missing-blob.tar": _tar_bytes(
+            {
+                "index.json": json.dumps(
+                    {
+                        "manifests": [
+                            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + "0" * 64}
+                        ]
+                    }
+                ).encode()
+            }
+        ),
         "docker-bad.tar": _tar_bytes({"manifest.json": b'[{"Config": "/etc/passwd", "Layers": 3}]'}),
     }
     for name, data in cases.items():
@@ -347,11 +408,35 @@ def test_missing_path_is_a_validation_error(tmp_path):
         local_platforms(tmp_path / "nope")
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-                         st.sampled_from(["manifests", "digest", "mediaType", "platform", "architecture", "os",
-                                          "config", "layers", "Config", "Layers", "RepoTags", "schemaVersion",
-                                          "annotations"]) | st.text(max_size=8), inner, max_size=5), max_leaves=20)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "manifests",
+                    "digest",
+                    "mediaType",
+                    "platform",
+                    "architecture",
+                    "os",
+                    "config",
+                    "layers",
+                    "Config",
+                    "Layers",
+                    "RepoTags",
+                    "schemaVersion",
+                    "annotations",
+                ]
+            )
+            | st.text(max_size=8),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
 _FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -405,6 +490,16 @@ def test_platform_matching_and_validation():
         build_fixture_image("x", fmt="zip")
 
 
+def test_oci_platform_is_the_one_ecs_to_oci_map():
+    assert str(oci_platform("X86_64")) == "linux/amd64" and str(oci_platform("ARM64")) == "linux/arm64"
+    assert oci_platform("ARM64", "WINDOWS_SERVER_2022_CORE") == Platform("windows", "arm64")
+    assert all(oci_platform(cpu).ecs_cpu_architecture == cpu for cpu in ECS_PLATFORMS)
+    with pytest.raises(ValidationError, match="cpu_architecture='arm'"):
+        oci_platform("arm")
+    with pytest.raises(ValidationError, match="os_family='linux'"):
+        oci_platform("X86_64", "linux")
+
+
 # ---- ECR ------------------------------------------------------------------------------------------------
 def _layout_docs(layout: Path) -> tuple[dict, dict[str, bytes]]:
     """index.json's top descriptor and every blob of a fixture layout, by digest."""
@@ -421,8 +516,10 @@ class _LayerUrls:
         self._client = client
 
     def get_download_url_for_layer(self, repositoryName, layerDigest, **_):
-        return {"downloadUrl": f"https://layers.example.invalid/{repositoryName}/{layerDigest}",
-                "layerDigest": layerDigest}
+        return {
+            "downloadUrl": f"https://layers.example.invalid/{repositoryName}/{layerDigest}",
+            "layerDigest": layerDigest,
+        }
 
     def __getattr__(self, name):
         return getattr(self._client, name)
@@ -438,8 +535,12 @@ def ecr():
 
 def test_ecr_index_lists_its_platforms(ecr, tmp_path):
     top, blobs = _layout_docs(build_fixture_image(tmp_path / "i", platforms=["amd64", "arm64"], attestation=True))
-    ecr.put_image(repositoryName="jobs", imageTag="multi", imageManifest=blobs[top["digest"]].decode(),
-                  imageManifestMediaType=top["mediaType"])
+    ecr.put_image(
+        repositoryName="jobs",
+        imageTag="multi",
+        imageManifest=blobs[top["digest"]].decode(),
+        imageManifestMediaType=top["mediaType"],
+    )
     result = ecr_platforms(ecr, "jobs", "multi")
     assert result.is_index and result.cannot_tell is None
     assert [str(p) for p in result.platforms] == ["linux/amd64", "linux/arm64"]
@@ -450,8 +551,12 @@ def test_ecr_index_lists_its_platforms(ecr, tmp_path):
 
 def test_ecr_single_manifest_reads_the_config_blob(ecr, tmp_path):
     top, blobs = _layout_docs(build_fixture_image(tmp_path / "s", "arm64", label_architecture="arm64"))
-    ecr.put_image(repositoryName="jobs", imageTag="one", imageManifest=blobs[top["digest"]].decode(),
-                  imageManifestMediaType=top["mediaType"])
+    ecr.put_image(
+        repositoryName="jobs",
+        imageTag="one",
+        imageManifest=blobs[top["digest"]].decode(),
+        imageManifestMediaType=top["mediaType"],
+    )
     fetched = []
 
     def fetch(url):
@@ -469,8 +574,12 @@ def test_ecr_failures_are_cannot_tell(ecr, tmp_path):
     assert "ImageNotFound" in ecr_platforms(ecr, "jobs", "missing").cannot_tell
     assert "RepositoryNotFound" in ecr_platforms(ecr, "nothere", "latest").cannot_tell
     top, blobs = _layout_docs(build_fixture_image(tmp_path / "s", "amd64"))
-    ecr.put_image(repositoryName="jobs", imageTag="one", imageManifest=blobs[top["digest"]].decode(),
-                  imageManifestMediaType=top["mediaType"])
+    ecr.put_image(
+        repositoryName="jobs",
+        imageTag="one",
+        imageManifest=blobs[top["digest"]].decode(),
+        imageManifestMediaType=top["mediaType"],
+    )
 
     class Forbidden:
         status_code, content = 403, b""
@@ -489,8 +598,10 @@ def test_ecr_validates_before_calling(ecr):
         ecr_platforms(ecr, "Bad_Repo!", "latest")
     with pytest.raises(ValidationError, match="tag_or_digest="):
         ecr_platforms(ecr, "jobs", "has space")
-    assert set(ACCEPTED_MEDIA_TYPES) >= {"application/vnd.oci.image.index.v1+json",
-                                         "application/vnd.docker.distribution.manifest.v2+json"}
+    assert set(ACCEPTED_MEDIA_TYPES) >= {
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    }
 
 
 @pytest.mark.sandbox
@@ -498,10 +609,10 @@ def test_push_layout_to_the_sandbox_and_read_it_back_through_real_download_urls(
     """End to end: the sandbox implements the layer API and serves GetDownloadUrlForLayer's URL."""
     ecr = target.client("ecr")
     ecr.create_repository(repositoryName="images-e2e")
-    push_oci_layout(ecr, build_fixture_image(tmp_path / "lie", "amd64", label_architecture="arm64"),
-                    "images-e2e", "lie")
-    push_oci_layout(ecr, build_fixture_image(tmp_path / "multi", platforms=["amd64", "arm64"]), "images-e2e",
-                    "multi")
+    push_oci_layout(
+        ecr, build_fixture_image(tmp_path / "lie", "amd64", label_architecture="arm64"), "images-e2e", "lie"
+    )
+    push_oci_layout(ecr, build_fixture_image(tmp_path / "multi", platforms=["amd64", "arm64"]), "images-e2e", "multi")
     lie = ecr_platforms(ecr, "images-e2e", "lie", inspect_binary=True)  # default fetch: requests.get
     assert [p.architecture for p in lie.platforms] == ["arm64"]
     assert lie.binary.elf.architecture == "amd64" and lie.disagreements

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.test_stack import make_spec
 
 from sfnecs.deploy import stack
 from sfnecs.exceptions import ValidationError
 from sfnecs.runs.inbox import Inbox
-from tests.test_stack import make_spec
 
 
 @pytest.mark.sandbox
@@ -37,4 +37,4 @@ def test_an_inbox_reads_each_message_once_and_closes_without_a_trace(target, san
         left = [url.rsplit("/", 1)[-1] for url in sqs.list_queues(QueueNamePrefix="inboxed-").get("QueueUrls", [])]
         assert left == [spec.dlq]  # only the stack's own dead-letter queue
     finally:
-        stack.teardown(target, spec)
+        stack.teardown(target, spec, delete_logs=True, delete_images=True)

@@ -6,22 +6,26 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.test_runbook import write_runbook
 
 from sfnecs.ops import runbook
 from sfnecs.ops.kernels import KernelPool
-from tests.test_runbook import write_runbook
 
 
 @pytest.fixture
 def books(tmp_path) -> Path:
-    write_runbook(tmp_path / "books" / "probe.ipynb", 'label = "a"  # which run',
-                  "import os, sys\n"
-                  "seen = {'pid': os.getpid(), 'leak': globals().get('leak'),\n"
-                  "        'preloaded': 'sfnecs.deploy.stack' in sys.modules, 'history': len(In),\n"
-                  "        'names': sorted({'boto3', 'pandas', 'sfnecs', 'matplotlib'} & set(globals()))}\n"
-                  "leak = label\n"
-                  "from sfnecs.ops.runbook import save_result\n"
-                  "save_result({'ok': True, **seen})", kernel=("sfnecs", "Python (sfnecs)"))
+    write_runbook(
+        tmp_path / "books" / "probe.ipynb",
+        'label = "a"  # which run',
+        "import os, sys\n"
+        "seen = {'pid': os.getpid(), 'leak': globals().get('leak'),\n"
+        "        'preloaded': 'sfnecs.deploy.stack' in sys.modules, 'history': len(In),\n"
+        "        'names': sorted({'boto3', 'pandas', 'sfnecs', 'matplotlib'} & set(globals()))}\n"
+        "leak = label\n"
+        "from sfnecs.ops.runbook import save_result\n"
+        "save_result({'ok': True, **seen})",
+        kernel=("sfnecs", "Python (sfnecs)"),
+    )
     return tmp_path / "books"
 
 

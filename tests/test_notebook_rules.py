@@ -26,10 +26,13 @@ def test_cells_are_short_and_hold_no_logic(path):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        tree = ast.parse("\n".join(l for l in cell.source.splitlines() if not l.lstrip().startswith(("%", "!"))))
+        tree = ast.parse(
+            "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        )
         if "parameters" in cell.get("metadata", {}).get("tags", []):
-            assert all(isinstance(n, (ast.Assign, ast.AnnAssign)) for n in tree.body), \
+            assert all(isinstance(n, (ast.Assign, ast.AnnAssign)) for n in tree.body), (
                 f"{path.name} cell {i}: a parameters cell holds assignments only"
+            )
             assert code_lines(cell.source) <= MAX_PARAMETER_LINES, f"{path.name} cell {i}: too many parameters"
             continue
         assert code_lines(cell.source) <= MAX_CODE_LINES, f"{path.name} cell {i}: more than {MAX_CODE_LINES} lines"
@@ -55,5 +58,10 @@ def test_lessons_have_goal_misconceptions_and_exercise(path):
 
 
 def test_the_five_lessons_exist():
-    assert [p.stem for p in NOTEBOOKS] == ["01_compare_patterns", "02_iam_policies", "03_state_machine",
-                                           "04_schedule_and_run", "05_diagnose_exec_format_error"]
+    assert [p.stem for p in NOTEBOOKS] == [
+        "01_compare_patterns",
+        "02_iam_policies",
+        "03_state_machine",
+        "04_schedule_and_run",
+        "05_diagnose_exec_format_error",
+    ]

@@ -27,7 +27,8 @@ def test_environment_yml_mirrors_pyproject():
     assert "-e .[dev]" in pip
     listed = {_name(r): r.replace(" ", "") for r in pip if not r.startswith("-e")}
     assert listed == wanted, "environment.yml and pyproject.toml disagree: " + ", ".join(
-        sorted(set(listed.items()) ^ set(wanted.items()), key=str))
+        sorted(set(listed.items()) ^ set(wanted.items()), key=str)
+    )
 
 
 def test_readme_gives_the_two_commands_and_ci_calls_make_test():

@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from sfnecs.exceptions import ValidationError  # noqa: E402
+from sfnecs.model.prices import Prices  # noqa: E402
 from sfnecs.patterns import (  # noqa: E402
     COMPARED_VARIANTS,
     COUNT_KEYS,
@@ -22,23 +23,19 @@ from sfnecs.patterns import (  # noqa: E402
     METHODS,
     VARIANTS,
     Scenario,
-    VariantResult,
     Variant,
-    _draw,
-    _draw_per_tick,
-    _Law,
-    _normal_tail,
-    _positions,
+    VariantResult,
     compare,
     execution_states,
     expected_counts,
     feature_table,
     misconceptions,
-    simulate,
-    timeline,
+    scenario_timeline,
+    simulate_variants,
     transitions_table,
 )
-from sfnecs.model.prices import Prices  # noqa: E402
+from sfnecs.patterns.draws import _draw_per_tick, _Law, _normal_tail, _positions  # noqa: E402
+from sfnecs.patterns.sparse import _draw  # noqa: E402
 
 HOURLY_90 = Scenario(horizon="10h", interval_minutes=60, duration_minutes=90.0)  # every job outlasts the interval
 DUPES = Scenario(horizon="10h", interval_minutes=60, duration_minutes=30.0, duplicates=(2, 5))
@@ -46,8 +43,9 @@ DUPES = Scenario(horizon="10h", interval_minutes=60, duration_minutes=30.0, dupl
 
 # ---- hand-computed, deterministic scenarios -----------------------------------------------------------
 
+
 def test_jobs_longer_than_the_interval_overlap_in_a_and_in_b_without_guard():
-    r = simulate(HOURLY_90, VARIANTS)
+    r = simulate_variants(HOURLY_90, VARIANTS)
     for label in ("A", "B", "B+dedupe"):
         v = r[label]
         # task i runs [60i, 60i + 90): each of ticks 1..9 starts while its predecessor runs, for 30 minutes
@@ -62,7 +60,7 @@ def test_jobs_longer_than_the_interval_overlap_in_a_and_in_b_without_guard():
 
 
 def test_explicit_duplicates_launch_twice_in_a_and_once_with_execution_names():
-    r = simulate(DUPES, VARIANTS)
+    r = simulate_variants(DUPES, VARIANTS)
     assert r["A"].deliveries == 12
     assert (r["A"].task_launches, r["A"].duplicate_launches) == (12, 2)
     assert (r["B"].executions, r["B"].task_launches, r["B"].duplicate_launches) == (12, 12, 2)
@@ -78,36 +76,51 @@ def test_explicit_duplicates_launch_twice_in_a_and_once_with_execution_names():
 
 def test_duplicate_after_the_execution_closed_gets_execution_already_exists():
     s = DUPES.replace(duration_minutes=1.0, duplicate_delay_seconds=120.0)
-    v = simulate(s, ["B+dedupe"])["B+dedupe"]
+    v = simulate_variants(s, ["B+dedupe"])["B+dedupe"]
     assert (v.task_launches, v.deduplicated_running, v.already_exists) == (10, 0, 2)
     # without names, a late duplicate passes the guard (nothing runs any more) and launches again
-    assert simulate(s, ["B+guard"])["B+guard"].duplicate_launches == 2
+    assert simulate_variants(s, ["B+guard"])["B+guard"].duplicate_launches == 2
 
 
 def test_every_tick_duplicated_by_rate_one():
-    r = simulate(HOURLY_90.replace(duration_minutes=10.0, duplicate_delivery_rate=1.0), ["A", "B+guard+dedupe"])
+    r = simulate_variants(
+        HOURLY_90.replace(duration_minutes=10.0, duplicate_delivery_rate=1.0), ["A", "B+guard+dedupe"]
+    )
     assert (r["A"].deliveries, r["A"].task_launches, r["A"].duplicate_launches) == (20, 20, 10)
     assert (r["B+guard+dedupe"].task_launches, r["B+guard+dedupe"].deduplicated_running) == (10, 10)
 
 
 def test_a_run_ending_exactly_at_the_next_tick_does_not_overlap_and_overhead_makes_the_guard_skip():
     s = HOURLY_90.replace(duration_minutes=60.0)
-    r = simulate(s, ["A", "B+guard+dedupe"])
+    r = simulate_variants(s, ["A", "B+guard+dedupe"])
     assert r["A"].overlapping_launches == 0 and r["B+guard+dedupe"].task_launches == 10
-    late = simulate(s.replace(execution_overhead_seconds=1.0), ["B+guard+dedupe"])["B+guard+dedupe"]
+    late = simulate_variants(s.replace(execution_overhead_seconds=1.0), ["B+guard+dedupe"])["B+guard+dedupe"]
     assert (late.task_launches, late.skipped_by_guard) == (5, 5)
 
 
 # ---- failure accounting -------------------------------------------------------------------------------
 
+
 def test_launch_failures_are_silent_in_a_and_retried_then_notified_in_b():
     s = Scenario(horizon="10h", interval_minutes=60, launch_failure_rate=1.0, launch_retry_attempts=3)
-    r = simulate(s, ["A", "B+guard+dedupe"])
+    r = simulate_variants(s, ["A", "B+guard+dedupe"])
     a, b = r["A"], r["B+guard+dedupe"]
-    assert (a.run_task_calls, a.task_launches, a.failures, a.failures_silent, a.failures_noticed, a.notifications) \
-        == (10, 0, 10, 10, 0, 0)
-    assert (b.run_task_calls, b.task_launches, b.failures, b.failures_silent, b.failures_noticed, b.notifications) \
-        == (40, 0, 10, 0, 10, 10)
+    assert (a.run_task_calls, a.task_launches, a.failures, a.failures_silent, a.failures_noticed, a.notifications) == (
+        10,
+        0,
+        10,
+        10,
+        0,
+        0,
+    )
+    assert (b.run_task_calls, b.task_launches, b.failures, b.failures_silent, b.failures_noticed, b.notifications) == (
+        40,
+        0,
+        10,
+        0,
+        10,
+        10,
+    )
     # CheckRunning, AlreadyRunning?, RunJob, 3 retries, NotifyFailure, Failed
     assert b.state_transitions == 10 * 8
     assert (b.fargate_vcpu_hours, b.cost_fargate_vcpu) == (0.0, 0.0)
@@ -116,25 +129,27 @@ def test_launch_failures_are_silent_in_a_and_retried_then_notified_in_b():
 
 def test_job_failures_are_noticed_and_notified_only_in_b_and_job_retries_rerun_the_task():
     s = Scenario(horizon="10h", interval_minutes=60, job_failure_rate=1.0)
-    r = simulate(s, ["A", "B+guard+dedupe"])
+    r = simulate_variants(s, ["A", "B+guard+dedupe"])
     assert (r["A"].failures, r["A"].failures_silent, r["A"].task_launches) == (10, 10, 10)
     b = r["B+guard+dedupe"]
     assert (b.failures_noticed, b.notifications, b.state_transitions) == (10, 10, 10 * 5)
-    again = simulate(s.replace(retry_job_failures=1), ["B+guard+dedupe"])["B+guard+dedupe"]
+    again = simulate_variants(s.replace(retry_job_failures=1), ["B+guard+dedupe"])["B+guard+dedupe"]
     assert (again.task_launches, again.failures, again.state_transitions) == (20, 10, 10 * 6)
     assert sorted(again.runs["job_attempt"].tolist()) == [0] * 10 + [1] * 10
-    quiet = simulate(s.replace(notify_failure=False), ["B+guard+dedupe"])["B+guard+dedupe"]
+    quiet = simulate_variants(s.replace(notify_failure=False), ["B+guard+dedupe"])["B+guard+dedupe"]
     assert (quiet.failures_noticed, quiet.notifications, quiet.state_transitions) == (10, 0, 10 * 3)
 
 
 def test_success_notifications_add_a_transition_each():
-    v = simulate(HOURLY_90.replace(duration_minutes=10.0, notify_success=True), ["B+guard+dedupe"])["B+guard+dedupe"]
+    v = simulate_variants(HOURLY_90.replace(duration_minutes=10.0, notify_success=True), ["B+guard+dedupe"])[
+        "B+guard+dedupe"
+    ]
     assert (v.notifications, v.state_transitions) == (10, 10 * 4)
 
 
 def test_launch_retries_recover_most_launch_failures():
     s = Scenario(horizon="7D", interval_minutes=60, launch_failure_rate=0.5, seed=3)
-    r = simulate(s, ["A", "B+guard+dedupe"])
+    r = simulate_variants(s, ["A", "B+guard+dedupe"])
     a, b = r["A"], r["B+guard+dedupe"]
     assert b.launch_failures_recovered > 0
     assert b.failures < a.failures  # with 3 retries only 1 in 16 executions exhausts them
@@ -165,9 +180,10 @@ def test_state_paths_name_states_of_the_built_definition():
 
 # ---- costs ----------------------------------------------------------------------------------------------
 
+
 def test_fargate_cost_matches_hand_arithmetic():
     s = HOURLY_90.replace(cpu=1024, memory=2048, cpu_architecture="ARM64")
-    a = simulate(s, ["A"])["A"]
+    a = simulate_variants(s, ["A"])["A"]
     # 10 tasks x 1.5 h x 1 vCPU = 15 vCPU-h; x 2 GB = 30 GB-h, at the ARM defaults
     assert a.fargate_vcpu_hours == pytest.approx(15.0)
     assert a.fargate_gb_hours == pytest.approx(30.0)
@@ -177,24 +193,24 @@ def test_fargate_cost_matches_hand_arithmetic():
 
 
 def test_fargate_bills_a_one_minute_minimum():
-    a = simulate(HOURLY_90.replace(duration_minutes=0.25), ["A"])["A"]
+    a = simulate_variants(HOURLY_90.replace(duration_minutes=0.25), ["A"])["A"]
     assert a.fargate_vcpu_hours == pytest.approx(10 * (60 / 3600) * 0.25)
 
 
 def test_step_functions_free_tier_applies_per_calendar_month():
     # 1,440 one-minute ticks on each side of a month boundary; the guard path costs 3 transitions
     s = Scenario(horizon="2D", interval_minutes=1, start="2025-01-31T00:00:00Z", duration_minutes=0.5)
-    b = simulate(s, ["B+guard+dedupe"])["B+guard+dedupe"]
+    b = simulate_variants(s, ["B+guard+dedupe"])["B+guard+dedupe"]
     assert b.state_transitions == 2880 * 3
     assert b.billable_transitions == 2 * (1440 * 3 - 4000)
     assert b.cost_step_functions == pytest.approx(2 * 320 * 0.025 / 1000)
-    one_month = simulate(s.replace(start="2025-01-10T00:00:00Z"), ["B+guard+dedupe"])["B+guard+dedupe"]
+    one_month = simulate_variants(s.replace(start="2025-01-10T00:00:00Z"), ["B+guard+dedupe"])["B+guard+dedupe"]
     assert one_month.billable_transitions == 2880 * 3 - 4000
 
 
 def test_scheduler_invocations_beyond_an_overridden_free_tier():
     s = DUPES.replace(prices=Prices(scheduler_free_per_month=5, scheduler_per_million=2.0))
-    a = simulate(s, ["A"])["A"]
+    a = simulate_variants(s, ["A"])["A"]
     assert (a.scheduler_invocations, a.billable_invocations) == (12, 7)
     assert a.cost_scheduler == pytest.approx(7 * 2.0 / 1e6)
 
@@ -221,15 +237,40 @@ def test_prices_table_marks_sources_community_and_overrides():
 
 # ---- validation and reproducibility --------------------------------------------------------------------
 
-@pytest.mark.parametrize(("parameter", "value"), [
-    ("horizon", "soon"), ("horizon", 365), ("horizon", "0s"), ("interval_minutes", 0), ("interval_minutes", 1.5),
-    ("start", "yesterday-ish"), ("duration_kind", "normal"), ("duration_minutes", 0), ("duration_minutes", math.inf),
-    ("duration_sigma", -1.0), ("launch_failure_rate", 1.5), ("job_failure_rate", -0.1),
-    ("duplicate_delivery_rate", True), ("duplicates", (10,)), ("duplicates", "2"), ("duplicate_delay_seconds", 0),
-    ("guard", "yes"), ("dedupe_by_execution_name", 1), ("launch_retry_attempts", 11), ("retry_job_failures", -1),
-    ("retry_interval_seconds", 0), ("retry_backoff_rate", 0.5), ("execution_overhead_seconds", -1.0),
-    ("cpu", 300), ("memory", 100), ("cpu_architecture", "arm"), ("seed", -1), ("prices", {"a": 1}),
-])
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("horizon", "soon"),
+        ("horizon", 365),
+        ("horizon", "0s"),
+        ("interval_minutes", 0),
+        ("interval_minutes", 1.5),
+        ("start", "yesterday-ish"),
+        ("duration_kind", "normal"),
+        ("duration_minutes", 0),
+        ("duration_minutes", math.inf),
+        ("duration_sigma", -1.0),
+        ("launch_failure_rate", 1.5),
+        ("job_failure_rate", -0.1),
+        ("duplicate_delivery_rate", True),
+        ("duplicates", (10,)),
+        ("duplicates", "2"),
+        ("duplicate_delay_seconds", 0),
+        ("guard", "yes"),
+        ("dedupe_by_execution_name", 1),
+        ("launch_retry_attempts", 11),
+        ("retry_job_failures", -1),
+        ("retry_interval_seconds", 0),
+        ("retry_backoff_rate", 0.5),
+        ("execution_overhead_seconds", -1.0),
+        ("cpu", 300),
+        ("memory", 100),
+        ("cpu_architecture", "arm"),
+        ("seed", -1),
+        ("prices", {"a": 1}),
+    ],
+)
 def test_validation_names_the_parameter(parameter, value):
     with pytest.raises(ValidationError) as err:
         Scenario(horizon="10h", **{parameter: value}) if parameter != "horizon" else Scenario(horizon=value)
@@ -240,11 +281,25 @@ def test_validation_names_the_parameter(parameter, value):
 def test_scenario_from_a_stack_spec():
     from sfnecs.model import StackSpec
 
-    spec = StackSpec(name="nightly", schedule_expression="rate(15 minutes)", guard=False, cpu=512, memory=1024,
-                     cpu_architecture="ARM64", launch_retry_attempts=2)
+    spec = StackSpec(
+        name="nightly",
+        schedule_expression="rate(15 minutes)",
+        guard=False,
+        cpu=512,
+        memory=1024,
+        cpu_architecture="ARM64",
+        launch_retry_attempts=2,
+    )
     s = Scenario.from_spec(spec, horizon="2h")
-    assert (s.interval_minutes, s.guard, s.cpu, s.memory, s.cpu_architecture, s.launch_retry_attempts, s.ticks) \
-        == (15, False, 512, 1024, "ARM64", 2, 8)
+    assert (s.interval_minutes, s.guard, s.cpu, s.memory, s.cpu_architecture, s.launch_retry_attempts, s.ticks) == (
+        15,
+        False,
+        512,
+        1024,
+        "ARM64",
+        2,
+        8,
+    )
     assert s.variant == "B+dedupe"
     cron = spec.replace(schedule_expression="cron(0 3 * * ? *)")
     with pytest.raises(ValidationError, match="schedule_expression"):
@@ -256,16 +311,24 @@ def test_scenario_from_a_stack_spec():
 
 def test_bad_variants_are_named():
     with pytest.raises(ValidationError, match="variants"):
-        simulate(DUPES, ["C"])
+        simulate_variants(DUPES, ["C"])
     with pytest.raises(ValidationError, match="pattern_variant"):
         expected_counts(DUPES, "B+sync")
     with pytest.raises(ValidationError, match="variant"):
-        simulate(DUPES)["B"]
+        simulate_variants(DUPES)["B"]
 
 
 def test_same_seed_same_result_other_seed_other_result():
-    s = Scenario(horizon="3D", interval_minutes=15, duration_kind="lognormal", duration_minutes=12.0,
-                 launch_failure_rate=0.1, job_failure_rate=0.1, duplicate_delivery_rate=0.05, seed=11)
+    s = Scenario(
+        horizon="3D",
+        interval_minutes=15,
+        duration_kind="lognormal",
+        duration_minutes=12.0,
+        launch_failure_rate=0.1,
+        job_failure_rate=0.1,
+        duplicate_delivery_rate=0.05,
+        seed=11,
+    )
     first, again = compare(s, VARIANTS), compare(s, VARIANTS)
     pd.testing.assert_frame_equal(first, again)
     assert not first.equals(compare(s.replace(seed=12), VARIANTS))
@@ -285,8 +348,9 @@ def test_expected_counts_for_deterministic_scenarios_only():
 
 # ---- the two corrected beliefs --------------------------------------------------------------------------
 
+
 def test_misconception_sync_alone_does_not_prevent_overlap():
-    r = simulate(HOURLY_90, ["B", "B+dedupe"])
+    r = simulate_variants(HOURLY_90, ["B", "B+dedupe"])
     assert r["B"].overlapping_launches > 0 and r["B+dedupe"].overlapping_launches > 0
     assert r["B"].max_concurrent >= 2
 
@@ -294,10 +358,20 @@ def test_misconception_sync_alone_does_not_prevent_overlap():
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_misconception_guard_and_time_derived_names_leave_no_duplicates_or_overlaps(seed):
     # random durations around the interval, frequent duplicates (some after the run ended), failures
-    s = Scenario(horizon="5D", interval_minutes=30, duration_kind="lognormal", duration_minutes=35.0,
-                 duration_sigma=0.8, duplicate_delivery_rate=0.3, duplicate_delay_seconds=1500.0,
-                 launch_failure_rate=0.2, job_failure_rate=0.2, retry_job_failures=1, seed=seed)
-    r = simulate(s, ["A", "B", "B+guard+dedupe"])
+    s = Scenario(
+        horizon="5D",
+        interval_minutes=30,
+        duration_kind="lognormal",
+        duration_minutes=35.0,
+        duration_sigma=0.8,
+        duplicate_delivery_rate=0.3,
+        duplicate_delay_seconds=1500.0,
+        launch_failure_rate=0.2,
+        job_failure_rate=0.2,
+        retry_job_failures=1,
+        seed=seed,
+    )
+    r = simulate_variants(s, ["A", "B", "B+guard+dedupe"])
     assert r["A"].duplicate_launches > 0 and r["A"].overlapping_launches > 0
     assert r["B"].duplicate_launches > 0 and r["B"].overlapping_launches > 0
     safe = r["B+guard+dedupe"]
@@ -321,12 +395,22 @@ def test_misconceptions_table_corrects_the_notes_claims_with_numbers():
 
 # ---- tables cite their evidence ------------------------------------------------------------------------
 
+
 def test_feature_table_rows_columns_and_evidence():
     table = feature_table()
     assert list(table.columns) == ["A", "B", "evidence"]
-    assert list(table.index) == ["waiting for completion", "seeing failures", "retries: launch vs job",
-                                 "notifications", "timeouts", "overlap handling", "duplicate handling", "cost",
-                                 "moving parts", "IAM surface"]
+    assert list(table.index) == [
+        "waiting for completion",
+        "seeing failures",
+        "retries: launch vs job",
+        "notifications",
+        "timeouts",
+        "overlap handling",
+        "duplicate handling",
+        "cost",
+        "moving parts",
+        "IAM surface",
+    ]
     result_keys = {f.name for f in fields(VariantResult)}
     for feature, evidence in table["evidence"].items():
         known = "|".join(map(re.escape, FACT_SECTIONS))
@@ -341,13 +425,14 @@ def test_feature_table_rows_columns_and_evidence():
 
 # ---- timeline ------------------------------------------------------------------------------------------
 
+
 def _bars(fig) -> int:
     return sum(isinstance(p, Rectangle) for ax in fig.axes for p in ax.patches)
 
 
 def test_timeline_draws_one_bar_per_run_in_the_first_ticks():
-    r = simulate(DUPES, COMPARED_VARIANTS)
-    fig = timeline(r, ticks=6)
+    r = simulate_variants(DUPES, COMPARED_VARIANTS)
+    fig = scenario_timeline(r, ticks=6)
     expected = int((r.runs["tick"] < 6).sum())
     assert expected == 8 + 8 + 6 + 6  # A and B launch ticks 2 and 5 twice; the others once per tick
     assert _bars(fig) == expected
@@ -358,16 +443,17 @@ def test_timeline_draws_one_bar_per_run_in_the_first_ticks():
 
 
 def test_timeline_from_a_runs_frame_stacks_overlaps_in_lanes():
-    runs = simulate(HOURLY_90, ["A"]).runs
-    fig = timeline(runs, ticks=4)
+    runs = simulate_variants(HOURLY_90, ["A"]).runs
+    fig = scenario_timeline(runs, ticks=4)
     assert _bars(fig) == 4
     ys = sorted({round(p.get_y() + p.get_height() / 2) for p in fig.axes[0].patches})
     assert ys == [0, 1]  # overlapping runs alternate between two lanes
     with pytest.raises(ValidationError, match="source"):
-        timeline(pd.DataFrame({"x": [1]}))
+        scenario_timeline(pd.DataFrame({"x": [1]}))
 
 
 # ---- the vectorized simulation agrees with a plain event loop -------------------------------------------
+
 
 def _reference(s: Scenario, variant: str, method: str = "sparse") -> dict[str, float]:
     """The documented semantics, one delivery at a time, on the same draws (every delivery's: for the
@@ -378,9 +464,20 @@ def _reference(s: Scenario, variant: str, method: str = "sparse") -> dict[str, f
     tasks: list[tuple[float, float, int, int]] = []  # start, end, delivery, tick
     closes: dict[int, float] = {}  # execution name (tick) -> close time
     busy_until = -math.inf  # latest end of the executions that ran their task
-    n = dict.fromkeys(["executions", "run_task_calls", "skipped_by_guard", "deduplicated_running",
-                       "already_exists", "failures", "notifications", "state_transitions",
-                       "launch_failures_recovered"], 0)
+    n = dict.fromkeys(
+        [
+            "executions",
+            "run_task_calls",
+            "skipped_by_guard",
+            "deduplicated_running",
+            "already_exists",
+            "failures",
+            "notifications",
+            "state_transitions",
+            "launch_failures_recovered",
+        ],
+        0,
+    )
     states = execution_states(s, v.guard)
     for i in range(d.at.size):
         tick, at = int(d.tick[i]), float(d.at[i])
@@ -426,7 +523,7 @@ def _reference(s: Scenario, variant: str, method: str = "sparse") -> dict[str, f
                 job_retries += 1
         n["launch_failures_recovered"] += launch_retries > 0 and not launch_failed
         n["failures"] += status == "failed"
-        n["notifications"] += (s.notify_failure if status == "failed" else s.notify_success)
+        n["notifications"] += s.notify_failure if status == "failed" else s.notify_success
         path = states["succeeded" if status == "ok" else "failed"]
         n["state_transitions"] += len(path) + launch_retries + job_retries
         end = t + s.execution_overhead_seconds
@@ -447,46 +544,109 @@ def _reference(s: Scenario, variant: str, method: str = "sparse") -> dict[str, f
     per_tick: dict[int, set[int]] = {}
     for _, _, delivery, tick in tasks:
         per_tick.setdefault(tick, set()).add(delivery)
-    n.update(task_launches=len(tasks), overlapping_launches=overlapping, max_concurrent=peak,
-             overlap_minutes=extra / 60.0, duplicate_launches=sum(len(x) - 1 for x in per_tick.values()),
-             deliveries=int(d.at.size))
+    n.update(
+        task_launches=len(tasks),
+        overlapping_launches=overlapping,
+        max_concurrent=peak,
+        overlap_minutes=extra / 60.0,
+        duplicate_launches=sum(len(x) - 1 for x in per_tick.values()),
+        deliveries=int(d.at.size),
+    )
     if v.pattern == "A":
         n["notifications"] = 0
     return n
 
 
 REFERENCE_CASES = [
-    dict(duration_kind="lognormal", duration_minutes=50.0, duration_sigma=0.9, duplicate_delivery_rate=0.3,
-         launch_failure_rate=0.3, job_failure_rate=0.3),
-    dict(duration_kind="exponential", duration_minutes=70.0, duplicate_delivery_rate=0.4,
-         duplicate_delay_seconds=5000.0,
-         launch_failure_rate=0.5, launch_retry_attempts=1, job_failure_rate=0.4, retry_job_failures=2,
-         retry_backoff_rate=1.0, retry_interval_seconds=30, execution_overhead_seconds=20.0),
+    dict(
+        duration_kind="lognormal",
+        duration_minutes=50.0,
+        duration_sigma=0.9,
+        duplicate_delivery_rate=0.3,
+        launch_failure_rate=0.3,
+        job_failure_rate=0.3,
+    ),
+    dict(
+        duration_kind="exponential",
+        duration_minutes=70.0,
+        duplicate_delivery_rate=0.4,
+        duplicate_delay_seconds=5000.0,
+        launch_failure_rate=0.5,
+        launch_retry_attempts=1,
+        job_failure_rate=0.4,
+        retry_job_failures=2,
+        retry_backoff_rate=1.0,
+        retry_interval_seconds=30,
+        execution_overhead_seconds=20.0,
+    ),
     dict(duration_kind="fixed", duration_minutes=60.0, duplicates=(0, 3, 3, 7), duplicate_delay_seconds=3599.0),
-    dict(duration_kind="fixed", duration_minutes=150.0, duplicate_delivery_rate=1.0, launch_failure_rate=0.2,
-         notify_success=True),
-    dict(duration_kind="lognormal", duration_minutes=20.0, duration_sigma=1.5, duplicate_delivery_rate=0.2,
-         duplicate_delay_seconds=1200.0, launch_failure_rate=0.9, launch_retry_attempts=5, retry_interval_seconds=300,
-         job_failure_rate=0.5, retry_job_failures=1),
+    dict(
+        duration_kind="fixed",
+        duration_minutes=150.0,
+        duplicate_delivery_rate=1.0,
+        launch_failure_rate=0.2,
+        notify_success=True,
+    ),
+    dict(
+        duration_kind="lognormal",
+        duration_minutes=20.0,
+        duration_sigma=1.5,
+        duplicate_delivery_rate=0.2,
+        duplicate_delay_seconds=1200.0,
+        launch_failure_rate=0.9,
+        launch_retry_attempts=5,
+        retry_interval_seconds=300,
+        job_failure_rate=0.5,
+        retry_job_failures=1,
+    ),
 ]
 
 
 # minute ticks, mostly ordinary: the sparse method keeps only the unusual deliveries and their neighbours
 SPARSE_CASES = [
-    dict(duration_kind="lognormal", duration_minutes=0.5, duration_sigma=0.6, launch_failure_rate=0.03,
-         job_failure_rate=0.05, duplicate_delivery_rate=0.02),
-    dict(duration_kind="exponential", duration_minutes=0.3, launch_failure_rate=0.05, launch_retry_attempts=6,
-         retry_interval_seconds=5, job_failure_rate=0.04, retry_job_failures=2, duplicate_delivery_rate=0.03,
-         duplicate_delay_seconds=150.0, execution_overhead_seconds=4.0),
-    dict(duration_kind="lognormal", duration_minutes=0.4, duration_sigma=1.2, duplicates=(5, 5, 700, 1439),
-         duplicate_delay_seconds=61.0, notify_success=True),
+    dict(
+        duration_kind="lognormal",
+        duration_minutes=0.5,
+        duration_sigma=0.6,
+        launch_failure_rate=0.03,
+        job_failure_rate=0.05,
+        duplicate_delivery_rate=0.02,
+    ),
+    dict(
+        duration_kind="exponential",
+        duration_minutes=0.3,
+        launch_failure_rate=0.05,
+        launch_retry_attempts=6,
+        retry_interval_seconds=5,
+        job_failure_rate=0.04,
+        retry_job_failures=2,
+        duplicate_delivery_rate=0.03,
+        duplicate_delay_seconds=150.0,
+        execution_overhead_seconds=4.0,
+    ),
+    dict(
+        duration_kind="lognormal",
+        duration_minutes=0.4,
+        duration_sigma=1.2,
+        duplicates=(5, 5, 700, 1439),
+        duplicate_delay_seconds=61.0,
+        notify_success=True,
+    ),
 ]
 
 
 @pytest.mark.parametrize("case", range(len(REFERENCE_CASES)))
-@pytest.mark.parametrize(("seed", "horizon", "method"), [(0, "4D", "sparse"), (5, "4D", "sparse"),
-                                                         (9, "120D", "sparse"), (13, "60D", "sparse"),
-                                                         (0, "4D", "per_tick"), (5, "4D", "per_tick")])
+@pytest.mark.parametrize(
+    ("seed", "horizon", "method"),
+    [
+        (0, "4D", "sparse"),
+        (5, "4D", "sparse"),
+        (9, "120D", "sparse"),
+        (13, "60D", "sparse"),
+        (0, "4D", "per_tick"),
+        (5, "4D", "per_tick"),
+    ],
+)
 def test_vectorized_simulation_matches_the_plain_event_loop(case, seed, horizon, method):
     # 120 days of hourly ticks give the guard hundreds of contested stretches at once (its wavefront)
     s = Scenario(horizon=horizon, interval_minutes=60, seed=seed, **REFERENCE_CASES[case])
@@ -503,7 +663,7 @@ def test_sparse_simulation_of_minute_ticks_matches_the_plain_event_loop(case, se
 
 
 def _check_against_the_event_loop(s: Scenario, method: str) -> None:
-    result = simulate(s, VARIANTS, method=method)
+    result = simulate_variants(s, VARIANTS, method=method)
     for label in VARIANTS:
         expected = _reference(s, label, method)
         got = result[label].to_dict()
@@ -519,14 +679,22 @@ def _check_against_the_event_loop(s: Scenario, method: str) -> None:
 # ---- the sparse method: same numbers when nothing is random, same distributions otherwise ---------------
 
 DETERMINISTIC = [
-    HOURLY_90, DUPES, DUPES.replace(duration_minutes=1.0, duplicate_delay_seconds=120.0),
+    HOURLY_90,
+    DUPES,
+    DUPES.replace(duration_minutes=1.0, duplicate_delay_seconds=120.0),
     HOURLY_90.replace(duration_minutes=10.0, duplicate_delivery_rate=1.0, notify_success=True),
     HOURLY_90.replace(duration_minutes=60.0, execution_overhead_seconds=1.0),
     Scenario(horizon="10h", interval_minutes=60, launch_failure_rate=1.0, duplicates=(3,)),
     Scenario(horizon="10h", interval_minutes=60, job_failure_rate=1.0, retry_job_failures=1),
     # a month boundary, every delivery ordinary but three: most are left out and counted per month
-    Scenario(horizon="3D", interval_minutes=1, start="2025-01-31T00:00:00Z", duration_minutes=0.5,
-             duplicates=(10, 1500, 1500), duplicate_delay_seconds=30.0),
+    Scenario(
+        horizon="3D",
+        interval_minutes=1,
+        start="2025-01-31T00:00:00Z",
+        duration_minutes=0.5,
+        duplicates=(10, 1500, 1500),
+        duplicate_delay_seconds=30.0,
+    ),
     Scenario(horizon="2D", interval_minutes=1, duration_minutes=2.5, duplicates=(7,)),
 ]
 
@@ -535,7 +703,7 @@ DETERMINISTIC = [
 def test_deterministic_scenarios_give_the_same_numbers_by_either_method(case):
     s = DETERMINISTIC[case]
     assert s.deterministic
-    sparse, per_tick = compare(s, VARIANTS), simulate(s, VARIANTS, method="per_tick").to_frame()
+    sparse, per_tick = compare(s, VARIANTS), simulate_variants(s, VARIANTS, method="per_tick").to_frame()
     pd.testing.assert_frame_equal(sparse, per_tick, check_exact=True)
 
 
@@ -543,45 +711,97 @@ def test_left_out_deliveries_are_counted_in_their_calendar_month():
     # 1,440 ordinary ticks either side of 1 February, none of them kept by the sparse method
     s = Scenario(horizon="2D", interval_minutes=1, start="2025-01-31T00:00:00Z", duration_minutes=0.5)
     assert _draw(s).ticks.size == 0
-    b = simulate(s, ["B+guard+dedupe"])["B+guard+dedupe"]
+    b = simulate_variants(s, ["B+guard+dedupe"])["B+guard+dedupe"]
     assert (b.task_launches, b.max_concurrent, b.billable_transitions) == (2880, 1, 2 * (1440 * 3 - 4000))
 
 
 def test_calendar_months_begin_at_midnight_utc_whatever_the_start_time():
     # from 10:30 on 31 January: 810 one-minute executions in January, 2,070 in February
-    s = Scenario(horizon="2D", interval_minutes=1, start="2025-01-31T10:30:00Z", duration_minutes=0.5,
-                 prices=Prices(sfn_free_transitions_per_month=0))
+    s = Scenario(
+        horizon="2D",
+        interval_minutes=1,
+        start="2025-01-31T10:30:00Z",
+        duration_minutes=0.5,
+        prices=Prices(sfn_free_transitions_per_month=0),
+    )
     for method in METHODS:
-        b = simulate(s, ["B+guard+dedupe"], method=method)["B+guard+dedupe"]
+        b = simulate_variants(s, ["B+guard+dedupe"], method=method)["B+guard+dedupe"]
         assert b.billable_transitions == 2880 * 3
     free = s.replace(prices=Prices(sfn_free_transitions_per_month=2500))
-    b = simulate(free, ["B+guard+dedupe"])["B+guard+dedupe"]
+    b = simulate_variants(free, ["B+guard+dedupe"])["B+guard+dedupe"]
     assert b.billable_transitions == 2070 * 3 - 2500  # January's 810 * 3 stay within its free tier
 
 
 # scenarios whose counts are random; compared over many seeds, as means
 AGREEMENT_CASES = [
-    dict(horizon="2D", interval_minutes=5, duration_kind="lognormal", duration_minutes=3.0, duration_sigma=0.7,
-         launch_failure_rate=0.05, job_failure_rate=0.08, duplicate_delivery_rate=0.05),
-    dict(horizon="1D", interval_minutes=1, duration_kind="exponential", duration_minutes=0.6,
-         launch_failure_rate=0.1, launch_retry_attempts=2, retry_interval_seconds=10, job_failure_rate=0.05,
-         retry_job_failures=1, duplicate_delivery_rate=0.02, duplicate_delay_seconds=90.0),
-    dict(horizon="5D", interval_minutes=60, duration_kind="lognormal", duration_minutes=50.0, duration_sigma=0.5,
-         duplicate_delivery_rate=0.1, duplicate_delay_seconds=4000.0, job_failure_rate=0.1),
+    dict(
+        horizon="2D",
+        interval_minutes=5,
+        duration_kind="lognormal",
+        duration_minutes=3.0,
+        duration_sigma=0.7,
+        launch_failure_rate=0.05,
+        job_failure_rate=0.08,
+        duplicate_delivery_rate=0.05,
+    ),
+    dict(
+        horizon="1D",
+        interval_minutes=1,
+        duration_kind="exponential",
+        duration_minutes=0.6,
+        launch_failure_rate=0.1,
+        launch_retry_attempts=2,
+        retry_interval_seconds=10,
+        job_failure_rate=0.05,
+        retry_job_failures=1,
+        duplicate_delivery_rate=0.02,
+        duplicate_delay_seconds=90.0,
+    ),
+    dict(
+        horizon="5D",
+        interval_minutes=60,
+        duration_kind="lognormal",
+        duration_minutes=50.0,
+        duration_sigma=0.5,
+        duplicate_delivery_rate=0.1,
+        duplicate_delay_seconds=4000.0,
+        job_failure_rate=0.1,
+    ),
 ]
-AGREEMENT_KEYS = ("deliveries", "run_task_calls", "task_launches", "duplicate_launches", "overlapping_launches",
-                  "overlap_minutes", "max_concurrent", "skipped_by_guard", "deduplicated_running", "already_exists",
-                  "failures", "launch_failures_recovered", "notifications", "state_transitions",
-                  "fargate_vcpu_hours")
+AGREEMENT_KEYS = (
+    "deliveries",
+    "run_task_calls",
+    "task_launches",
+    "duplicate_launches",
+    "overlapping_launches",
+    "overlap_minutes",
+    "max_concurrent",
+    "skipped_by_guard",
+    "deduplicated_running",
+    "already_exists",
+    "failures",
+    "launch_failures_recovered",
+    "notifications",
+    "state_transitions",
+    "fargate_vcpu_hours",
+)
 
 
 @pytest.mark.parametrize("case", range(len(AGREEMENT_CASES)))
 def test_sparse_and_per_tick_methods_agree_in_distribution(case):
     """Means over 60 seeds agree within 4.5 standard errors of their difference, per count and variant."""
     seeds = range(60)
-    frames = {method: pd.concat([simulate(Scenario(seed=seed, **AGREEMENT_CASES[case]), VARIANTS,
-                                          method=method).to_frame()[list(AGREEMENT_KEYS)] for seed in seeds])
-              for method in METHODS}
+    frames = {
+        method: pd.concat(
+            [
+                simulate_variants(Scenario(seed=seed, **AGREEMENT_CASES[case]), VARIANTS, method=method).to_frame()[
+                    list(AGREEMENT_KEYS)
+                ]
+                for seed in seeds
+            ]
+        )
+        for method in METHODS
+    }
     sparse, per_tick = (frames[m].groupby(level=0) for m in METHODS)
     diff = sparse.mean() - per_tick.mean()
     se = ((sparse.var() + per_tick.var()) / len(seeds)) ** 0.5
@@ -623,4 +843,4 @@ def test_truncated_draws_follow_the_law_either_side_of_the_threshold():
 
 def test_method_is_validated():
     with pytest.raises(ValidationError, match="^method="):
-        simulate(DUPES, method="dense")
+        simulate_variants(DUPES, method="dense")

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from sfnecs.ops import runbook
 from sfnecs.exceptions import ValidationError
+from sfnecs.ops import runbook
 
 
 def write_runbook(path: Path, parameters: str, body: str, kernel: tuple[str, str] = ("python3", "Python 3")) -> Path:
@@ -28,11 +28,13 @@ def write_runbook(path: Path, parameters: str, body: str, kernel: tuple[str, str
 
 @pytest.fixture
 def books(tmp_path) -> Path:
-    write_runbook(tmp_path / "books" / "sample.ipynb",
-                  'stack = "demo"  # the stack name\ncount = 2  # how many\nfail = False  # fail?',
-                  "from sfnecs.ops.runbook import save_result\n"
-                  "if fail:\n    raise RuntimeError(f'job {stack} failed')\n"
-                  "save_result({'ok': True, 'stack': stack, 'total': count * 10})")
+    write_runbook(
+        tmp_path / "books" / "sample.ipynb",
+        'stack = "demo"  # the stack name\ncount = 2  # how many\nfail = False  # fail?',
+        "from sfnecs.ops.runbook import save_result\n"
+        "if fail:\n    raise RuntimeError(f'job {stack} failed')\n"
+        "save_result({'ok': True, 'stack': stack, 'total': count * 10})",
+    )
     return tmp_path / "books"
 
 
@@ -70,8 +72,13 @@ def test_failing_cell_gives_one_line_error(books, tmp_path):
 
 def test_cli_exit_codes(books, tmp_path):
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "sfnecs.cli", "runbook", *args, "--dir", str(books)],
-                              capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "sfnecs.cli", "runbook", *args, "--dir", str(books)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
 
     listed = cli("list")
     assert listed.returncode == 0 and listed.stdout.split() == ["sample"]

@@ -52,19 +52,25 @@ def test_parameters_are_read_checked_and_common(name):
     assert set(declared) <= set(RULES)
     runbook.validate(name, {})  # the defaults pass their own rules
     # the first code cell after `parameters` checks every parameter, by name
-    check = next(c for c in nb.cells[index + 1:] if c.cell_type == "code")
-    call = next(n for n in ast.walk(ast.parse(check.source)) if isinstance(n, ast.Call)
-                and getattr(n.func, "id", "") == "check_parameters")
+    check = next(c for c in nb.cells[index + 1 :] if c.cell_type == "code")
+    call = next(
+        n
+        for n in ast.walk(ast.parse(check.source))
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "check_parameters"
+    )
     assert call.args[0].value == name and [k.arg for k in call.keywords] == declared
 
 
-@pytest.mark.parametrize("args, message", [
-    (["deploy", "-p", "stack", "Bad_Name"], "stack='Bad_Name' is not valid: "),
-    (["run_now", "-p", "target", "mars"], "target='mars' is not valid: use sandbox or aws"),
-    (["deploy", "-p", "schedule", "rate(0 minutes)"], "schedule='rate(0 minutes)' is not valid"),
-    (["audit", "-p", "limit", "lots"], "limit='lots' is not valid: a int"),
-    (["teardown", "-p", "target", "aws"], "confirm=False is not valid: True to delete resources on target=aws"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["deploy", "-p", "stack", "Bad_Name"], "stack='Bad_Name' is not valid: "),
+        (["run_now", "-p", "target", "mars"], "target='mars' is not valid: use sandbox or aws"),
+        (["deploy", "-p", "schedule", "rate(0 minutes)"], "schedule='rate(0 minutes)' is not valid"),
+        (["audit", "-p", "limit", "lots"], "limit='lots' is not valid: a int"),
+        (["teardown", "-p", "target", "aws"], "confirm=False is not valid: True to delete resources on target=aws"),
+    ],
+)
 def test_bad_parameters_exit_2_before_a_kernel_or_an_aws_call(args, message, home, tmp_path, monkeypatch, capsys):
     from sfnecs import cli
 
@@ -87,8 +93,9 @@ def test_teardown_on_aws_without_confirm_stops_in_the_notebook_under_plain_paper
 
     out = tmp_path / "teardown.ipynb"
     with pytest.raises(PapermillExecutionError) as caught:
-        papermill.execute_notebook(str(ROOT / "runbooks" / "teardown.ipynb"), str(out), parameters={"target": "aws"},
-                                   progress_bar=False)
+        papermill.execute_notebook(
+            str(ROOT / "runbooks" / "teardown.ipynb"), str(out), parameters={"target": "aws"}, progress_bar=False
+        )
     assert caught.value.ename == "ValidationError" and caught.value.evalue.startswith("confirm=False is not valid")
     cells = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"]
     connect = next(i for i, c in enumerate(cells) if "connect(target, region)" in c.source)
@@ -97,7 +104,8 @@ def test_teardown_on_aws_without_confirm_stops_in_the_notebook_under_plain_paper
 
 @pytest.mark.sandbox
 def test_demo_chain_end_to_end(home, tmp_path):
-    """deploy (arm64 image, X86_64 task) -> run_now fails -> diagnose -> deploy ARM64 -> run_now -> audit -> teardown."""
+    """deploy (arm64 image, X86_64 task) -> run_now fails -> diagnose -> deploy ARM64 -> run_now -> audit
+    -> teardown."""
     report = chain.run_chain(chain.demo_steps("chain"), tmp_path / "runs")
     index = chain.write_index(report)
     assert report.sandbox_started and not (home / "sandbox.json").exists()  # started for the chain, then stopped
@@ -107,14 +115,19 @@ def test_demo_chain_end_to_end(home, tmp_path):
     assert deploy.result["plan"] == {"create": 14} and not deploy.result["verified"]
     assert "exec format error" in deploy.result["failed_checks"][0]  # verify predicted it
     assert not failed.ok and failed.result["status"] == "FAILED" and failed.result["exit_code"] == 1
-    assert failed.error == (f"RunbookError: job of stack chain FAILED: exit code 1; Essential container in task "
-                            f"exited; last log line: {failed.result['log_tail'][-1]}")
+    assert failed.error == (
+        f"RunbookError: job of stack chain FAILED: exit code 1; Essential container in task "
+        f"exited; last log line: {failed.result['log_tail'][-1]}"
+    )
     assert failed.result["log_tail"][-1].endswith("exec format error") and "\n" not in failed.error
     assert diagnosis.result["category"] == "architecture_mismatch" and diagnosis.result["confidence"] == "high"
     assert diagnosis.result["run_arn"] == failed.result["execution_arn"] and "ARM64" in diagnosis.result["fix"]
     assert fix.result["plan"].get("update") == 2 and fix.result["verified"]  # task definition + state machine
-    assert {"check": "entrypoint binary runs on runtimePlatform", "resource": fix.result["image"],
-            "status": "pass"} in fix.result["checks"]  # inspect_image=True: the arm64 binary itself was read
+    assert {
+        "check": "entrypoint binary runs on runtimePlatform",
+        "resource": fix.result["image"],
+        "status": "pass",
+    } in fix.result["checks"]  # inspect_image=True: the arm64 binary itself was read
     assert rerun.ok and rerun.result["exit_code"] == 0 and rerun.result["log_tail"][-1] == "done"
     assert audit.result["counts"] == {"total": 2, "SUCCEEDED": 1, "FAILED": 1}
     assert audit.result["success_rate"] == 0.5 and audit.result["failures_by_category"] == {"architecture_mismatch": 1}
@@ -155,15 +168,27 @@ def test_cli_runbooks_share_the_running_sandbox_and_write_to_s3(background, tmp_
 
     home, endpoint = background
     # papermill's S3 handler is plain boto3: AWS_ENDPOINT_URL sends it to the sandbox's S3
-    env = {**os.environ, "SFNECS_HOME": str(home), "AWS_ENDPOINT_URL": endpoint, **SANDBOX_CREDENTIALS,
-           "AWS_DEFAULT_REGION": "us-east-1"}
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in
-                                                                               SANDBOX_CREDENTIALS.items()})
+    env = {
+        **os.environ,
+        "SFNECS_HOME": str(home),
+        "AWS_ENDPOINT_URL": endpoint,
+        **SANDBOX_CREDENTIALS,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    s3 = boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in SANDBOX_CREDENTIALS.items()}
+    )
     s3.create_bucket(Bucket="runbooks")
 
     def sfnecs(*args: str, output: str = str(tmp_path / "runs")) -> subprocess.CompletedProcess:
-        return subprocess.run([str(BIN / "sfnecs"), "runbook", "run", *args, "--output", output], env=env, text=True,
-                              capture_output=True, cwd=tmp_path, timeout=300)
+        return subprocess.run(
+            [str(BIN / "sfnecs"), "runbook", "run", *args, "--output", output],
+            env=env,
+            text=True,
+            capture_output=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
 
     quiet = ("-p", "schedule_enabled", "false")  # a 50x clock could reach the nightly cron mid-test
     planned = sfnecs("deploy", "-p", "stack", "cli", *quiet, "-p", "dry_run", "true")
@@ -183,20 +208,32 @@ def test_cli_runbooks_share_the_running_sandbox_and_write_to_s3(background, tmp_
     failed = sfnecs("run_now", "-p", "stack", "cli")
     errors = [line for line in failed.stderr.splitlines() if line.startswith("sfnecs:")]
     assert failed.returncode == 1 and len(errors) == 1
-    assert errors[0].startswith("sfnecs: error: runbook run_now failed: RunbookError: job of stack cli FAILED: "
-                                "exit code 1;") and errors[0].endswith("exec format error")
+    assert errors[0].startswith(
+        "sfnecs: error: runbook run_now failed: RunbookError: job of stack cli FAILED: exit code 1;"
+    ) and errors[0].endswith("exec format error")
 
     removed = sfnecs("teardown", "-p", "stack", "cli")
     assert removed.returncode == 0, removed.stderr
-    assert len(json.loads(Path(removed.stdout.split("result:")[1].strip()).read_text())["result"]["deleted"]) == 14
+    result = json.loads(Path(removed.stdout.split("result:")[1].strip()).read_text())["result"]
+    # the two log groups and the repository are kept (the logs of the failed run, the image), with how to remove them
+    assert len(result["deleted"]) == 11 and len(result["kept"]) == 3, result["kept"]
+    assert all("kept:" in k and "remove with delete_" in k for k in result["kept"])
+    removed = sfnecs("teardown", "-p", "stack", "cli", "-p", "delete_logs", "true", "-p", "delete_images", "true")
+    assert removed.returncode == 0, removed.stderr
+    assert len(json.loads(Path(removed.stdout.split("result:")[1].strip()).read_text())["result"]["deleted"]) == 3
 
 
 @pytest.mark.sandbox
 def test_plain_papermill_deploy_starts_its_own_sandbox(home, tmp_path):
     """`papermill runbooks/deploy.ipynb out.ipynb -p stack demo`: no runner, no sandbox running."""
     out = tmp_path / "out.ipynb"
-    done = subprocess.run([str(BIN / "papermill"), str(ROOT / "runbooks" / "deploy.ipynb"), str(out), "-p", "stack",
-                           "demo"], text=True, capture_output=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        [str(BIN / "papermill"), str(ROOT / "runbooks" / "deploy.ipynb"), str(out), "-p", "stack", "demo"],
+        text=True,
+        capture_output=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     last = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"][-1]
     shown = last.outputs[0]["data"]["text/plain"]

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import pytest
+from tests.test_stack import deployed, make_spec
 
 from sfnecs import runs
 from sfnecs.deploy import stack
 from sfnecs.exceptions import RunError, ValidationError
-from sfnecs.runs import Backoff, RunResult
 from sfnecs.images.sample import push_sample_image
-from tests.test_stack import deployed, make_spec
+from sfnecs.runs import Backoff, RunResult
 
 LINES = "fetching input|writing report"
 
@@ -27,11 +27,17 @@ def stack_b(target):
 
     Its schedule is disabled (an enabled rate() schedule fires at once, and the overlap guard then
     rightly skips a manual start beside it); launch failures are not retried (Step Functions' retry
-    intervals are real seconds); JSONPath, since JSONata stacks are run in tests/test_replay.py and
+    intervals are real seconds); JSONPath, since JSONata stacks are run in tests/test_simulation_check.py and
     tests/test_statemachine_sandbox.py (the sandbox evaluates JSONata with jsonata-python).
     """
-    spec = make_spec(target, "runs-b", environment={"SFNECS_LOG": LINES}, launch_retry_attempts=0,
-                     schedule_enabled=False, query_language="JSONPath")
+    spec = make_spec(
+        target,
+        "runs-b",
+        environment={"SFNECS_LOG": LINES},
+        launch_retry_attempts=0,
+        schedule_enabled=False,
+        query_language="JSONPath",
+    )
     with deployed(target, spec):
         yield spec
 
@@ -112,11 +118,10 @@ def test_wait_backs_off_exponentially_and_shows_state_and_elapsed_time(target, s
 
     # the run takes at least 10 virtual s (0.2 s real at x50): these delays reach their cap well before
     backoff = Backoff(initial=0.01, factor=2.0, cap=0.04)
-    result = runs.wait(target, runs.start(target, stack_b, name="progress-1"), timeout=30, backoff=backoff,
-                       sleep=sleep)
+    result = runs.wait(target, runs.start(target, stack_b, name="progress-1"), timeout=30, backoff=backoff, sleep=sleep)
     assert result.ok
     # one GetExecutionHistory per delay, each delay double the last up to the cap
-    assert slept == [d for d, _ in zip(backoff.delays(), slept)] and slept[:4] == [0.01, 0.02, 0.04, 0.04]
+    assert slept == [d for d, _ in zip(backoff.delays(), slept, strict=False)] and slept[:4] == [0.01, 0.02, 0.04, 0.04]
     assert max(slept) == 0.04 and result.api_calls >= len(slept)
     drawn = screen.getvalue()
     assert "progress-1: RUNNING RunJob [00:0" in drawn  # the state the execution is in, and the elapsed time
@@ -155,7 +160,7 @@ def test_runtask_failures_fail_the_execution_with_their_reason(target, stack_b, 
 
 @pytest.mark.sandbox
 def test_duplicate_start_for_the_same_minute_makes_one_execution(target, stack_b):
-    at = datetime(2030, 1, 31, 9, 0, 27, tzinfo=timezone.utc)
+    at = datetime(2030, 1, 31, 9, 0, 27, tzinfo=UTC)
     first = runs.start(target, stack_b, at=at)
     second = runs.start(target, stack_b, at=at + timedelta(seconds=20))  # same intended minute
     assert first.name == runs.execution_name(at) == "run-20300131T0900Z"
@@ -194,7 +199,7 @@ def test_a_run_skipped_by_the_overlap_guard_says_so(target, stack_b, faults):
 
 @pytest.mark.sandbox
 def test_history_executions_logs_and_timeline(target, stack_b):
-    since = datetime.now(timezone.utc) - timedelta(milliseconds=1)  # start dates have ms precision
+    since = datetime.now(UTC) - timedelta(milliseconds=1)  # start dates have ms precision
     run = runs.start(target, stack_b, name="hist-1")
     result = wait(target, run)
     wait(target, runs.start(target, stack_b, name="hist-2"))
@@ -231,8 +236,9 @@ def test_wait_for_next_gives_up_at_its_deadline(target, stack_b):
     # 1 s leaves room for the calls between naps on a loaded machine: the first three naps (0.26 s)
     # are not cut by the deadline; the last one is
     with pytest.raises(RunError, match="no new run of stack 'runs-b' started within timeout=1 s"):
-        runs.wait_for_next(target, stack_b, known, timeout=1.0, backoff=FAST,
-                           sleep=lambda s: (naps.append(s), time.sleep(s)))
+        runs.wait_for_next(
+            target, stack_b, known, timeout=1.0, backoff=FAST, sleep=lambda s: (naps.append(s), time.sleep(s))
+        )
     assert naps[:3] == pytest.approx([0.05, 0.08, 0.128]) and sum(naps) <= 1.0 + 1e-9
     with pytest.raises(ValidationError, match="known="):
         runs.wait_for_next(target, stack_b, "arn:aws:states:us-east-1:123456789012:execution:runs-b:x")
@@ -243,7 +249,7 @@ def test_wait_for_next_gives_up_at_its_deadline(target, stack_b):
 # ---- pattern A by hand ------------------------------------------------------------------------------
 @pytest.mark.sandbox
 def test_run_direct_success_and_client_token_dedup(target, stack_a):
-    at = datetime(2030, 2, 1, 6, 0, tzinfo=timezone.utc)
+    at = datetime(2030, 2, 1, 6, 0, tzinfo=UTC)
     result = runs.run_direct(target, stack_a, at=at, progress=False, backoff=FAST, timeout=30)
     assert result.ok and result.exit_code == 0 and result.execution_arn is None
     assert result.log_tail == LINES.split("|")
@@ -297,9 +303,9 @@ def test_executions_of_a_pattern_a_stack_are_its_tasks(target, stack_a):
 
 # ---- pure parts and validation -----------------------------------------------------------------------
 def test_backoff_grows_to_its_cap():
-    delays = [d for d, _ in zip(Backoff().delays(), range(12))]
+    delays = [d for d, _ in zip(Backoff().delays(), range(12), strict=False)]
     assert delays[0] == 0.5 and delays[1] == pytest.approx(0.8)
-    assert all(b >= a for a, b in zip(delays, delays[1:])) and max(delays) == 10.0
+    assert all(b >= a for a, b in zip(delays, delays[1:], strict=False)) and max(delays) == 10.0
     assert Backoff().scaled(10).cap == 1.0
     with pytest.raises(ValidationError, match="cap"):
         Backoff(initial=2, cap=1)
@@ -317,12 +323,14 @@ def test_task_succeeded_needs_a_start_and_exit_zero_everywhere():
 
 
 def test_overlaps_are_found_and_shaded():
-    t = datetime(2030, 1, 1, tzinfo=timezone.utc)
-    df = pd.DataFrame([
-        {"name": "a", "status": "SUCCEEDED", "start": t, "stop": t + timedelta(minutes=10)},
-        {"name": "b", "status": "FAILED", "start": t + timedelta(minutes=5), "stop": t + timedelta(minutes=7)},
-        {"name": "c", "status": "SUCCEEDED", "start": t + timedelta(minutes=20), "stop": t + timedelta(minutes=21)},
-    ])
+    t = datetime(2030, 1, 1, tzinfo=UTC)
+    df = pd.DataFrame(
+        [
+            {"name": "a", "status": "SUCCEEDED", "start": t, "stop": t + timedelta(minutes=10)},
+            {"name": "b", "status": "FAILED", "start": t + timedelta(minutes=5), "stop": t + timedelta(minutes=7)},
+            {"name": "c", "status": "SUCCEEDED", "start": t + timedelta(minutes=20), "stop": t + timedelta(minutes=21)},
+        ]
+    )
     assert runs.overlaps(df) == [(t + timedelta(minutes=5), t + timedelta(minutes=7))]
     fig = runs.timeline(df)
     assert [tick.get_text() for tick in fig.axes[0].get_yticklabels()] == ["a", "b", "c"]
@@ -332,10 +340,18 @@ def test_overlaps_are_found_and_shaded():
 
 
 def test_summary_puts_runs_side_by_side_without_volatile_fields():
-    ok = RunResult(status="SUCCEEDED", exit_code=0, stop_code="EssentialContainerExited",
-                   stopped_reason="Essential container in task exited", log_tail=["a", "b"],
-                   task_arn="arn:aws:ecs:us-east-1:123456789012:task/c/" + "0" * 32, total_seconds=1.5)
-    bad = RunResult(status="FAILED", exit_code=1, error="States.TaskFailed", log_tail=["exec /app/job: exec format error"])
+    ok = RunResult(
+        status="SUCCEEDED",
+        exit_code=0,
+        stop_code="EssentialContainerExited",
+        stopped_reason="Essential container in task exited",
+        log_tail=["a", "b"],
+        task_arn="arn:aws:ecs:us-east-1:123456789012:task/c/" + "0" * 32,
+        total_seconds=1.5,
+    )
+    bad = RunResult(
+        status="FAILED", exit_code=1, error="States.TaskFailed", log_tail=["exec /app/job: exec format error"]
+    )
     table = runs.summary({"fixed": ok, "broken": bad})
     assert list(table.index) == ["fixed", "broken"] and tuple(table.columns) == runs.SUMMARY_COLUMNS
     assert table.loc["fixed", "log_tail"] == "a | b" and table.loc["broken", "exit_code"] == 1
@@ -372,8 +388,10 @@ def test_arguments_are_checked_before_any_call(target, stack_b, sandbox):
 def test_a_run_that_does_not_exist_is_named_in_a_run_error(target):
     execution = f"arn:aws:states:{target.region}:{target.account}:execution:nowhere:run-1"
     task = f"arn:aws:ecs:{target.region}:{target.account}:task/nowhere/0123456789abcdef0123456789abcdef"
-    for call, arn in ((lambda: runs.wait(target, execution, progress=False, timeout=5), execution),
-                      (lambda: runs.history(target, execution), execution),
-                      (lambda: runs.logs(target, task), task)):
+    for call, arn in (
+        (lambda: runs.wait(target, execution, progress=False, timeout=5), execution),
+        (lambda: runs.history(target, execution), execution),
+        (lambda: runs.logs(target, task), task),
+    ):
         with pytest.raises(RunError, match=re.escape(arn) + r" was not found in this account and region \("):
             call()

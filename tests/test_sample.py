@@ -51,10 +51,15 @@ def test_a_sample_whose_label_lies_about_its_binary(target, ecr):
 @pytest.mark.sandbox
 def test_arguments_are_checked_before_any_call(target, sandbox):
     sandbox.control("DELETE", "calls", {})
-    for kwargs, name in [({"architecture": "x86_64"}, "architecture="), ({"platforms": []}, "platforms="),
-                         ({"platforms": ["amd64"], "label_architecture": "arm64"}, "label_architecture="),
-                         ({"tag": ""}, "tag="), ({"tag": "bad tag"}, "tag="), ({"tag": "-x"}, "tag="),
-                         ({"entrypoint": "job"}, "entrypoint=")]:
+    for kwargs, name in [
+        ({"architecture": "x86_64"}, "architecture="),
+        ({"platforms": []}, "platforms="),
+        ({"platforms": ["amd64"], "label_architecture": "arm64"}, "label_architecture="),
+        ({"tag": ""}, "tag="),
+        ({"tag": "bad tag"}, "tag="),
+        ({"tag": "-x"}, "tag="),
+        ({"entrypoint": "job"}, "entrypoint="),
+    ]:
         with pytest.raises(ValidationError, match=name):
             push_sample_image(target, REPO, **kwargs)
     with pytest.raises(ValidationError, match="repository="):

@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-
 from tests.ecr_push import push_index, push_single
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -52,21 +51,37 @@ def env(target) -> dict[str, Any]:
 def register(target, family: str, image: str = "busybox", arch: str = "X86_64", env_vars: dict | None = None) -> str:
     """A Fargate task definition with task-level cpu/memory only (no container memory)."""
     return target.client("ecs").register_task_definition(
-        family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        family=family,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
         runtimePlatform={"cpuArchitecture": arch, "operatingSystemFamily": "LINUX"},
-        containerDefinitions=[{
-            "name": "job", "image": image, "essential": True,
-            "environment": [{"name": k, "value": v} for k, v in (env_vars or {}).items()],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": family}},
-        }])["taskDefinition"]["taskDefinitionArn"]
+        containerDefinitions=[
+            {
+                "name": "job",
+                "image": image,
+                "essential": True,
+                "environment": [{"name": k, "value": v} for k, v in (env_vars or {}).items()],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {"awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": family},
+                },
+            }
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
 
 
 def machine(target, env, name: str, family: str, *, timeout: int | None = None, catch: bool = False) -> str:
     run: dict[str, Any] = {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
-        "Parameters": {"LaunchType": "FARGATE", "Cluster": "sbx", "TaskDefinition": family,
-                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [env["subnet"]]}}},
+        "Type": "Task",
+        "Resource": "arn:aws:states:::ecs:runTask.sync",
+        "Parameters": {
+            "LaunchType": "FARGATE",
+            "Cluster": "sbx",
+            "TaskDefinition": family,
+            "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [env["subnet"]]}},
+        },
         "End": True,
     }
     states: dict[str, Any] = {"Run": run}
@@ -77,16 +92,20 @@ def machine(target, env, name: str, family: str, *, timeout: int | None = None, 
         run["Next"] = "Done"
         run["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}]
         states["Notify"] = {
-            "Type": "Task", "Resource": "arn:aws:states:::sns:publish",
-            "Parameters": {"TopicArn": env["topic"], "Message": {
-                "error.$": "$.error.Error", "cause.$": "States.StringToJson($.error.Cause)"}},
-            "Next": "Failed"}
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {
+                "TopicArn": env["topic"],
+                "Message": {"error.$": "$.error.Error", "cause.$": "States.StringToJson($.error.Cause)"},
+            },
+            "Next": "Failed",
+        }
         states["Failed"] = {"Type": "Fail", "Error": "JobFailed"}
         states["Done"] = {"Type": "Succeed"}
     defn = {"StartAt": "Run", "States": states}
     return target.client("stepfunctions").create_state_machine(
-        name=name, definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/sbx-sfn",
-        type="STANDARD")["stateMachineArn"]
+        name=name, definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/sbx-sfn", type="STANDARD"
+    )["stateMachineArn"]
 
 
 def execute(target, sm_arn: str, timeout: float = 30.0) -> dict[str, Any]:
@@ -112,15 +131,20 @@ def test_success_has_exit_code_zero_and_full_lifecycle(target, env):
     assert task["CreatedAt"] < task["StartedAt"] < task["StoppingAt"] <= task["StoppedAt"]
     assert task["StoppingAt"] - task["StartedAt"] == 20_000
     events = target.client("logs").get_log_events(
-        logGroupName=LOG_GROUP, logStreamName=f"ok-job/job/{task['TaskArn'].rsplit('/', 1)[1]}")["events"]
+        logGroupName=LOG_GROUP, logStreamName=f"ok-job/job/{task['TaskArn'].rsplit('/', 1)[1]}"
+    )["events"]
     assert [e["message"] for e in events] == ["hello", "bye"]
 
 
 def test_lifecycle_states_are_observable(target, env, sandbox):
     register(target, "slow-job", env_vars={"SFNECS_DURATION": "600"})
     ecs = target.client("ecs")
-    task = ecs.run_task(cluster="sbx", taskDefinition="slow-job", launchType="FARGATE", networkConfiguration={
-        "awsvpcConfiguration": {"subnets": [env["subnet"]]}})["tasks"][0]
+    task = ecs.run_task(
+        cluster="sbx",
+        taskDefinition="slow-job",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}},
+    )["tasks"][0]
     seen = [task["lastStatus"]]
 
     def status() -> str:
@@ -131,8 +155,12 @@ def test_lifecycle_states_are_observable(target, env, sandbox):
 
     wait_for(status)
     ecs.stop_task(cluster="sbx", task=task["taskArn"], reason="test over")
-    stopped = wait_for(lambda: (t := ecs.describe_tasks(cluster="sbx", tasks=[task["taskArn"]])["tasks"][0])[
-        "lastStatus"] == "STOPPED" and t)
+    stopped = wait_for(
+        lambda: (
+            (t := ecs.describe_tasks(cluster="sbx", tasks=[task["taskArn"]])["tasks"][0])["lastStatus"] == "STOPPED"
+            and t
+        )
+    )
     assert seen[0] == "PROVISIONING" and "RUNNING" in seen
     assert stopped["stopCode"] == "UserInitiated" and stopped["stoppedReason"] == "test over"
     assert stopped["containers"][0]["exitCode"] == 143
@@ -163,7 +191,8 @@ def test_exec_format_error_from_single_platform_image(target, env):
     assert cause["StoppedReason"] == "Essential container in task exited"
     task_id = cause["TaskArn"].rsplit("/", 1)[1]
     events = target.client("logs").get_log_events(
-        logGroupName=LOG_GROUP, logStreamName=f"arm-image-x86-task/job/{task_id}")["events"]
+        logGroupName=LOG_GROUP, logStreamName=f"arm-image-x86-task/job/{task_id}"
+    )["events"]
     assert [e["message"] for e in events] == ["exec /usr/local/bin/job: exec format error"]
 
 
@@ -196,8 +225,12 @@ def test_runtask_failures_fail_with_amazonecs_unknown(target, env):
 def test_runtask_failures_answer_http_200_to_direct_callers(target, env):
     register(target, "direct-capacity")
     target.control("POST", "faults", {"kind": "runtask_failure", "reason": "RESOURCE:CPU", "family": "direct-capacity"})
-    resp = target.client("ecs").run_task(cluster="sbx", taskDefinition="direct-capacity", launchType="FARGATE",
-                                         networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}})
+    resp = target.client("ecs").run_task(
+        cluster="sbx",
+        taskDefinition="direct-capacity",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}},
+    )
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert resp["tasks"] == [] and resp["failures"][0]["reason"] == "RESOURCE:CPU"
 
@@ -218,8 +251,9 @@ def test_hang_then_state_timeout_stops_the_task(target, env):
     # Step Functions stops the task it started once the state times out
     arns = wait_for(lambda: ecs.list_tasks(cluster="sbx", family="hang-job", desiredStatus="STOPPED")["taskArns"])
     assert len(arns) == 1
-    task = wait_for(lambda: (t := ecs.describe_tasks(cluster="sbx", tasks=arns)["tasks"][0])["lastStatus"] == "STOPPED"
-                    and t)
+    task = wait_for(
+        lambda: (t := ecs.describe_tasks(cluster="sbx", tasks=arns)["tasks"][0])["lastStatus"] == "STOPPED" and t
+    )
     assert task["stopCode"] == "UserInitiated"
 
 
@@ -235,8 +269,13 @@ def test_exit_code_and_hang_faults_apply_to_next_launch(target, env):
 def test_client_token_makes_runtask_idempotent(target, env):
     register(target, "token-job")
     ecs = target.client("ecs")
-    kwargs = dict(cluster="sbx", taskDefinition="token-job", launchType="FARGATE", clientToken="tick-2026-11-29T09:00",
-                  networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}})
+    kwargs = dict(
+        cluster="sbx",
+        taskDefinition="token-job",
+        launchType="FARGATE",
+        clientToken="tick-2026-11-29T09:00",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}},
+    )
     first, second = ecs.run_task(**kwargs)["tasks"], ecs.run_task(**kwargs)["tasks"]
     assert [t["taskArn"] for t in first] == [t["taskArn"] for t in second]
 
@@ -244,8 +283,12 @@ def test_client_token_makes_runtask_idempotent(target, env):
 def test_unknown_subnet_is_rejected_like_aws(target, env):
     register(target, "bad-subnet")
     with pytest.raises(Exception, match="subnet-0000000000000000f"):
-        target.client("ecs").run_task(cluster="sbx", taskDefinition="bad-subnet", launchType="FARGATE",
-                                      networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-0000000000000000f"]}})
+        target.client("ecs").run_task(
+            cluster="sbx",
+            taskDefinition="bad-subnet",
+            launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": ["subnet-0000000000000000f"]}},
+        )
 
 
 def test_plain_boto3_works_with_aws_endpoint_url(sandbox, monkeypatch):
@@ -259,13 +302,27 @@ def test_plain_boto3_works_with_aws_endpoint_url(sandbox, monkeypatch):
 
 def test_scheduler_ecr_sqs_iam_crud_work(target):
     iam = target.client("iam")
-    iam.create_role(RoleName="crud-role", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"},
-                                                 "Action": "sts:AssumeRole"}]}))
+    iam.create_role(
+        RoleName="crud-role",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )
     sched = target.client("scheduler")
-    sched.create_schedule(Name="crud", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
-                          Target={"Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:x",
-                                  "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/crud-role"})
+    sched.create_schedule(
+        Name="crud",
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:x",
+            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/crud-role",
+        },
+    )
     assert sched.get_schedule(Name="crud")["ScheduleExpression"] == "rate(5 minutes)"
     sched.delete_schedule(Name="crud")
 
@@ -291,15 +348,25 @@ def test_run_task_with_a_capacity_provider_strategy(target, env):
     with pytest.raises(ecs.exceptions.InvalidParameterException, match="not associated with the cluster"):
         ecs.run_task(cluster="sbx", taskDefinition="sbx-spot", networkConfiguration=net, capacityProviderStrategy=spot)
     with pytest.raises(ecs.exceptions.InvalidParameterException, match="both a launch type and capacity provider"):
-        ecs.run_task(cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net, launchType="FARGATE",
-                     capacityProviderStrategy=spot)
-    (task,) = ecs.run_task(cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net,
-                           capacityProviderStrategy=spot + [{"capacityProvider": "FARGATE", "weight": 0}])["tasks"]
+        ecs.run_task(
+            cluster="sbx-spot",
+            taskDefinition="sbx-spot",
+            networkConfiguration=net,
+            launchType="FARGATE",
+            capacityProviderStrategy=spot,
+        )
+    (task,) = ecs.run_task(
+        cluster="sbx-spot",
+        taskDefinition="sbx-spot",
+        networkConfiguration=net,
+        capacityProviderStrategy=spot + [{"capacityProvider": "FARGATE", "weight": 0}],
+    )["tasks"]
     assert (task["capacityProviderName"], task["launchType"]) == ("FARGATE_SPOT", "FARGATE")
     described = ecs.describe_tasks(cluster="sbx-spot", tasks=[task["taskArn"]])["tasks"][0]
     assert described["capacityProviderName"] == "FARGATE_SPOT"
-    (plain,) = ecs.run_task(cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net,
-                            launchType="FARGATE")["tasks"]
+    (plain,) = ecs.run_task(
+        cluster="sbx-spot", taskDefinition="sbx-spot", networkConfiguration=net, launchType="FARGATE"
+    )["tasks"]
     assert "capacityProviderName" not in plain
 
 
@@ -308,16 +375,34 @@ def test_call_log_keeps_calls_aws_makes_for_you_apart(target, sandbox):
     """Step Functions' RunTask and the Scheduler's deliveries are not the user's calls."""
     ecs, sfn = target.client("ecs"), target.client("stepfunctions")
     ecs.create_cluster(clusterName="calllog")
-    ecs.register_task_definition(family="calllog", networkMode="awsvpc", requiresCompatibilities=["FARGATE"],
-                                 cpu="256", memory="512", containerDefinitions=[
-                                     {"name": "job", "image": "busybox", "command": ["sh", "-c", "exit 0"]}])
+    ecs.register_task_definition(
+        family="calllog",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "job", "image": "busybox", "command": ["sh", "-c", "exit 0"]}],
+    )
     subnet = target.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
-    definition = {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask", "End": True,
-        "Parameters": {"LaunchType": "FARGATE", "Cluster": "calllog", "TaskDefinition": "calllog",
-                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
-    arn = sfn.create_state_machine(name="calllog", definition=json.dumps(definition),
-                                   roleArn=f"arn:aws:iam::{target.account}:role/calllog")["stateMachineArn"]
+    definition = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask",
+                "End": True,
+                "Parameters": {
+                    "LaunchType": "FARGATE",
+                    "Cluster": "calllog",
+                    "TaskDefinition": "calllog",
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                },
+            }
+        },
+    }
+    arn = sfn.create_state_machine(
+        name="calllog", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{target.account}:role/calllog"
+    )["stateMachineArn"]
     sandbox.control("DELETE", "calls", {})
     run = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     deadline = time.monotonic() + 30
@@ -349,18 +434,25 @@ def test_spot_interruption_stops_only_a_fargate_spot_task(target, env):
     register(target, "sbx-reclaim", env_vars={"SFNECS_DURATION": "60"})
     target.control("POST", "faults", {"kind": "spot_interruption", "seconds": 20, "family": "sbx-reclaim"})
     net = {"awsvpcConfiguration": {"subnets": [env["subnet"]]}}
-    (plain,) = ecs.run_task(cluster="sbx-reclaim", taskDefinition="sbx-reclaim", networkConfiguration=net,
-                            launchType="FARGATE")["tasks"]
+    (plain,) = ecs.run_task(
+        cluster="sbx-reclaim", taskDefinition="sbx-reclaim", networkConfiguration=net, launchType="FARGATE"
+    )["tasks"]
     assert [f["kind"] for f in target.control("GET", "faults")["pending"]] == ["spot_interruption"]
-    (spot,) = ecs.run_task(cluster="sbx-reclaim", taskDefinition="sbx-reclaim", networkConfiguration=net,
-                           capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}])["tasks"]
+    (spot,) = ecs.run_task(
+        cluster="sbx-reclaim",
+        taskDefinition="sbx-reclaim",
+        networkConfiguration=net,
+        capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
+    )["tasks"]
     assert target.control("GET", "faults")["pending"] == []
     assert spot["desiredStatus"] == "RUNNING"  # nothing announced before the interruption itself
     target.control("POST", "clock", {"pause": True})
     try:
         target.control("POST", "clock", {"advance_seconds": 300})
-        now = {t["taskArn"]: t for t in ecs.describe_tasks(cluster="sbx-reclaim",
-                                                            tasks=[plain["taskArn"], spot["taskArn"]])["tasks"]}
+        now = {
+            t["taskArn"]: t
+            for t in ecs.describe_tasks(cluster="sbx-reclaim", tasks=[plain["taskArn"], spot["taskArn"]])["tasks"]
+        }
         plain_now, spot_now = now[plain["taskArn"]], now[spot["taskArn"]]
     finally:
         target.control("POST", "clock", {"pause": False})

@@ -9,12 +9,15 @@ import subprocess
 import sys
 
 import boto3
+import botocore.config
+import botocore.exceptions
 import pytest
 
 
 def sfnecs(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sfnecs.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sfnecs.cli", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 @pytest.fixture
@@ -31,8 +34,9 @@ def test_start_status_fault_reset_stop(home_env):
     endpoint = started.stdout.strip().splitlines()[-1]
     assert endpoint.startswith("http://127.0.0.1:")
     # plain boto3 from this (another) process reaches it
-    sns = boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
-                       aws_secret_access_key="x")
+    sns = boto3.client(
+        "sns", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     sns.create_topic(Name="from-outside")
     status = json.loads(sfnecs("sandbox", "status", env=home_env).stdout)
     assert status["endpoint"] == endpoint and status["clock"]["speed"] == 5.0
@@ -47,10 +51,15 @@ def test_start_status_fault_reset_stop(home_env):
     assert json.loads(sfnecs("sandbox", "fault", env=home_env).stdout)["pending"] == []
     stopped = sfnecs("sandbox", "stop", env=home_env)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
-    with pytest.raises(Exception):
-        boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
-                     aws_secret_access_key="x", config=__import__("botocore").config.Config(
-                         connect_timeout=1, retries={"max_attempts": 0})).list_topics()
+    with pytest.raises(botocore.exceptions.BotoCoreError):  # nothing answers: a connection error
+        boto3.client(
+            "sns",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=botocore.config.Config(connect_timeout=1, retries={"max_attempts": 0}),
+        ).list_topics()
 
 
 def test_second_start_is_refused_and_first_keeps_running(home_env):
@@ -69,8 +78,9 @@ def test_port_in_use_is_one_clear_line(home_env):
         port = busy.getsockname()[1]
         result = sfnecs("sandbox", "start", "--port", str(port), env=home_env)
     assert result.returncode == 1
-    assert result.stderr.strip() == (f"sfnecs: error: port {port} on 127.0.0.1 is in use: choose another with "
-                                     "--port, or omit it")
+    assert result.stderr.strip() == (
+        f"sfnecs: error: port {port} on 127.0.0.1 is in use: choose another with --port, or omit it"
+    )
     assert sfnecs("sandbox", "status", env=home_env).returncode == 1  # nothing left running
 
 
@@ -89,8 +99,8 @@ def test_bad_fault_is_refused_with_the_allowed_values(home_env):
 
 
 def test_target_aws_without_region_or_credentials(monkeypatch, tmp_path):
-    from sfnecs.exceptions import TargetError
     from sfnecs.deploy.target import connect
+    from sfnecs.exceptions import TargetError
 
     for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(var, raising=False)

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 
 import pytest
-
 from tests.test_sandbox import ACCOUNT, REGION, register, wait_for
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sched"
@@ -36,21 +35,27 @@ def step(sandbox, minutes: int, every: int = 1) -> None:
 
 def pass_machine(sandbox, name: str) -> str:
     defn = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
-    return sandbox.client("stepfunctions").create_state_machine(
-        name=name, definition=json.dumps(defn), roleArn=ROLE)["stateMachineArn"]
+    return sandbox.client("stepfunctions").create_state_machine(name=name, definition=json.dumps(defn), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
 
 
 def executions(sandbox, sm: str) -> list[dict]:
     sfn = sandbox.client("stepfunctions")
-    return [sfn.describe_execution(executionArn=e["executionArn"])
-            for e in sfn.list_executions(stateMachineArn=sm)["executions"]]
+    return [
+        sfn.describe_execution(executionArn=e["executionArn"])
+        for e in sfn.list_executions(stateMachineArn=sm)["executions"]
+    ]
 
 
 def test_cron_schedule_starts_executions_with_scheduled_time_input(paused):
     sm = pass_machine(paused, "sched-cron")
     paused.client("scheduler").create_schedule(
-        Name="every-5", ScheduleExpression="cron(0/5 * * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": sm, "RoleArn": ROLE, "Input": json.dumps({"t": "<aws.scheduler.scheduled-time>"})})
+        Name="every-5",
+        ScheduleExpression="cron(0/5 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": sm, "RoleArn": ROLE, "Input": json.dumps({"t": "<aws.scheduler.scheduled-time>"})},
+    )
     t0 = paused.clock.now()
     paused.tick()  # the scheduler notices the new schedule
     step(paused, 60)
@@ -65,9 +70,12 @@ def test_time_zone_is_honoured(paused):
     now = paused.clock.now()
     tokyo_hour = (now.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo")) + timedelta(hours=1)).hour
     paused.client("scheduler").create_schedule(
-        Name="tokyo", ScheduleExpression=f"cron(0 {tokyo_hour} * * ? *)", ScheduleExpressionTimezone="Asia/Tokyo",
-        FlexibleTimeWindow={"Mode": "OFF"}, Target={"Arn": sm, "RoleArn": ROLE,
-                                                   "Input": json.dumps({"t": "<aws.scheduler.scheduled-time>"})})
+        Name="tokyo",
+        ScheduleExpression=f"cron(0 {tokyo_hour} * * ? *)",
+        ScheduleExpressionTimezone="Asia/Tokyo",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": sm, "RoleArn": ROLE, "Input": json.dumps({"t": "<aws.scheduler.scheduled-time>"})},
+    )
     paused.tick()
     step(paused, 120, every=10)
     runs = wait_for(lambda: executions(paused, sm))
@@ -77,8 +85,11 @@ def test_time_zone_is_honoured(paused):
 def test_flexible_window_delays_inside_the_window(paused):
     sm = pass_machine(paused, "sched-flex")
     paused.client("scheduler").create_schedule(
-        Name="flex", ScheduleExpression="cron(0 * * * ? *)",
-        FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}, Target={"Arn": sm, "RoleArn": ROLE})
+        Name="flex",
+        ScheduleExpression="cron(0 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15},
+        Target={"Arn": sm, "RoleArn": ROLE},
+    )
     paused.tick()
     step(paused, 200, every=1)  # three firings, each up to 15 minutes late
     delivered = [d for d in paused.scheduler.deliveries if d.target_arn == sm]
@@ -93,8 +104,11 @@ def test_injected_duplicates_deliver_twice(paused):
     dup = (t0 + timedelta(minutes=10)).isoformat()
     paused.control("POST", "scheduler", {"duplicate_times": [dup], "copies": 3})
     paused.client("scheduler").create_schedule(
-        Name="dup", ScheduleExpression="cron(0/5 * * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": sm, "RoleArn": ROLE})
+        Name="dup",
+        ScheduleExpression="cron(0/5 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": sm, "RoleArn": ROLE},
+    )
     paused.tick()
     step(paused, 20)
     assert len(wait_for(lambda: len(ex := executions(paused, sm)) == 6 and ex)) == 6  # 4 firings, one of them x3
@@ -109,10 +123,19 @@ def test_ecs_target_runs_tasks_and_failures_count_as_delivered(paused, target):
     td = register(target, "sched-direct")
     target.control("POST", "faults", {"kind": "runtask_failure", "family": "sched-direct"})
     paused.client("scheduler").create_schedule(
-        Name="direct", ScheduleExpression="cron(0/30 * * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/sched", "RoleArn": ROLE, "EcsParameters": {
-            "TaskDefinitionArn": td, "LaunchType": "FARGATE", "NetworkConfiguration": {
-                "awsvpcConfiguration": {"Subnets": [subnet]}}}})
+        Name="direct",
+        ScheduleExpression="cron(0/30 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/sched",
+            "RoleArn": ROLE,
+            "EcsParameters": {
+                "TaskDefinitionArn": td,
+                "LaunchType": "FARGATE",
+                "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": [subnet]}},
+            },
+        },
+    )
     paused.tick()
     step(paused, 60, every=5)
     direct = [d for d in paused.scheduler.deliveries if "cluster/sched" in d.target_arn]
@@ -127,9 +150,16 @@ def test_failed_delivery_retries_then_lands_in_the_dlq(paused):
     dlq = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     missing = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:does-not-exist"
     paused.client("scheduler").create_schedule(
-        Name="broken", ScheduleExpression="cron(0 * * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": missing, "RoleArn": ROLE, "DeadLetterConfig": {"Arn": dlq},
-                "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}})
+        Name="broken",
+        ScheduleExpression="cron(0 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": missing,
+            "RoleArn": ROLE,
+            "DeadLetterConfig": {"Arn": dlq},
+            "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600},
+        },
+    )
     paused.tick()
     step(paused, 70)
     outcomes = [d.outcome for d in paused.scheduler.deliveries if d.target_arn == missing]
@@ -156,8 +186,11 @@ def test_rate_schedule_fires_at_creation_then_every_period(paused):
     paused.clock.advance(minutes=7)  # not aligned to anything: rate periods count from creation
     created = paused.clock.now()
     paused.client("scheduler").create_schedule(
-        Name="rate", ScheduleExpression="rate(10 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": sm, "RoleArn": ROLE})
+        Name="rate",
+        ScheduleExpression="rate(10 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": sm, "RoleArn": ROLE},
+    )
     paused.tick()
     step(paused, 30)
     times = [d.scheduled_time for d in paused.scheduler.deliveries if d.target_arn == sm]
@@ -175,8 +208,12 @@ def test_a_schedule_created_again_under_its_old_name_is_a_new_schedule(paused):
     """Deleted, then created again: it fires as a new rate schedule does, not once per time it missed."""
     sm = pass_machine(paused, "sched-again")
     sched = paused.client("scheduler")
-    create = dict(Name="again", ScheduleExpression="rate(10 minutes)", FlexibleTimeWindow={"Mode": "OFF"},
-                  Target={"Arn": sm, "RoleArn": ROLE})
+    create = dict(
+        Name="again",
+        ScheduleExpression="rate(10 minutes)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": sm, "RoleArn": ROLE},
+    )
     sched.create_schedule(**create)
     paused.tick()
     step(paused, 20)  # fires at creation, +10, +20

@@ -17,8 +17,8 @@ import pytest
 from croniter import croniter
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.schedule import Schedule, describe, fire_times_between, flexible_window, parse_expression
 from sfnecs.model import StackSpec
+from sfnecs.schedule import Schedule, describe, fire_times_between, flexible_window, parse_expression
 
 NY = ZoneInfo("America/New_York")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -43,11 +43,13 @@ DOCUMENTED_CRON = [
     ("cron(0 8 1 * ? *)", utc(2026, 1, 5), ["2026-02-01 Sun 08:00+0000", "2026-03-01 Sun 08:00+0000"]),
     ("cron(0/15 * * * ? *)", utc(2026, 1, 5, 9, 50), ["2026-01-05 Mon 10:00+0000", "2026-01-05 Mon 10:15+0000"]),
     # "every 10 minutes Monday through Friday": Friday 23:50, then Monday 00:00
-    ("cron(0/10 * ? * MON-FRI *)", utc(2026, 1, 9, 23, 45),
-     ["2026-01-09 Fri 23:50+0000", "2026-01-12 Mon 00:00+0000"]),
+    ("cron(0/10 * ? * MON-FRI *)", utc(2026, 1, 9, 23, 45), ["2026-01-09 Fri 23:50+0000", "2026-01-12 Mon 00:00+0000"]),
     # "every 5 minutes Monday through Friday between 8:00 am and 5:55 pm"
-    ("cron(0/5 8-17 ? * MON-FRI *)", utc(2026, 1, 9, 17, 52),
-     ["2026-01-09 Fri 17:55+0000", "2026-01-12 Mon 08:00+0000"]),
+    (
+        "cron(0/5 8-17 ? * MON-FRI *)",
+        utc(2026, 1, 9, 17, 52),
+        ["2026-01-09 Fri 17:55+0000", "2026-01-12 Mon 08:00+0000"],
+    ),
     # "Run at 9:00 am (UTC+0) on the first Monday of each month"
     ("cron(0 9 ? * 2#1 *)", utc(2026, 1, 1), ["2026-01-05 Mon 09:00+0000", "2026-02-02 Mon 09:00+0000"]),
 ]
@@ -68,21 +70,39 @@ def test_documented_wildcard_examples() -> None:
     assert [t.minute for t in fire("cron(1/10 * * * ? *)", 7)] == [1, 11, 21, 31, 41, 51, 1]
     # 3#2 = "the second Tuesday of the month" (3 = Tuesday in AWS numbering)
     assert local("cron(0 0 ? * 3#2 *)", 2, utc(2026, 1, 1)) == [
-        "2026-01-13 Tue 00:00+0000", "2026-02-10 Tue 00:00+0000"]
+        "2026-01-13 Tue 00:00+0000",
+        "2026-02-10 Tue 00:00+0000",
+    ]
     # 3W = "the weekday closest to the third day of the month": 2026-01-03 is a Saturday, 2026-05-03 a Sunday
     assert local("cron(0 0 3W * ? *)", 5, utc(2026, 1, 1)) == [
-        "2026-01-02 Fri 00:00+0000", "2026-02-03 Tue 00:00+0000", "2026-03-03 Tue 00:00+0000",
-        "2026-04-03 Fri 00:00+0000", "2026-05-04 Mon 00:00+0000"]
+        "2026-01-02 Fri 00:00+0000",
+        "2026-02-03 Tue 00:00+0000",
+        "2026-03-03 Tue 00:00+0000",
+        "2026-04-03 Fri 00:00+0000",
+        "2026-05-04 Mon 00:00+0000",
+    ]
     assert [t.date() for t in parse_expression("cron(0 0 L * ? *)").next_fire_times(3, utc(2026, 1, 1))] == [
-        date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]
+        date(2026, 1, 31),
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+    ]
 
 
-@pytest.mark.parametrize("expression", [
-    "rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(1 day)",  # "Rate expressions reference" examples
-    "rate(12 hours)", "at(2026-11-29T09:00:00)", "cron(0 12 * * ? *)",
-    "cron(0 9 ? * mon-fri *)",  # names are case-insensitive
-    "cron(0 10 * * ? 2199)", "cron(0 10 * * ? 1970-2199/50)",  # the whole documented year range
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "rate(1 minute)",
+        "rate(5 minutes)",
+        "rate(1 hour)",
+        "rate(1 day)",  # "Rate expressions reference" examples
+        "rate(12 hours)",
+        "at(2026-11-29T09:00:00)",
+        "cron(0 12 * * ? *)",
+        "cron(0 9 ? * mon-fri *)",  # names are case-insensitive
+        "cron(0 10 * * ? 2199)",
+        "cron(0 10 * * ? 1970-2199/50)",  # the whole documented year range
+    ],
+)
 def test_valid_expressions_parse(expression: str) -> None:
     s = parse_expression(expression)
     assert isinstance(s, Schedule) and s.expression == expression
@@ -102,39 +122,42 @@ def test_schedule_is_frozen_data() -> None:
 
 
 # ---- invalid forms are rejected, naming the field and what it allows ---------------------------------
-@pytest.mark.parametrize(("expression", "says"), [
-    ("cron(0 10 * * ?)", "6 fields"),
-    ("cron(0 9 * * 1-5)", "add the year field"),  # unix cron
-    ("cron(0 10 * * * *)", "one of them must be '?'"),  # "You can't use * in both"
-    ("cron(0 10 ? * ? *)", "both '?'"),
-    ("cron(60 10 * * ? *)", "cron field 1 (minutes) '60': 60 is outside 0-59"),
-    ("cron(0 24 * * ? *)", "cron field 2 (hours) '24'"),
-    ("cron(0 10 32 * ? *)", "cron field 3 (day-of-month) '32'"),
-    ("cron(0 10 L-3 * ? *)", "cron field 3 (day-of-month)"),
-    ("cron(0 10 1W,15 * ? *)", "stand alone"),
-    ("cron(0 10 1 13 ? *)", "cron field 4 (month) '13'"),
-    ("cron(0 10 1 JANUARY ? *)", "cron field 4 (month)"),
-    ("cron(0 10 ? * MON#6 *)", "cron field 5 (day-of-week) 'MON#6': # takes 1-5"),
-    ("cron(0 10 ? * 0 *)", "SUN=1 ... SAT=7"),  # unix Sunday
-    ("cron(0 10 ? * 3#1,6#3 *)", "'3#1,6#3' is not valid"),  # AWS's own counter-example
-    ("cron(0 10 ? * */2 *)", "'/' is not allowed"),  # day-of-week wildcards: , - * ? L #
-    ("cron(0 10 ? * W *)", "cron field 5 (day-of-week)"),
-    ("cron(0 10 * * ? 1969)", "cron field 6 (year) '1969': 1969 is outside 1970-2199"),
-    ("cron(0 10 * * ? 2200)", "1970-2199"),
-    ("cron(0 10 * * ? 2027-2026)", "runs backwards"),
-    ("cron(0/0 10 * * ? *)", "positive whole number"),
-    ("rate(1 minutes)", "singular"),  # "rate(1 hours) and rate(5 hour) are not valid"
-    ("rate(5 hour)", "plural"),
-    ("rate(0 minutes)", "positive whole number"),
-    ("rate(1.5 hours)", "positive whole number"),
-    ("rate(100000001 days)", "up to 10^8"),
-    ("rate(2 weeks)", "minute | minutes | hour | hours | day | days"),
-    ("rate(5minutes)", "rate(5 minutes)"),
-    ("at(2026-02-30T09:00:00)", "real date"),
-    ("at(2026-11-29 09:00)", "at(yyyy-mm-ddThh:mm:ss)"),
-    ("*/5 * * * *", "cron(minutes hours"),
-    ("", "rate(value unit)"),
-])
+@pytest.mark.parametrize(
+    ("expression", "says"),
+    [
+        ("cron(0 10 * * ?)", "6 fields"),
+        ("cron(0 9 * * 1-5)", "add the year field"),  # unix cron
+        ("cron(0 10 * * * *)", "one of them must be '?'"),  # "You can't use * in both"
+        ("cron(0 10 ? * ? *)", "both '?'"),
+        ("cron(60 10 * * ? *)", "cron field 1 (minutes) '60': 60 is outside 0-59"),
+        ("cron(0 24 * * ? *)", "cron field 2 (hours) '24'"),
+        ("cron(0 10 32 * ? *)", "cron field 3 (day-of-month) '32'"),
+        ("cron(0 10 L-3 * ? *)", "cron field 3 (day-of-month)"),
+        ("cron(0 10 1W,15 * ? *)", "stand alone"),
+        ("cron(0 10 1 13 ? *)", "cron field 4 (month) '13'"),
+        ("cron(0 10 1 JANUARY ? *)", "cron field 4 (month)"),
+        ("cron(0 10 ? * MON#6 *)", "cron field 5 (day-of-week) 'MON#6': # takes 1-5"),
+        ("cron(0 10 ? * 0 *)", "SUN=1 ... SAT=7"),  # unix Sunday
+        ("cron(0 10 ? * 3#1,6#3 *)", "'3#1,6#3' is not valid"),  # AWS's own counter-example
+        ("cron(0 10 ? * */2 *)", "'/' is not allowed"),  # day-of-week wildcards: , - * ? L #
+        ("cron(0 10 ? * W *)", "cron field 5 (day-of-week)"),
+        ("cron(0 10 * * ? 1969)", "cron field 6 (year) '1969': 1969 is outside 1970-2199"),
+        ("cron(0 10 * * ? 2200)", "1970-2199"),
+        ("cron(0 10 * * ? 2027-2026)", "runs backwards"),
+        ("cron(0/0 10 * * ? *)", "positive whole number"),
+        ("rate(1 minutes)", "singular"),  # "rate(1 hours) and rate(5 hour) are not valid"
+        ("rate(5 hour)", "plural"),
+        ("rate(0 minutes)", "positive whole number"),
+        ("rate(1.5 hours)", "positive whole number"),
+        ("rate(100000001 days)", "up to 10^8"),
+        ("rate(2 weeks)", "minute | minutes | hour | hours | day | days"),
+        ("rate(5minutes)", "rate(5 minutes)"),
+        ("at(2026-02-30T09:00:00)", "real date"),
+        ("at(2026-11-29 09:00)", "at(yyyy-mm-ddThh:mm:ss)"),
+        ("*/5 * * * *", "cron(minutes hours"),
+        ("", "rate(value unit)"),
+    ],
+)
 def test_invalid_expressions_name_the_problem(expression: str, says: str) -> None:
     with pytest.raises(ValidationError) as info:
         parse_expression(expression, parameter="schedule_expression")
@@ -157,28 +180,31 @@ def test_non_string_expression_is_rejected() -> None:
 
 
 # ---- AWS-specific day forms, checked against the 2026 calendar -----------------------------------------
-@pytest.mark.parametrize(("expression", "expected"), [
-    # LW: last weekday. Jan 31 is a Saturday, Feb 28 a Saturday, Mar 31 a Tuesday, May 31 a Sunday.
-    ("cron(0 0 LW * ? *)", ["2026-01-30", "2026-02-27", "2026-03-31", "2026-04-30", "2026-05-29"]),
-    # 1W never leaves the month: Feb 1 and Mar 1 are Sundays, Aug 1 a Saturday (-> Monday the 3rd)
-    ("cron(0 0 1W FEB,MAR,AUG ? *)", ["2026-02-02", "2026-03-02", "2026-08-03", "2027-02-01", "2027-03-01"]),
-    # 31W: months without a 31st do not fire; May 31 (Sunday) -> Friday the 29th
-    ("cron(0 0 31W * ? *)", ["2026-01-30", "2026-03-31", "2026-05-29", "2026-07-31", "2026-08-31"]),
-    # 6L: the last Friday
-    ("cron(0 0 ? * 6L *)", ["2026-01-30", "2026-02-27", "2026-03-27", "2026-04-24", "2026-05-29"]),
-    ("cron(0 0 ? * FRIL *)", ["2026-01-30", "2026-02-27", "2026-03-27", "2026-04-24", "2026-05-29"]),
-    # 5#5: a fifth Thursday, only in months that have one
-    ("cron(0 0 ? * 5#5 *)", ["2026-01-29", "2026-04-30", "2026-07-30", "2026-10-29", "2026-12-31"]),
-    # L alone in day-of-week: the last day of the week, Saturday
-    ("cron(0 0 ? * L *)", ["2026-01-03", "2026-01-10", "2026-01-17", "2026-01-24", "2026-01-31"]),
-    # AWS numbering: 1 = Sunday, 7 = Saturday
-    ("cron(0 0 ? * 1,7 *)", ["2026-01-03", "2026-01-04", "2026-01-10", "2026-01-11", "2026-01-17"]),
-    # a range that wraps past Saturday
-    ("cron(0 0 ? * FRI-MON *)", ["2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05", "2026-01-09"]),
-    # the year field
-    ("cron(0 0 1 1 ? 2028,2030)", ["2028-01-01", "2030-01-01"]),
-    ("cron(0 0 29 2 ? *)", ["2028-02-29", "2032-02-29", "2036-02-29", "2040-02-29", "2044-02-29"]),
-])
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        # LW: last weekday. Jan 31 is a Saturday, Feb 28 a Saturday, Mar 31 a Tuesday, May 31 a Sunday.
+        ("cron(0 0 LW * ? *)", ["2026-01-30", "2026-02-27", "2026-03-31", "2026-04-30", "2026-05-29"]),
+        # 1W never leaves the month: Feb 1 and Mar 1 are Sundays, Aug 1 a Saturday (-> Monday the 3rd)
+        ("cron(0 0 1W FEB,MAR,AUG ? *)", ["2026-02-02", "2026-03-02", "2026-08-03", "2027-02-01", "2027-03-01"]),
+        # 31W: months without a 31st do not fire; May 31 (Sunday) -> Friday the 29th
+        ("cron(0 0 31W * ? *)", ["2026-01-30", "2026-03-31", "2026-05-29", "2026-07-31", "2026-08-31"]),
+        # 6L: the last Friday
+        ("cron(0 0 ? * 6L *)", ["2026-01-30", "2026-02-27", "2026-03-27", "2026-04-24", "2026-05-29"]),
+        ("cron(0 0 ? * FRIL *)", ["2026-01-30", "2026-02-27", "2026-03-27", "2026-04-24", "2026-05-29"]),
+        # 5#5: a fifth Thursday, only in months that have one
+        ("cron(0 0 ? * 5#5 *)", ["2026-01-29", "2026-04-30", "2026-07-30", "2026-10-29", "2026-12-31"]),
+        # L alone in day-of-week: the last day of the week, Saturday
+        ("cron(0 0 ? * L *)", ["2026-01-03", "2026-01-10", "2026-01-17", "2026-01-24", "2026-01-31"]),
+        # AWS numbering: 1 = Sunday, 7 = Saturday
+        ("cron(0 0 ? * 1,7 *)", ["2026-01-03", "2026-01-04", "2026-01-10", "2026-01-11", "2026-01-17"]),
+        # a range that wraps past Saturday
+        ("cron(0 0 ? * FRI-MON *)", ["2026-01-02", "2026-01-03", "2026-01-04", "2026-01-05", "2026-01-09"]),
+        # the year field
+        ("cron(0 0 1 1 ? 2028,2030)", ["2028-01-01", "2030-01-01"]),
+        ("cron(0 0 29 2 ? *)", ["2028-02-29", "2032-02-29", "2036-02-29", "2040-02-29", "2044-02-29"]),
+    ],
+)
 def test_day_forms(expression: str, expected: list[str]) -> None:
     times = parse_expression(expression).next_fire_times(5, utc(2025, 12, 31, 12))
     assert [t.date().isoformat() for t in times] == expected
@@ -217,14 +243,17 @@ def test_tokyo_has_no_dst() -> None:
     times = parse_expression("cron(0 9 * * ? *)").next_fire_times(400, utc(2026, 1, 1), "Asia/Tokyo")
     assert all(t.tzinfo == TOKYO and t.hour == 9 for t in times)
     assert {t.astimezone(UTC).hour for t in times} == {0}  # 09:00 JST is always 00:00 UTC
-    assert all(b - a == timedelta(days=1) for a, b in zip(times, times[1:]))
+    assert all(b - a == timedelta(days=1) for a, b in zip(times, times[1:], strict=False))
 
 
 def test_spring_forward_skips_a_time_that_does_not_exist() -> None:
     # 2026-03-08 02:00 EST jumps to 03:00 EDT: 02:30 does not exist that day. AWS: "your schedule
     # invocation gets skipped if the cron expression falls on a non-existent date and time".
     assert local("cron(30 2 * * ? *)", 3, utc(2026, 3, 7), "America/New_York") == [
-        "2026-03-07 Sat 02:30-0500", "2026-03-09 Mon 02:30-0400", "2026-03-10 Tue 02:30-0400"]
+        "2026-03-07 Sat 02:30-0500",
+        "2026-03-09 Mon 02:30-0400",
+        "2026-03-10 Tue 02:30-0400",
+    ]
 
 
 def test_fall_back_runs_a_repeated_time_once() -> None:
@@ -232,15 +261,25 @@ def test_fall_back_runs_a_repeated_time_once() -> None:
     # once and doesn't repeat its invocation".
     times = parse_expression("cron(30 1 * * ? *)").next_fire_times(3, utc(2026, 10, 31, 12), "America/New_York")
     assert [t.isoformat() for t in times] == [
-        "2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00", "2026-11-03T01:30:00-05:00"]
+        "2026-11-01T01:30:00-04:00",
+        "2026-11-02T01:30:00-05:00",
+        "2026-11-03T01:30:00-05:00",
+    ]
     assert times[1].astimezone(UTC) - times[0].astimezone(UTC) == timedelta(hours=25)
 
 
 def test_fall_back_every_quarter_hour_does_not_repeat_the_hour() -> None:
-    times = fire_times_between("cron(0/15 * * * ? *)", utc(2026, 11, 1, 4, 50), utc(2026, 11, 1, 7, 20),
-                               "America/New_York")
+    times = fire_times_between(
+        "cron(0/15 * * * ? *)", utc(2026, 11, 1, 4, 50), utc(2026, 11, 1, 7, 20), "America/New_York"
+    )
     assert [t.strftime("%H:%M%z") for t in times] == [
-        "01:00-0400", "01:15-0400", "01:30-0400", "01:45-0400", "02:00-0500", "02:15-0500"]
+        "01:00-0400",
+        "01:15-0400",
+        "01:30-0400",
+        "01:45-0400",
+        "02:00-0500",
+        "02:15-0500",
+    ]
     # asked from inside the repeated hour (01:10 EST, after 01:10 EDT already fired), nothing repeats
     second_pass = datetime(2026, 11, 1, 1, 10, tzinfo=NY, fold=1)
     assert local("cron(0/15 * * * ? *)", 1, second_pass, "America/New_York") == ["2026-11-01 Sun 02:00-0500"]
@@ -258,7 +297,10 @@ def test_rate_is_elapsed_time_across_dst() -> None:
     # the schedule's last invocation", so the local hour moves by one across the change.
     times = parse_expression("rate(1 day)").next_fire_times(3, datetime(2026, 3, 7, 12, tzinfo=NY), "America/New_York")
     assert [t.isoformat() for t in times] == [
-        "2026-03-07T12:00:00-05:00", "2026-03-08T13:00:00-04:00", "2026-03-09T13:00:00-04:00"]
+        "2026-03-07T12:00:00-05:00",
+        "2026-03-08T13:00:00-04:00",
+        "2026-03-09T13:00:00-04:00",
+    ]
 
 
 def test_rate_starts_at_its_anchor() -> None:
@@ -268,7 +310,9 @@ def test_rate_starts_at_its_anchor() -> None:
     assert s.next_fire_times(2, created) == [created, created + timedelta(minutes=5)]
     # with an anchor (StartDate): strictly after `after`, on the anchor's grid
     assert s.next_fire_times(2, utc(2026, 1, 1, 10, 5, 27), anchor=created) == [
-        utc(2026, 1, 1, 10, 10, 27), utc(2026, 1, 1, 10, 15, 27)]
+        utc(2026, 1, 1, 10, 10, 27),
+        utc(2026, 1, 1, 10, 15, 27),
+    ]
     assert s.next_fire_times(1, utc(2025, 1, 1), anchor=created) == [created]
 
 
@@ -296,16 +340,20 @@ def test_consecutive_windows_fire_each_time_once() -> None:
     start, end = utc(2026, 3, 7, 12), utc(2026, 3, 9, 12)
     whole = fire_times_between("cron(0/5 * * * ? *)", start, end, "America/New_York")
     ticks = [start + timedelta(seconds=97 * i) for i in range(int((end - start).total_seconds() // 97) + 2)]
-    pieces = [t for a, b in zip(ticks, ticks[1:]) for t in
-              fire_times_between("cron(0/5 * * * ? *)", a, min(b, end), "America/New_York")]
+    pieces = [
+        t
+        for a, b in zip(ticks, ticks[1:], strict=False)
+        for t in fire_times_between("cron(0/5 * * * ? *)", a, min(b, end), "America/New_York")
+    ]
     assert pieces == whole and len(whole) == 48 * 12
 
 
 def test_between_rate_without_anchor_is_aligned_to_the_epoch() -> None:
     times = fire_times_between("rate(10 minutes)", utc(2026, 1, 1, 10, 3), utc(2026, 1, 1, 10, 40))
     assert times == [utc(2026, 1, 1, 10, 10), utc(2026, 1, 1, 10, 20), utc(2026, 1, 1, 10, 30), utc(2026, 1, 1, 10, 40)]
-    anchored = fire_times_between("rate(10 minutes)", utc(2026, 1, 1, 10, 3), utc(2026, 1, 1, 10, 40),
-                                  anchor=utc(2026, 1, 1, 10, 2, 30))
+    anchored = fire_times_between(
+        "rate(10 minutes)", utc(2026, 1, 1, 10, 3), utc(2026, 1, 1, 10, 40), anchor=utc(2026, 1, 1, 10, 2, 30)
+    )
     assert anchored == [utc(2026, 1, 1, 10, 12, 30), utc(2026, 1, 1, 10, 22, 30), utc(2026, 1, 1, 10, 32, 30)]
 
 
@@ -323,15 +371,20 @@ def test_times_are_aware_in_the_requested_zone() -> None:
 DAILY = parse_expression("cron(0 9 * * ? *)")
 
 
-@pytest.mark.parametrize(("call", "parameter"), [
-    (lambda: DAILY.next_fire_times(1, datetime(2026, 1, 1)), "after"),
-    (lambda: DAILY.next_fire_times(1, utc(2026, 1, 1), "Mars/Olympus"), "timezone"),
-    (lambda: DAILY.next_fire_times(-1, utc(2026, 1, 1)), "n"),
-    (lambda: DAILY.fire_times_between(utc(2026, 1, 1), datetime(2026, 1, 2)), "end"),
-    (lambda: fire_times_between("rate(1 hour)", utc(2026, 1, 1), utc(2026, 1, 2), anchor=datetime(2026, 1, 1)),
-     "anchor"),
-    (lambda: fire_times_between("rate(1 hours)", utc(2026, 1, 1), utc(2026, 1, 2)), "expression"),
-])
+@pytest.mark.parametrize(
+    ("call", "parameter"),
+    [
+        (lambda: DAILY.next_fire_times(1, datetime(2026, 1, 1)), "after"),
+        (lambda: DAILY.next_fire_times(1, utc(2026, 1, 1), "Mars/Olympus"), "timezone"),
+        (lambda: DAILY.next_fire_times(-1, utc(2026, 1, 1)), "n"),
+        (lambda: DAILY.fire_times_between(utc(2026, 1, 1), datetime(2026, 1, 2)), "end"),
+        (
+            lambda: fire_times_between("rate(1 hour)", utc(2026, 1, 1), utc(2026, 1, 2), anchor=datetime(2026, 1, 1)),
+            "anchor",
+        ),
+        (lambda: fire_times_between("rate(1 hours)", utc(2026, 1, 1), utc(2026, 1, 2)), "expression"),
+    ],
+)
 def test_bad_arguments_are_named(call, parameter: str) -> None:
     with pytest.raises(ValidationError) as info:
         call()
@@ -363,20 +416,23 @@ def test_flexible_window_rejects_bad_windows(window: object) -> None:
 
 
 # ---- descriptions ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("expression", "expected"), [
-    ("cron(0 10 * * ? *)", "At 10:00"),
-    ("cron(0 18 ? * MON-FRI *)", "At 18:00, Monday through Friday"),
-    ("cron(0/5 8-17 ? * MON-FRI *)", "Every 5 minutes, between 08:00 and 17:59, Monday through Friday"),
-    ("cron(0 9 ? * 2#1 *)", "At 09:00, on the first Monday of the month"),  # AWS 2 = Monday
-    ("cron(0 9 ? * 2-6 *)", "At 09:00, Monday through Friday"),
-    ("cron(0 9 ? * 6L *)", "At 09:00, on the last Friday of the month"),
-    ("cron(0 9 ? * L *)", "At 09:00, only on Saturday"),
-    ("cron(0 9 LW * ? *)", "At 09:00, on the last weekday of the month"),
-    ("cron(0 9 1 1 ? 2150)", "At 09:00, on day 1 of the month, only in January, only in 2150"),
-    ("rate(1 hour)", "Every hour, counted from the schedule's start date (or creation)"),
-    ("rate(5 minutes)", "Every 5 minutes, counted from the schedule's start date (or creation)"),
-    ("at(2026-11-29T09:00:00)", "Once, at 2026-11-29 09:00:00"),
-])
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("cron(0 10 * * ? *)", "At 10:00"),
+        ("cron(0 18 ? * MON-FRI *)", "At 18:00, Monday through Friday"),
+        ("cron(0/5 8-17 ? * MON-FRI *)", "Every 5 minutes, between 08:00 and 17:59, Monday through Friday"),
+        ("cron(0 9 ? * 2#1 *)", "At 09:00, on the first Monday of the month"),  # AWS 2 = Monday
+        ("cron(0 9 ? * 2-6 *)", "At 09:00, Monday through Friday"),
+        ("cron(0 9 ? * 6L *)", "At 09:00, on the last Friday of the month"),
+        ("cron(0 9 ? * L *)", "At 09:00, only on Saturday"),
+        ("cron(0 9 LW * ? *)", "At 09:00, on the last weekday of the month"),
+        ("cron(0 9 1 1 ? 2150)", "At 09:00, on day 1 of the month, only in January, only in 2150"),
+        ("rate(1 hour)", "Every hour, counted from the schedule's start date (or creation)"),
+        ("rate(5 minutes)", "Every 5 minutes, counted from the schedule's start date (or creation)"),
+        ("at(2026-11-29T09:00:00)", "Once, at 2026-11-29 09:00:00"),
+    ],
+)
 def test_describe(expression: str, expected: str) -> None:
     assert describe(expression) == expected
     assert parse_expression(expression).description == expected
@@ -408,9 +464,28 @@ def test_fire_table_shows_elapsed_hours_across_dst() -> None:
     # 2027-03-14 02:30 does not exist in New York: skipped, so Saturday -> Monday is 47 elapsed hours
     table = fire_table("cron(30 2 * * ? *)", 3, utc(2027, 3, 12, 12), "America/New_York")
     assert table.to_dict("records") == [
-        {"local": "2027-03-13 02:30", "day": "Sat", "zone": "EST", "UTC": "2027-03-13 07:30", "hours since previous": ""},
-        {"local": "2027-03-15 02:30", "day": "Mon", "zone": "EDT", "UTC": "2027-03-15 06:30", "hours since previous": "47"},
-        {"local": "2027-03-16 02:30", "day": "Tue", "zone": "EDT", "UTC": "2027-03-16 06:30", "hours since previous": "24"}]
+        {
+            "local": "2027-03-13 02:30",
+            "day": "Sat",
+            "zone": "EST",
+            "UTC": "2027-03-13 07:30",
+            "hours since previous": "",
+        },
+        {
+            "local": "2027-03-15 02:30",
+            "day": "Mon",
+            "zone": "EDT",
+            "UTC": "2027-03-15 06:30",
+            "hours since previous": "47",
+        },
+        {
+            "local": "2027-03-16 02:30",
+            "day": "Tue",
+            "zone": "EDT",
+            "UTC": "2027-03-16 06:30",
+            "hours since previous": "24",
+        },
+    ]
     # rate(1 day) is 24 elapsed hours even when the local time moves
     rate = fire_table("rate(1 day)", 3, utc(2027, 3, 13, 17), "America/New_York")
     assert list(rate["local"]) == ["2027-03-13 12:00", "2027-03-14 13:00", "2027-03-15 13:00"]
@@ -420,8 +495,12 @@ def test_fire_table_shows_elapsed_hours_across_dst() -> None:
 def test_misfires_is_empty_for_an_expression_that_does_what_is_wanted() -> None:
     from sfnecs.schedule import misfires
 
-    assert misfires("cron(45 6 ? * MON-FRI *)", "America/New_York", at="06:45", days="MON-FRI",
-                    start=utc(2027, 3, 1), weeks=12) == []
+    assert (
+        misfires(
+            "cron(45 6 ? * MON-FRI *)", "America/New_York", at="06:45", days="MON-FRI", start=utc(2027, 3, 1), weeks=12
+        )
+        == []
+    )
     # Tokyo keeps one offset all year, so a UTC cron can stand in for it
     assert misfires("cron(30 17 * * ? *)", "UTC", at="02:30", zone="Asia/Tokyo", start=utc(2027, 1, 1), weeks=52) == []
 
@@ -430,13 +509,21 @@ def test_misfires_names_the_dst_hour_and_the_weekday_numbering() -> None:
     from sfnecs.schedule import misfires
 
     # a UTC cron written for New York winter time is an hour late from the spring change on
-    late = misfires("cron(45 11 ? * MON-FRI *)", "UTC", at="06:45", days="MON-FRI", zone="America/New_York",
-                    start=utc(2027, 3, 1), weeks=3)
+    late = misfires(
+        "cron(45 11 ? * MON-FRI *)",
+        "UTC",
+        at="06:45",
+        days="MON-FRI",
+        zone="America/New_York",
+        start=utc(2027, 3, 1),
+        weeks=3,
+    )
     assert late[:2] == ["misses Mon 2027-03-15 06:45 EDT", "fires Mon 2027-03-15 07:45 EDT, which is not wanted"]
     assert late[-1] == "... and 4 more"
     # unix-style 1-5 means SUN-THU in AWS
-    shifted = misfires("cron(45 6 ? * 1-5 *)", "America/New_York", at="06:45", days="MON-FRI", start=utc(2027, 3, 1),
-                       weeks=1)
+    shifted = misfires(
+        "cron(45 6 ? * 1-5 *)", "America/New_York", at="06:45", days="MON-FRI", start=utc(2027, 3, 1), weeks=1
+    )
     assert shifted == ["misses Fri 2027-03-05 06:45 EST", "fires Sun 2027-03-07 06:45 EST, which is not wanted"]
 
 
@@ -448,12 +535,18 @@ def test_misfires_days_wrap_and_a_time_that_does_not_exist_is_not_wanted() -> No
     assert misfires("cron(30 2 * * ? *)", "America/New_York", at="02:30", start=utc(2027, 3, 10), weeks=1) == []
 
 
-@pytest.mark.parametrize(("kwargs", "parameter"), [
-    ({"at": "6:45"}, "at"), ({"at": "24:00"}, "at"), ({"at": "06:45", "days": "MON-FRY"}, "days"),
-    ({"at": "06:45", "days": ""}, "days"), ({"at": "06:45", "weeks": 0}, "weeks"),
-    ({"at": "06:45", "zone": "Mars/Olympus"}, "zone"),
-    ({"at": "06:45", "zone": "A" * 300}, "zone"),  # too long for a file name: OSError in zoneinfo
-])
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [
+        ({"at": "6:45"}, "at"),
+        ({"at": "24:00"}, "at"),
+        ({"at": "06:45", "days": "MON-FRY"}, "days"),
+        ({"at": "06:45", "days": ""}, "days"),
+        ({"at": "06:45", "weeks": 0}, "weeks"),
+        ({"at": "06:45", "zone": "Mars/Olympus"}, "zone"),
+        ({"at": "06:45", "zone": "A" * 300}, "zone"),  # too long for a file name: OSError in zoneinfo
+    ],
+)
 def test_misfires_names_a_bad_argument(kwargs: dict, parameter: str) -> None:
     from sfnecs.schedule import misfires
 

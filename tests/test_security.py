@@ -16,15 +16,15 @@ import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from parliament import iam_definition
+from tests.test_iam import all_documents, stack_specs
+from tests.test_stack import make_spec, mutating_calls, tagged_resources
 
 from sfnecs import iam
 from sfnecs.deploy import stack
+from sfnecs.deploy.target import Connection
 from sfnecs.exceptions import StackError
-from sfnecs.ops.steps import push_sample
 from sfnecs.images.sample import push_sample_image
-from sfnecs.deploy.target import Target
-from tests.test_iam import all_documents, stack_specs
-from tests.test_stack import make_spec, mutating_calls, tagged_resources
+from sfnecs.ops.steps import push_sample
 
 TAG = "sfnecs:stack"
 
@@ -88,13 +88,13 @@ def test_teardown_of_one_stack_spares_a_neighbour_whose_names_extend_it(target):
     stack.apply(target, neighbour)
     before = sorted(tagged_resources(target, "shop-job"))
     try:
-        deleted = stack.teardown(target, shop)
+        deleted = stack.teardown(target, shop, delete_logs=True, delete_images=True)
         assert all(c.action == "delete" for c in deleted.changes) and deleted.changes
         assert tagged_resources(target, "shop") == []
         assert sorted(tagged_resources(target, "shop-job")) == before
-        assert set(stack.plan(target, neighbour)["action"]) == {"no-op"}
+        assert set(stack.plan(target, neighbour).to_frame()["action"]) == {"no-op"}
     finally:
-        stack.teardown(target, neighbour)
+        stack.teardown(target, neighbour, delete_logs=True, delete_images=True)
     assert tagged_resources(target, "shop-job") == []
 
 
@@ -103,21 +103,27 @@ def test_resources_of_the_same_names_owned_by_another_stack_are_neither_adopted_
     spec = make_spec(target, "twin")
     other = [{"Key": TAG, "Value": "someone-else"}]
     iam_client, sqs, sns, logs, sched = (target.client(s) for s in ("iam", "sqs", "sns", "logs", "scheduler"))
-    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                                "Principal": {"Service": "states.amazonaws.com"}}]})
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "states.amazonaws.com"}}
+            ],
+        }
+    )
     iam_client.create_role(RoleName=spec.sfn_role, AssumeRolePolicyDocument=trust, Tags=other)
     queue = sqs.create_queue(QueueName=spec.dlq, tags={TAG: "someone-else"})["QueueUrl"]
     topic = sns.create_topic(Name=spec.topic, Tags=other)["TopicArn"]
     logs.create_log_group(logGroupName=spec.log_group, tags={TAG: "someone-else"})
     sched.create_schedule_group(Name=stack.schedule_group(spec), Tags=other)
     try:
-        planned = stack.plan(target, spec).set_index("resource")
+        planned = stack.plan(target, spec).to_frame().set_index("resource")
         assert planned.loc[spec.sfn_role, "action"] == "conflict" and planned.loc[spec.dlq, "action"] == "conflict"
         assert planned.loc[spec.topic, "action"] == "conflict"
         sandbox.control("DELETE", "calls", {})
         with pytest.raises(StackError, match="nothing changed"):
             stack.apply(target, spec)
-        result = stack.teardown(target, spec)
+        result = stack.teardown(target, spec, delete_logs=True, delete_images=True)
         assert mutating_calls(sandbox) == {}
         kept = {c.resource for c in result.changes if c.action == "no-op"}
         assert {spec.sfn_role, spec.dlq, spec.topic, spec.log_group, stack.schedule_group(spec)} <= kept
@@ -140,10 +146,13 @@ def aws_like(sandbox, target):
     """A Target that says `aws` (no control API, is_sandbox False) but reaches the sandbox's endpoint."""
     from sfnecs.sandbox.server import SANDBOX_CREDENTIALS
 
-    session = boto3.Session(aws_access_key_id=SANDBOX_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=SANDBOX_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                            aws_session_token=SANDBOX_CREDENTIALS["AWS_SESSION_TOKEN"], region_name=target.region)
-    return Target("aws", target.region, target.account, session, sandbox.endpoint)
+    session = boto3.Session(
+        aws_access_key_id=SANDBOX_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=SANDBOX_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=SANDBOX_CREDENTIALS["AWS_SESSION_TOKEN"],
+        region_name=target.region,
+    )
+    return Connection("aws", target.region, target.account, session, sandbox.endpoint)
 
 
 @pytest.mark.sandbox
@@ -156,7 +165,7 @@ def test_dry_runs_on_an_aws_target_make_no_mutating_call(target, sandbox, aws_li
         assert not aws_like.is_sandbox
         sandbox.control("DELETE", "calls", {})
         switched = spec.replace(pattern="A", cpu_architecture="ARM64")  # a plan that updates and deletes
-        planned = stack.plan(aws_like, switched)
+        planned = stack.plan(aws_like, switched).to_frame()
         assert {"update", "delete"} <= set(planned["action"])
         gone = stack.teardown(aws_like, spec, dry_run=True)
         assert gone.dry_run and gone.changed and not any(c.done for c in gone.changes)
@@ -165,7 +174,7 @@ def test_dry_runs_on_an_aws_target_make_no_mutating_call(target, sandbox, aws_li
         assert mutating_calls(sandbox) == {}
         assert sorted(tagged_resources(target, "dry")) == before
     finally:
-        stack.teardown(target, spec)
+        stack.teardown(target, spec, delete_logs=True, delete_images=True)
 
 
 def test_the_aws_like_target_has_no_control_api(aws_like: Any) -> None:

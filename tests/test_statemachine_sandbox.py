@@ -2,7 +2,7 @@
 timed-out job caught and notified (the message received on an SQS subscription of the topic), and a
 failed job retried when asked (States.TaskFailed) whose success is notified, run on Fargate Spot.
 
-(Guard skips and job-failure notifications in JSONata run in tests/test_replay.py; JSONPath guard
+(Guard skips and job-failure notifications in JSONata run in tests/test_simulation_check.py; JSONPath guard
 skips and failures in tests/test_runs.py.)
 """
 
@@ -12,12 +12,12 @@ import json
 import time
 
 import pytest
+from tests.test_stack import make_spec
 
 from sfnecs import runs
-from sfnecs.deploy import stack
 from sfnecs import statemachine as sm
+from sfnecs.deploy import stack
 from sfnecs.runs.inbox import Inbox
-from tests.test_stack import make_spec
 
 LANGUAGES = ("JSONata", "JSONPath")
 
@@ -41,12 +41,19 @@ def received(inbox: Inbox, timeout: float = 10.0) -> list[dict]:
 def deployed(request, target):
     """A pattern-B stack in one query language, its topic subscribed by an SQS queue."""
     language = request.param
-    spec = make_spec(target, f"sm-{language.lower()}", query_language=language, image="busybox",
-                     schedule_enabled=False, launch_retry_attempts=1, task_timeout_seconds=1)
+    spec = make_spec(
+        target,
+        f"sm-{language.lower()}",
+        query_language=language,
+        image="busybox",
+        schedule_enabled=False,
+        launch_retry_attempts=1,
+        task_timeout_seconds=1,
+    )
     inbox = subscribed(target, spec)
     yield spec, inbox
     inbox.close()
-    stack.teardown(target, spec)
+    stack.teardown(target, spec, delete_logs=True, delete_images=True)
 
 
 @pytest.fixture(scope="module", params=LANGUAGES)
@@ -57,16 +64,25 @@ def retrying(request, target):
     60 / SANDBOX_SPEED real seconds.
     """
     language = request.param
-    spec = make_spec(target, f"smr-{language.lower()}", query_language=language, image="busybox",
-                     schedule_enabled=False, launch_retry_attempts=0, retry_job_failures=1, notify_success=True,
-                     capacity_provider_strategy="FARGATE_SPOT")
+    spec = make_spec(
+        target,
+        f"smr-{language.lower()}",
+        query_language=language,
+        image="busybox",
+        schedule_enabled=False,
+        launch_retry_attempts=0,
+        retry_job_failures=1,
+        task_timeout_seconds=1800,  # two attempts, their retry wait and the alert fit the 7200 s default
+        notify_success=True,
+        capacity_provider_strategy="FARGATE_SPOT",
+    )
     inbox = subscribed(target, spec)
     retrier = sm.build_definition(spec)["States"]["RunJob"]["Retry"][-1]  # as deployed
     assert retrier["ErrorEquals"] == ["States.TaskFailed"] and retrier["MaxAttempts"] == 1
     assert retrier["IntervalSeconds"] == sm.JOB_RETRY_INTERVAL_SECONDS
     yield spec, inbox
     inbox.close()
-    stack.teardown(target, spec)
+    stack.teardown(target, spec, delete_logs=True, delete_images=True)
 
 
 def finished(target, arn: str, timeout: float = 30.0) -> dict:
@@ -93,7 +109,7 @@ def test_a_throttled_launch_is_retried_then_succeeds(target, sandbox, deployed):
     types = history_types(target, run.arn)
     assert types.count("TaskFailed") == 1 and types.count("TaskSucceeded") >= 1
     # a number in both languages (JSONPath's "$.Containers[0].ExitCode" names one node: the
-    # sandbox's json_path repair, tests/test_sandbox_fixes.py)
+    # sandbox's json_path repair, tests/test_sandbox_repairs.py)
     assert json.loads(done["output"])["ExitCode"] == 0
 
 
@@ -125,8 +141,11 @@ def test_a_failed_job_is_retried_when_asked_and_its_success_reaches_the_topic(ta
     failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
     assert [f["error"] for f in failed] == ["States.TaskFailed"]  # the first run exited 3 ...
     assert json.loads(failed[0]["cause"])["Containers"][0]["ExitCode"] == 3
-    ran = [json.loads(e["taskSucceededEventDetails"]["output"]) for e in events if e["type"] == "TaskSucceeded"
-           and e["taskSucceededEventDetails"]["resourceType"] == "ecs"]
+    ran = [
+        json.loads(e["taskSucceededEventDetails"]["output"])
+        for e in events
+        if e["type"] == "TaskSucceeded" and e["taskSucceededEventDetails"]["resourceType"] == "ecs"
+    ]
     assert [(t["CapacityProviderName"], t["Containers"][0]["ExitCode"]) for t in ran] == [("FARGATE_SPOT", 0)]
     assert json.loads(done["output"])["ExitCode"] == 0  # ... the retry exited 0
     (note,) = received(inbox)

@@ -26,8 +26,11 @@ PATTERNS = {
 def scanned(path: Path) -> bool:
     """Notebooks, runbook results, and the runner's result mailboxes (sfnecs-<runbook>-*.json)."""
     name = path.name
-    return path.suffix == ".ipynb" or name.endswith(".result.json") or (
-        name.startswith("sfnecs-") and name.endswith(".json"))
+    return (
+        path.suffix == ".ipynb"
+        or name.endswith(".result.json")
+        or (name.startswith("sfnecs-") and name.endswith(".json"))
+    )
 
 
 def produced_files(base: Path) -> list[Path]:
@@ -53,6 +56,8 @@ def test_the_suites_temporary_files_are_where_the_scan_looks(tmp_path_factory):
 
 def test_the_scanner_finds_planted_credentials(tmp_path):
     planted = tmp_path / "x.result.json"
-    planted.write_text('{"env": "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY", "k": "AKIAIOSFODNN7EXAMPLE"}')
+    planted.write_text(
+        '{"env": "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY", "k": "AKIAIOSFODNN7EXAMPLE"}'
+    )
     found = {name for name, rx in PATTERNS.items() if rx.search(planted.read_text())}
     assert found == {"access key id", "secret access key"}

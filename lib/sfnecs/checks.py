@@ -14,8 +14,10 @@ from sfnecs.exceptions import ValidationError
 _RULES: dict[str, tuple[str, str]] = {
     # ours: short enough that every derived name (<name>-task-exec, ...) fits IAM's 64 characters
     # ... and a valid ECR repository name (the default repository is named after the stack): no '-' at the end or twice
-    "stack": (r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,31}",
-              "2-32 characters: lowercase letters, digits and single '-' between them, starting with a letter"),
+    "stack": (
+        r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,31}",
+        "2-32 characters: lowercase letters, digits and single '-' between them, starting with a letter",
+    ),
     "ecs": (r"[A-Za-z0-9_-]{1,255}", "1-255 characters: letters, digits, '_' and '-' (ECS)"),
     "iam_role": (r"[\w+=,.@-]{1,64}", "1-64 characters: letters, digits and +=,.@_- (IAM role name)"),
     "state_machine": (r"[A-Za-z0-9_-]{1,80}", "1-80 characters: letters, digits, '_' and '-' (Step Functions)"),
@@ -32,8 +34,6 @@ _RULES: dict[str, tuple[str, str]] = {
     "subnet": (r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?", "a subnet id: subnet- followed by 8 or 17 hex digits"),
     "security_group": (r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", "a security group id: sg- followed by 8 or 17 hex digits"),
 }
-
-
 
 
 def check_name(parameter: str, value: object, rule: str) -> str:
@@ -72,16 +72,21 @@ def check_positive(parameter: str, value: object, high: float, unit: str = "") -
     """Return `value` if it is a number greater than 0 and at most `high` (bools rejected), else raise
     ValidationError; `unit` (e.g. "seconds") names what it counts in the message."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
-        raise ValidationError(parameter, value, f"a number {'of ' + unit + ' ' if unit else ''}greater than 0 "
-                              f"and at most {high:g}")
+        raise ValidationError(
+            parameter, value, f"a number {'of ' + unit + ' ' if unit else ''}greater than 0 and at most {high:g}"
+        )
     return value
 
 
 def check_number(parameter: str, value: object, low: float, *, strict: bool, what: str = "") -> float:
     """Return `value` as a float if it is a finite number above `low` (or at least `low` unless `strict`),
     else raise ValidationError; `what` is added to the message, e.g. " (minutes)"."""
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) \
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and math.isfinite(value)
         and (value > low if strict else value >= low)
+    )
     if not ok:
         raise ValidationError(parameter, value, f"a finite number {'>' if strict else '>='} {low}{what}")
     return float(value)  # type: ignore[arg-type]
@@ -96,4 +101,3 @@ def check_timezone(parameter: str, value: object) -> str:
     except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):  # OSError: e.g. a name too long for a file
         raise ValidationError(parameter, value, "an IANA time zone name such as UTC or Asia/Tokyo") from None
     return value
-

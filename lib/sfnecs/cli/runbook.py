@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from sfnecs.ops import runbook
 from sfnecs.exceptions import RunbookError, ValidationError
+from sfnecs.ops import runbook
 
 
 def _dir(args: argparse.Namespace) -> Path | None:
@@ -38,11 +38,20 @@ def _run(args: argparse.Namespace) -> int:
             raise ValidationError("-f", args.file, "a YAML file holding a mapping of parameter names to values")
         params.update(loaded)
     params.update({k: v for k, v in args.param or []})
-    result = runbook.run(args.name, params, output_dir=args.output, directory=_dir(args), kernel_name=args.kernel,
-                         cell_timeout=args.timeout, log_output=args.log_output)
+    result = runbook.run(
+        args.name,
+        params,
+        output_dir=args.output,
+        directory=_dir(args),
+        kernel_name=args.kernel,
+        cell_timeout=args.timeout,
+        log_output=args.log_output,
+    )
     if result.sandbox_started:
-        print(f"started a background sandbox at {result.sandbox}: the next runbooks use it too "
-              "(`sfnecs sandbox stop` ends it)")
+        print(
+            f"started a background sandbox at {result.sandbox}: the next runbooks use it too "
+            "(`sfnecs sandbox stop` ends it)"
+        )
     print(f"notebook: {result.notebook}")
     print(f"result:   {result.result_path}")
     if not result.ok:
@@ -53,16 +62,24 @@ def _run(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     rb = sub.add_parser("runbook", help="list, show and run the papermill runbooks")
     rbs = rb.add_subparsers(dest="action", metavar="ACTION", required=True)
-    for name, func, help_text in (("list", _list, "list the runbooks"),
-                                  ("show", _show, "a runbook's parameters: type, default, help"),
-                                  ("run", _run, "execute a runbook; writes runs/<time>-<name>.ipynb and .result.json")):
+    for name, func, help_text in (
+        ("list", _list, "list the runbooks"),
+        ("show", _show, "a runbook's parameters: type, default, help"),
+        ("run", _run, "execute a runbook; writes runs/<time>-<name>.ipynb and .result.json"),
+    ):
         p = rbs.add_parser(name, help=help_text)
         if name != "list":
             p.add_argument("name")
         p.add_argument("--dir", help=argparse.SUPPRESS)
         if name == "run":
-            p.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"),
-                           help="a parameter (repeatable); values are read as YAML")
+            p.add_argument(
+                "-p",
+                "--param",
+                nargs=2,
+                action="append",
+                metavar=("KEY", "VALUE"),
+                help="a parameter (repeatable); values are read as YAML",
+            )
             p.add_argument("-f", "--file", help="a YAML file of parameters")
             p.add_argument("--output", default="runs", help="where to write (a folder or an s3:// URL)")
             p.add_argument("--kernel", help="kernel name (default: the runbook's own)")

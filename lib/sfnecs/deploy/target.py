@@ -1,27 +1,39 @@
 """Choosing where AWS calls go — the embedded sandbox or a real account — in one place.
 
-Why one place: the library never branches on "sandbox or not"; it asks `connect()` for a `Target`
-and uses its boto3 clients. The sandbox differs only in endpoint and credentials.
+Why one place: the library never branches on "sandbox or not"; it asks `connect()` for a
+`Connection` (a `sfnecs.model.target.Target`) and uses its boto3 clients. The sandbox differs only in
+endpoint and credentials. The sandbox modules are imported only when a sandbox is asked for, so
+target=aws never loads moto.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import boto3
 
-from sfnecs.exceptions import TargetError, ValidationError
 from sfnecs.checks import check_name
+from sfnecs.exceptions import TargetError, ValidationError
+from sfnecs.model.target import Target, TargetName
 
-TargetName = Literal["sandbox", "aws"]
 TARGETS = ("sandbox", "aws")
+
+__all__ = [
+    "TARGETS",
+    "Connection",
+    "Target",
+    "TargetName",
+    "connect",
+    "ensure_background_sandbox",
+    "stop_background_sandbox",
+]
 
 
 @dataclass
-class Target:
-    """A boto3 session bound to one endpoint (sandbox) or the normal AWS endpoints."""
+class Connection:
+    """A `Target` made of a boto3 session bound to one endpoint (sandbox) or the normal AWS endpoints."""
 
     name: TargetName
     region: str
@@ -44,13 +56,14 @@ class Target:
         """Call the sandbox control API (faults, clock, calls); only a sandbox target has one."""
         if not self.is_sandbox or not self.endpoint_url:
             raise TargetError("the control API exists only on the sandbox target")
-        from sfnecs.sandbox.process import control_request
+        from sfnecs.sandbox.process import control_request  # lazy: target=aws never loads moto
 
         return control_request(self.endpoint_url, method, route, payload)
 
 
-def connect(target: str = "sandbox", region: str | None = None, *, profile: str | None = None,
-            endpoint_url: str | None = None) -> Target:
+def connect(
+    target: str = "sandbox", region: str | None = None, *, profile: str | None = None, endpoint_url: str | None = None
+) -> Connection:
     """Return a Target for `target` ("sandbox" or "aws").
 
     sandbox: the endpoint given, else a sandbox started by `sfnecs sandbox start`, else
@@ -61,8 +74,12 @@ def connect(target: str = "sandbox", region: str | None = None, *, profile: str 
         raise ValidationError("target", target, "use sandbox or aws")
     if target == "aws":
         return _connect_aws(region, profile)
-    from sfnecs.sandbox.process import find_endpoint
-    from sfnecs.sandbox.server import DEFAULT_REGION, SANDBOX_ACCOUNT, SANDBOX_CREDENTIALS
+    from sfnecs.sandbox.process import find_endpoint  # lazy: target=aws never loads moto
+    from sfnecs.sandbox.server import (  # lazy: target=aws never loads moto
+        DEFAULT_REGION,
+        SANDBOX_ACCOUNT,
+        SANDBOX_CREDENTIALS,
+    )
 
     region = check_name("region", region or DEFAULT_REGION, "region")
     endpoint = endpoint_url or find_endpoint()
@@ -71,27 +88,33 @@ def connect(target: str = "sandbox", region: str | None = None, *, profile: str 
     session = boto3.Session(
         aws_access_key_id=SANDBOX_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=SANDBOX_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=SANDBOX_CREDENTIALS["AWS_SESSION_TOKEN"], region_name=region)
-    return Target("sandbox", region, SANDBOX_ACCOUNT, session, endpoint)
+        aws_session_token=SANDBOX_CREDENTIALS["AWS_SESSION_TOKEN"],
+        region_name=region,
+    )
+    return Connection("sandbox", region, SANDBOX_ACCOUNT, session, endpoint)
 
 
-def _connect_aws(region: str | None, profile: str | None) -> Target:
+def _connect_aws(region: str | None, profile: str | None) -> Connection:
     region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         raise TargetError("target=aws needs a region: pass region=... or set AWS_REGION")
     check_name("region", region, "region")
     if os.environ.get("AWS_ENDPOINT_URL"):
-        raise TargetError(f"target=aws but AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set (a sandbox?): "
-                          "unset it to use real AWS")
+        raise TargetError(
+            f"target=aws but AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set (a sandbox?): "
+            "unset it to use real AWS"
+        )
     session = boto3.Session(profile_name=profile, region_name=region)
     if session.get_credentials() is None:
-        raise TargetError("target=aws found no AWS credentials: configure a profile, environment variables or an "
-                          "instance role (aws configure)")
+        raise TargetError(
+            "target=aws found no AWS credentials: configure a profile, environment variables or an "
+            "instance role (aws configure)"
+        )
     try:
         account = session.client("sts").get_caller_identity()["Account"]
     except Exception as exc:  # noqa: BLE001 - any failure here means the target is unusable
         raise TargetError(f"target=aws: cannot reach AWS STS in {region}: {exc}") from None
-    return Target("aws", region, account, session, None)
+    return Connection("aws", region, account, session, None)
 
 
 _IN_PROCESS: Any = None
@@ -100,8 +123,8 @@ _IN_PROCESS: Any = None
 def _in_process_sandbox() -> Any:
     """Start (once) a sandbox inside this process, for notebooks and tests with none running."""
     global _IN_PROCESS
-    from sfnecs.sandbox import runtime
-    from sfnecs.sandbox.server import Sandbox
+    from sfnecs.sandbox import runtime  # lazy: target=aws never loads moto
+    from sfnecs.sandbox.server import Sandbox  # lazy: target=aws never loads moto
 
     if runtime.get() is not None:
         return runtime.get()
@@ -117,7 +140,7 @@ def ensure_background_sandbox(speed: float) -> tuple[str, bool]:
     Why a background process: it outlives this one, so the next runbook of a chain (deploy -> run_now
     -> diagnose -> audit -> teardown) finds the same state; `sfnecs sandbox stop` ends it.
     """
-    from sfnecs.sandbox import process
+    from sfnecs.sandbox import process  # lazy: target=aws never loads moto
 
     endpoint = process.find_endpoint()
     if endpoint is not None:
@@ -127,6 +150,6 @@ def ensure_background_sandbox(speed: float) -> tuple[str, bool]:
 
 def stop_background_sandbox() -> None:
     """Stop the background sandbox that `ensure_background_sandbox` started."""
-    from sfnecs.sandbox import process
+    from sfnecs.sandbox import process  # lazy: target=aws never loads moto
 
     process.stop()

@@ -30,10 +30,11 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +42,11 @@ import pandas as pd
 from sfnecs import runs
 from sfnecs.deploy import stack
 from sfnecs.exceptions import ValidationError
-from sfnecs.runs.inbox import Inbox
-from sfnecs.patterns import COUNT_KEYS, Scenario, Variant, _overlaps, _Tasks, execution_states, simulate
 from sfnecs.model.spec import StackSpec
+from sfnecs.model.target import Target
+from sfnecs.patterns import COUNT_KEYS, Scenario, Variant, execution_states, simulate_variants
+from sfnecs.patterns.tasks import _overlaps, _Tasks
+from sfnecs.runs.inbox import Inbox
 
 #: the variants the sandbox Scheduler can deliver as the simulation models them
 LIVE_VARIANTS = ("A", "B", "B+guard")
@@ -64,7 +67,7 @@ class LiveRun:
 
     @cached_property
     def runs(self) -> pd.DataFrame:
-        """One row per task, shaped for both Gantt charts: `patterns.timeline` and `runs.timeline`.
+        """One row per task, shaped for both Gantt charts: `patterns.scenario_timeline` and `runs.timeline`.
 
         Why: the live run should be drawn like the simulated one. Columns: variant, tick, name
         ("tick 2", "tick 2 (duplicate)"), status, start/stop (virtual clock; needs `first_tick`),
@@ -77,15 +80,23 @@ class LiveRun:
         duplicate = pd.Series(tick).groupby(tick).cumcount().to_numpy() > 0
         failed = t["exit_code"].fillna(-1).to_numpy() != 0
         base = pd.Timestamp(self.first_tick) if self.first_tick is not None else pd.NaT
-        return pd.DataFrame({
-            "variant": self.variant, "tick": tick,
-            "name": [f"tick {k}" + (" (duplicate)" if d else "") for k, d in zip(tick, duplicate)],
-            "status": np.where(failed, "FAILED", "SUCCEEDED"),
-            # a task still running has end inf: no stop time (runs.timeline draws it to the latest time)
-            "start": base + pd.to_timedelta(start, unit="s"),
-            "stop": base + pd.to_timedelta(np.where(np.isfinite(end), end, np.nan), unit="s"),
-            "start_minute": start / 60, "end_minute": end / 60, "duration_minutes": (end - start) / 60,
-            "failed": failed, "duplicate": duplicate, "overlapping": overlapping})
+        return pd.DataFrame(
+            {
+                "variant": self.variant,
+                "tick": tick,
+                "name": [f"tick {k}" + (" (duplicate)" if d else "") for k, d in zip(tick, duplicate, strict=False)],
+                "status": np.where(failed, "FAILED", "SUCCEEDED"),
+                # a task still running has end inf: no stop time (runs.timeline draws it to the latest time)
+                "start": base + pd.to_timedelta(start, unit="s"),
+                "stop": base + pd.to_timedelta(np.where(np.isfinite(end), end, np.nan), unit="s"),
+                "start_minute": start / 60,
+                "end_minute": end / 60,
+                "duration_minutes": (end - start) / 60,
+                "failed": failed,
+                "duplicate": duplicate,
+                "overlapping": overlapping,
+            }
+        )
 
 
 def check_replayable(scenario: Scenario, variant: str) -> Variant:
@@ -93,38 +104,68 @@ def check_replayable(scenario: Scenario, variant: str) -> Variant:
     if not isinstance(scenario, Scenario):
         raise ValidationError("scenario", scenario, "a sfnecs.patterns.Scenario")
     if variant not in LIVE_VARIANTS:
-        raise ValidationError("variant", variant, "one of " + ", ".join(LIVE_VARIANTS) + " (execution-name dedupe "
-                              "cannot be set through the Scheduler's StartExecution target)")
+        raise ValidationError(
+            "variant",
+            variant,
+            "one of " + ", ".join(LIVE_VARIANTS) + " (execution-name dedupe "
+            "cannot be set through the Scheduler's StartExecution target)",
+        )
     s = scenario
     if s.duration_kind != "fixed":
-        raise ValidationError("duration_kind", s.duration_kind, "'fixed' for a live replay (emulated jobs run "
-                              "the duration their task definition gives)")
+        raise ValidationError(
+            "duration_kind",
+            s.duration_kind,
+            "'fixed' for a live replay (emulated jobs run the duration their task definition gives)",
+        )
     if s.duration_minutes * 60 <= TASK_PHASES_SECONDS:
-        raise ValidationError("duration_minutes", s.duration_minutes, f"more than {TASK_PHASES_SECONDS / 60:.3f} "
-                              "(an emulated task's phases alone last 5 s)")
+        raise ValidationError(
+            "duration_minutes",
+            s.duration_minutes,
+            f"more than {TASK_PHASES_SECONDS / 60:.3f} (an emulated task's phases alone last 5 s)",
+        )
     if (s.duration_minutes * 60) % (s.interval_minutes * 60) == 0:
-        raise ValidationError("duration_minutes", s.duration_minutes, f"not a multiple of interval_minutes="
-                              f"{s.interval_minutes}: a job ending at the instant of a firing races it live")
+        raise ValidationError(
+            "duration_minutes",
+            s.duration_minutes,
+            f"not a multiple of interval_minutes="
+            f"{s.interval_minutes}: a job ending at the instant of a firing races it live",
+        )
     for name in ("launch_failure_rate", "job_failure_rate"):
         if getattr(s, name) not in (0.0, 1.0):
-            raise ValidationError(name, getattr(s, name), "0 or 1 for a live replay (the emulator fails every "
-                                  "launch or job of a task definition, or none)")
+            raise ValidationError(
+                name,
+                getattr(s, name),
+                "0 or 1 for a live replay (the emulator fails every launch or job of a task definition, or none)",
+            )
     if s.retry_job_failures:
-        raise ValidationError("retry_job_failures", s.retry_job_failures, "0 for a live replay (a retry waits its "
-                              "IntervalSeconds, a time the stepped replay does not step to)")
+        raise ValidationError(
+            "retry_job_failures",
+            s.retry_job_failures,
+            "0 for a live replay (a retry waits its IntervalSeconds, a time the stepped replay does not step to)",
+        )
     if s.launch_failure_rate and s.launch_retry_attempts and variant != "A":
-        raise ValidationError("launch_retry_attempts", s.launch_retry_attempts, "0 when launches fail, for a live "
-                              "replay (a retry waits its IntervalSeconds, a time the stepped replay does not step to)")
+        raise ValidationError(
+            "launch_retry_attempts",
+            s.launch_retry_attempts,
+            "0 when launches fail, for a live "
+            "replay (a retry waits its IntervalSeconds, a time the stepped replay does not step to)",
+        )
     if s.duplicate_delay_seconds >= s.duration_minutes * 60:
-        raise ValidationError("duplicate_delay_seconds", s.duplicate_delay_seconds, "shorter than a job: live, "
-                              "every copy of a delivery arrives at once")
+        raise ValidationError(
+            "duplicate_delay_seconds",
+            s.duplicate_delay_seconds,
+            "shorter than a job: live, every copy of a delivery arrives at once",
+        )
     if s.execution_overhead_seconds:
-        raise ValidationError("execution_overhead_seconds", s.execution_overhead_seconds,
-                              "0 for a live replay (on a paused clock an execution closes when its task stops)")
+        raise ValidationError(
+            "execution_overhead_seconds",
+            s.execution_overhead_seconds,
+            "0 for a live replay (on a paused clock an execution closes when its task stops)",
+        )
     return Variant.parse(variant)
 
 
-def live_spec(target: Any, scenario: Scenario, variant: str, name: str) -> StackSpec:
+def live_spec(target: Target, scenario: Scenario, variant: str, name: str) -> StackSpec:
     """The stack that runs `scenario` as `variant`: the same switches, task size and schedule interval."""
     v = check_replayable(scenario, variant)
     s = scenario
@@ -133,22 +174,37 @@ def live_spec(target: Any, scenario: Scenario, variant: str, name: str) -> Stack
     if s.job_failure_rate:
         env.append(("SFNECS_EXIT_CODE", "1"))
     unit = "minute" if s.interval_minutes == 1 else "minutes"
-    return StackSpec(name, pattern=v.pattern, region=target.region, account=target.account, subnets=subnets[:2],
-                     security_groups=groups, image="busybox", environment=tuple(env), cpu=s.cpu, memory=s.memory,
-                     cpu_architecture=s.cpu_architecture, guard=v.guard, notify_failure=s.notify_failure,
-                     notify_success=s.notify_success, launch_retry_attempts=s.launch_retry_attempts,
-                     retry_job_failures=0, schedule_expression=f"rate({s.interval_minutes} {unit})")
+    return StackSpec(
+        name,
+        pattern=v.pattern,
+        region=target.region,
+        account=target.account,
+        subnets=subnets[:2],
+        security_groups=groups,
+        image="busybox",
+        environment=tuple(env),
+        cpu=s.cpu,
+        memory=s.memory,
+        cpu_architecture=s.cpu_architecture,
+        guard=v.guard,
+        notify_failure=s.notify_failure,
+        notify_success=s.notify_success,
+        launch_retry_attempts=s.launch_retry_attempts,
+        retry_job_failures=0,
+        schedule_expression=f"rate({s.interval_minutes} {unit})",
+    )
 
 
-def replay(target: Any, scenario: Scenario, variant: str, *, name: str = "replay", timeout: float = 60.0) -> LiveRun:
+def replay(target: Target, scenario: Scenario, variant: str, *, name: str = "replay", timeout: float = 60.0) -> LiveRun:
     """Deploy `scenario` as `variant` in the sandbox, fire it over its horizon on a stepped clock, count.
 
     The stack is torn down and the clock, the Scheduler's injection plan and its speed restored after.
     `timeout` bounds, in real seconds, each wait for the sandbox to settle after a step.
     """
     if not getattr(target, "is_sandbox", False):
-        raise ValidationError("target", getattr(target, "name", target), "a sandbox target: a live replay steps "
-                              "the sandbox clock")
+        raise ValidationError(
+            "target", getattr(target, "name", target), "a sandbox target: a live replay steps the sandbox clock"
+        )
     spec = live_spec(target, scenario, variant, name)
     s, started = scenario, time.perf_counter()
     clock = target.control("GET", "clock", {})
@@ -160,8 +216,15 @@ def replay(target: Any, scenario: Scenario, variant: str, *, name: str = "replay
         # whole minutes, so the counts of calendar months match the simulation's start-of-minute ticks
         target.control("POST", "clock", {"advance_seconds": 60 - now.second - now.microsecond / 1e6})
         t0 = datetime.fromisoformat(target.control("GET", "clock", {})["now"])
-        target.control("POST", "scheduler", {"duplicate_probability": s.duplicate_delivery_rate, "seed": s.seed,
-                                             "duplicate_times": [_at(t0, s, k).isoformat() for k in s.duplicates]})
+        target.control(
+            "POST",
+            "scheduler",
+            {
+                "duplicate_probability": s.duplicate_delivery_rate,
+                "seed": s.seed,
+                "duplicate_times": [_at(t0, s, k).isoformat() for k in s.duplicates],
+            },
+        )
         if s.launch_failure_rate:
             target.control("POST", "faults", {"kind": "runtask_failure", "family": spec.family, "count": 10_000})
         stack.apply(target, spec)
@@ -179,7 +242,7 @@ def _at(t0: datetime, s: Scenario, tick: int) -> datetime:
     return t0 + timedelta(minutes=s.interval_minutes * tick)
 
 
-def _run(target: Any, spec: StackSpec, s: Scenario, t0: datetime, timeout: float) -> None:
+def _run(target: Target, spec: StackSpec, s: Scenario, t0: datetime, timeout: float) -> None:
     """Step from event to event: each firing, then each possible task end; the schedule ends with the horizon."""
     duration = timedelta(seconds=s.duration_minutes * 60)
     firings = [_at(t0, s, k) for k in range(1, s.ticks)]
@@ -197,7 +260,7 @@ def _run(target: Any, spec: StackSpec, s: Scenario, t0: datetime, timeout: float
         target.client("scheduler").delete_schedule(Name=spec.schedule_name, GroupName=stack.schedule_group(spec))
 
 
-def _settle(target: Any, spec: StackSpec, timeout: float) -> None:
+def _settle(target: Target, spec: StackSpec, timeout: float) -> None:
     """Wait until nothing can happen before the clock moves again (pattern A: RunTask is synchronous)."""
     if spec.pattern != "B":
         return
@@ -205,11 +268,13 @@ def _settle(target: Any, spec: StackSpec, timeout: float) -> None:
 
     def settled() -> bool:
         waiting = []
-        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=spec.state_machine_arn,
-                                                                   statusFilter="RUNNING"):
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=spec.state_machine_arn, statusFilter="RUNNING"
+        ):
             for e in page["executions"]:
-                events = sfn.get_execution_history(executionArn=e["executionArn"], reverseOrder=True,
-                                                   maxResults=1)["events"]
+                events = sfn.get_execution_history(executionArn=e["executionArn"], reverseOrder=True, maxResults=1)[
+                    "events"
+                ]
                 if not events:
                     return False  # just started: its first event is not written yet
                 last = events[0]
@@ -217,7 +282,7 @@ def _settle(target: Any, spec: StackSpec, timeout: float) -> None:
                     return False  # between states, or a task just asked for
                 waiting.append(json.loads(last["taskSubmittedEventDetails"]["output"])["Tasks"][0]["TaskArn"])
         for i in range(0, len(waiting), 100):
-            described = ecs.describe_tasks(cluster=spec.cluster_arn, tasks=waiting[i:i + 100])["tasks"]
+            described = ecs.describe_tasks(cluster=spec.cluster_arn, tasks=waiting[i : i + 100])["tasks"]
             if any(t["lastStatus"] == "STOPPED" for t in described):
                 return False  # stopped in virtual time: .sync has yet to notice
         return True
@@ -234,45 +299,67 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
         delay = min(delay * 2, 0.2)
 
 
-def _tasks(target: Any, spec: StackSpec, t0: datetime) -> pd.DataFrame:
+def _tasks(target: Target, spec: StackSpec, t0: datetime) -> pd.DataFrame:
     rows = []
     for t in runs.stack_tasks(target, spec):
         if t["createdAt"] < t0:
             continue  # an earlier replay's task: the emulator keeps tasks of a deleted cluster
-        rows.append({"task": t["taskArn"], "start": (t["createdAt"] - t0).total_seconds(),
-                     "end": (t["stoppedAt"] - t0).total_seconds() if t.get("stoppedAt") else math.inf,
-                     "exit_code": t["containers"][0].get("exitCode"), "group": t.get("group")})
+        rows.append(
+            {
+                "task": t["taskArn"],
+                "start": (t["createdAt"] - t0).total_seconds(),
+                "end": (t["stoppedAt"] - t0).total_seconds() if t.get("stoppedAt") else math.inf,
+                "exit_code": t["containers"][0].get("exitCode"),
+                "group": t.get("group"),
+            }
+        )
     return pd.DataFrame(rows, columns=["task", "start", "end", "exit_code", "group"]).sort_values(
-        "start", kind="stable", ignore_index=True)
+        "start", kind="stable", ignore_index=True
+    )
 
 
-def _count(target: Any, spec: StackSpec, s: Scenario, t0: datetime, inbox: Inbox | None) -> tuple[dict[str, int],
-                                                                                                 pd.DataFrame]:
-    deliveries = [d for d in target.control("GET", "scheduler", {})["deliveries"]
-                  if d["source"].endswith(f"schedule/{stack.schedule_group(spec)}/{spec.schedule_name}")
-                  and datetime.fromisoformat(d["scheduled_time"]) >= t0]  # not an earlier replay's
+def _count(
+    target: Target, spec: StackSpec, s: Scenario, t0: datetime, inbox: Inbox | None
+) -> tuple[dict[str, int], pd.DataFrame]:
+    deliveries = [
+        d
+        for d in target.control("GET", "scheduler", {})["deliveries"]
+        if d["source"].endswith(f"schedule/{stack.schedule_group(spec)}/{spec.schedule_name}")
+        and datetime.fromisoformat(d["scheduled_time"]) >= t0
+    ]  # not an earlier replay's
     delivered = [d for d in deliveries if d["outcome"] == "delivered"]
     tasks = _tasks(target, spec, t0)
     start, end = tasks["start"].to_numpy(float), tasks["end"].to_numpy(float)
     overlapping, _, peak = _overlaps(_Tasks(None, None, start, end, np.zeros(start.size, bool), None))
-    per_tick = np.bincount(np.rint(start / (s.interval_minutes * 60)).astype(np.int64), minlength=s.ticks) \
-        if start.size else np.zeros(s.ticks, np.int64)
+    per_tick = (
+        np.bincount(np.rint(start / (s.interval_minutes * 60)).astype(np.int64), minlength=s.ticks)
+        if start.size
+        else np.zeros(s.ticks, np.int64)
+    )
     counts = dict.fromkeys(COUNT_KEYS, 0)
-    counts.update(ticks=len({d["scheduled_time"] for d in delivered}), deliveries=len(delivered),
-                  task_launches=int(start.size), duplicate_launches=int(np.clip(per_tick - 1, 0, None).sum()),
-                  overlapping_launches=int(overlapping.sum()), max_concurrent=peak)
+    counts.update(
+        ticks=len({d["scheduled_time"] for d in delivered}),
+        deliveries=len(delivered),
+        task_launches=int(start.size),
+        duplicate_launches=int(np.clip(per_tick - 1, 0, None).sum()),
+        overlapping_launches=int(overlapping.sum()),
+        max_concurrent=peak,
+    )
     if spec.pattern == "A":
         launch_failed = sum(bool(d["result"].get("failures")) for d in delivered)
         job_failed = int((tasks["exit_code"].fillna(0) != 0).sum())
-        counts.update(run_task_calls=len(delivered), failures=launch_failed + job_failed,
-                      failures_silent=launch_failed + job_failed)
+        counts.update(
+            run_task_calls=len(delivered),
+            failures=launch_failed + job_failed,
+            failures_silent=launch_failed + job_failed,
+        )
     else:
         counts.update(_execution_counts(target, spec))
         counts["notifications"] = inbox.drain() if inbox is not None else 0
     return counts, tasks
 
 
-def _execution_counts(target: Any, spec: StackSpec) -> dict[str, int]:
+def _execution_counts(target: Target, spec: StackSpec) -> dict[str, int]:
     """Executions, guard skips, failures, RunTask calls and state transitions, from the histories."""
     sfn = target.client("stepfunctions")
     out = {"executions": 0, "skipped_by_guard": 0, "failures": 0, "run_task_calls": 0, "state_transitions": 0}
@@ -284,25 +371,28 @@ def _execution_counts(target: Any, spec: StackSpec) -> dict[str, int]:
                 out["failures"] += 1
             elif json.loads(d.get("output") or "{}").get("skipped") is True:
                 out["skipped_by_guard"] += 1
-            events = [ev for p in sfn.get_paginator("get_execution_history").paginate(executionArn=e["executionArn"])
-                      for ev in p["events"]]
+            events = [
+                ev
+                for p in sfn.get_paginator("get_execution_history").paginate(executionArn=e["executionArn"])
+                for ev in p["events"]
+            ]
             entered = sum(ev["type"].endswith("StateEntered") for ev in events)
             scheduled = [ev for ev in events if ev["type"] == "TaskScheduled"]
             task_entered = sum(ev["type"] == "TaskStateEntered" for ev in events)
             # a state transition per state entered, plus one per Retry (a Task scheduled again)
             out["state_transitions"] += entered + len(scheduled) - task_entered
-            out["run_task_calls"] += sum(ev["taskScheduledEventDetails"]["resource"].startswith("runTask")
-                                         for ev in scheduled)
+            out["run_task_calls"] += sum(
+                ev["taskScheduledEventDetails"]["resource"].startswith("runTask") for ev in scheduled
+            )
     out["failures_noticed"] = out["failures"]
     return out
 
 
-def _restore(target: Any, spec: StackSpec, clock: dict[str, Any], plan: dict[str, Any], inbox: Inbox | None
-             ) -> None:
+def _restore(target: Target, spec: StackSpec, clock: dict[str, Any], plan: dict[str, Any], inbox: Inbox | None) -> None:
     try:
         if inbox is not None:
             inbox.close()
-        stack.teardown(target, spec)
+        stack.teardown(target, spec, delete_logs=True, delete_images=True)
     finally:
         target.control("POST", "scheduler", plan)
         target.control("POST", "clock", {"speed": clock["speed"], "pause": bool(clock["paused"])})
@@ -328,9 +418,17 @@ def tolerance(scenario: Scenario, key: str) -> int:
 
 def agreement(live: LiveRun) -> pd.DataFrame:
     """Simulated vs live count per key, the tolerance and whether they agree (one row per count)."""
-    sim = simulate(live.scenario, [live.variant])[live.variant].counts()
-    rows = [{"count": k, "simulated": sim[k], "live": live.counts[k], "tolerance": tolerance(live.scenario, k),
-             "agrees": abs(sim[k] - live.counts[k]) <= tolerance(live.scenario, k)} for k in COUNT_KEYS]
+    sim = simulate_variants(live.scenario, [live.variant])[live.variant].counts()
+    rows = [
+        {
+            "count": k,
+            "simulated": sim[k],
+            "live": live.counts[k],
+            "tolerance": tolerance(live.scenario, k),
+            "agrees": abs(sim[k] - live.counts[k]) <= tolerance(live.scenario, k),
+        }
+        for k in COUNT_KEYS
+    ]
     return pd.DataFrame(rows).set_index("count")
 
 

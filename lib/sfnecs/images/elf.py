@@ -12,8 +12,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from sfnecs.exceptions import ValidationError
 from sfnecs.checks import check_bool
+from sfnecs.exceptions import ValidationError
 
 ELF_MAGIC = b"\x7fELF"
 #: How many bytes `ElfHeader.parse` needs: e_ident (16) + e_type (2) + e_machine (2).
@@ -21,7 +21,16 @@ HEADER_BYTES = 20
 
 # e_machine values (System V ABI / Linux include/uapi/linux/elf-em.h).
 EM_386, EM_MIPS, EM_PPC64, EM_S390, EM_ARM, EM_X86_64, EM_AARCH64, EM_RISCV, EM_LOONGARCH = (
-    3, 8, 21, 22, 40, 62, 183, 243, 258)
+    3,
+    8,
+    21,
+    22,
+    40,
+    62,
+    183,
+    243,
+    258,
+)
 
 _MACHINE_NAMES: dict[int, str] = {
     EM_386: "Intel 80386 (x86)",
@@ -37,11 +46,26 @@ _MACHINE_NAMES: dict[int, str] = {
 
 #: Architecture name spellings (uname -m, ECS, Go/OCI) -> the OCI `architecture` value.
 ARCH_ALIASES: dict[str, str] = {
-    "amd64": "amd64", "x86_64": "amd64", "x86-64": "amd64", "x64": "amd64",
-    "arm64": "arm64", "aarch64": "arm64", "armv8": "arm64",
-    "arm": "arm", "armv7": "arm", "armv7l": "arm", "armhf": "arm", "armv6l": "arm",
-    "386": "386", "i386": "386", "i686": "386", "x86": "386",
-    "riscv64": "riscv64", "ppc64le": "ppc64le", "s390x": "s390x", "loong64": "loong64",
+    "amd64": "amd64",
+    "x86_64": "amd64",
+    "x86-64": "amd64",
+    "x64": "amd64",
+    "arm64": "arm64",
+    "aarch64": "arm64",
+    "armv8": "arm64",
+    "arm": "arm",
+    "armv7": "arm",
+    "armv7l": "arm",
+    "armhf": "arm",
+    "armv6l": "arm",
+    "386": "386",
+    "i386": "386",
+    "i686": "386",
+    "x86": "386",
+    "riscv64": "riscv64",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+    "loong64": "loong64",
 }
 
 
@@ -69,8 +93,7 @@ class ElfHeader:
             return None
         order = "<" if ei_data == 1 else ">"
         e_type, machine = struct.unpack_from(order + "HH", data, 16)
-        return cls(bits=32 * ei_class, endianness="little" if ei_data == 1 else "big", e_type=e_type,
-                   machine=machine)
+        return cls(bits=32 * ei_class, endianness="little" if ei_data == 1 else "big", e_type=e_type, machine=machine)
 
     @property
     def machine_name(self) -> str:
@@ -112,16 +135,29 @@ class ElfHeader:
 # 1 on arm and i386). One PT_LOAD segment maps the whole file; the entry point follows the headers.
 _PROGRAMS: dict[str, tuple[int, int, int, int, bytes]] = {
     # arch: (e_machine, bits, e_flags, load address, code)
-    "amd64": (EM_X86_64, 64, 0, 0x400000,
-              bytes.fromhex("31ff" "b83c000000" "0f05")),  # xor edi,edi; mov eax,60; syscall
-    "arm64": (EM_AARCH64, 64, 0, 0x400000,
-              struct.pack("<3I", 0xD2800000, 0xD2800BA8, 0xD4000001)),  # mov x0,#0; mov x8,#93; svc #0
-    "riscv64": (EM_RISCV, 64, 0x5, 0x10000,  # e_flags: RVC + double-float ABI, as GCC emits
-                struct.pack("<3I", 0x00000513, 0x05D00893, 0x00000073)),  # li a0,0; li a7,93; ecall
-    "arm": (EM_ARM, 32, 0x05000000, 0x10000,  # e_flags: EABI version 5
-            struct.pack("<3I", 0xE3A00000, 0xE3A07001, 0xEF000000)),  # mov r0,#0; mov r7,#1; svc #0
-    "386": (EM_386, 32, 0, 0x8048000,
-            bytes.fromhex("31db" "b801000000" "cd80")),  # xor ebx,ebx; mov eax,1; int 0x80
+    "amd64": (EM_X86_64, 64, 0, 0x400000, bytes.fromhex("31ffb83c0000000f05")),  # xor edi,edi; mov eax,60; syscall
+    "arm64": (
+        EM_AARCH64,
+        64,
+        0,
+        0x400000,
+        struct.pack("<3I", 0xD2800000, 0xD2800BA8, 0xD4000001),
+    ),  # mov x0,#0; mov x8,#93; svc #0
+    "riscv64": (
+        EM_RISCV,
+        64,
+        0x5,
+        0x10000,  # e_flags: RVC + double-float ABI, as GCC emits
+        struct.pack("<3I", 0x00000513, 0x05D00893, 0x00000073),
+    ),  # li a0,0; li a7,93; ecall
+    "arm": (
+        EM_ARM,
+        32,
+        0x05000000,
+        0x10000,  # e_flags: EABI version 5
+        struct.pack("<3I", 0xE3A00000, 0xE3A07001, 0xEF000000),
+    ),  # mov r0,#0; mov r7,#1; svc #0
+    "386": (EM_386, 32, 0, 0x8048000, bytes.fromhex("31dbb801000000cd80")),  # xor ebx,ebx; mov eax,1; int 0x80
 }
 
 MINIMAL_ARCHITECTURES = tuple(_PROGRAMS)
@@ -139,18 +175,30 @@ def minimal_elf(architecture: str) -> bytes:
     if arch not in _PROGRAMS:
         raise ValidationError("architecture", architecture, "use one of " + ", ".join(MINIMAL_ARCHITECTURES))
     machine, bits, flags, base, code = _PROGRAMS[arch]
+    # ELF64 and ELF32 headers differ only in the width of e_entry, e_phoff and e_shoff (Q or I) and so in size
+    ei_class, word, ehsize, phsize = (2, "Q", 64, 56) if bits == 64 else (1, "I", 52, 32)
+    size = ehsize + phsize + len(code)
+    header = struct.pack(
+        f"<16sHHI{word * 3}IHHHHHH",
+        _ident(ei_class),
+        2,
+        machine,
+        1,
+        base + ehsize + phsize,
+        ehsize,
+        0,
+        flags,
+        ehsize,
+        phsize,
+        1,
+        0,
+        0,
+        0,
+    )
     if bits == 64:
-        ehsize, phsize = 64, 56
-        size = ehsize + phsize + len(code)
-        header = struct.pack("<16sHHIQQQIHHHHHH", _ident(2), 2, machine, 1, base + ehsize + phsize, ehsize, 0,
-                             flags, ehsize, phsize, 1, 0, 0, 0)
         # p_type PT_LOAD, p_flags R+X, offset 0, vaddr, paddr, filesz, memsz, align
         phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, base, base, size, size, 0x1000)
     else:
-        ehsize, phsize = 52, 32
-        size = ehsize + phsize + len(code)
-        header = struct.pack("<16sHHIIIIIHHHHHH", _ident(1), 2, machine, 1, base + ehsize + phsize, ehsize, 0,
-                             flags, ehsize, phsize, 1, 0, 0, 0)
         # p_type, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_flags R+X, p_align
         phdr = struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000)
     return header + phdr + code
@@ -189,32 +237,51 @@ class ReproResult:
 
     def summary(self) -> str:
         if self.refused:
-            text = (f"The kernel refused the {self.foreign_architecture} binary on this {self.host_machine} host: "
-                    f"{self.foreign_error}. In an ECS task log the same refusal reads: {self.container_message}")
+            text = (
+                f"The kernel refused the {self.foreign_architecture} binary on this {self.host_machine} host: "
+                f"{self.foreign_error}. In an ECS task log the same refusal reads: {self.container_message}"
+            )
             if self.emulated_returncode is not None:
-                text += (f". Run through the emulator {self.emulator}, the same file exits {self.emulated_returncode}: "
-                         "the file is sound, only the CPU differs (Fargate runs no emulator)")
+                text += (
+                    f". Run through the emulator {self.emulator}, the same file exits {self.emulated_returncode}: "
+                    "the file is sound, only the CPU differs (Fargate runs no emulator)"
+                )
             return text
         if self.foreign_returncode is not None:
-            return (f"The {self.foreign_architecture} binary ran (exit {self.foreign_returncode}) because binfmt_misc "
-                    f"hands it to an emulator ({', '.join(self.binfmt_handlers) or 'a registered handler'}); "
-                    "Fargate registers no such emulator, so there it fails with exec format error")
+            return (
+                f"The {self.foreign_architecture} binary ran (exit {self.foreign_returncode}) because binfmt_misc "
+                f"hands it to an emulator ({', '.join(self.binfmt_handlers) or 'a registered handler'}); "
+                "Fargate registers no such emulator, so there it fails with exec format error"
+            )
         return f"The {self.foreign_architecture} binary could not be started: {self.foreign_error}"
 
     def to_frame(self) -> Any:
         import pandas as pd
 
         rows = [
-            {"binary": f"minimal ELF for {self.foreign_architecture}", "elf": self.foreign_elf.describe(),
-             "outcome": self.foreign_error if self.foreign_errno is not None else f"exit {self.foreign_returncode}"},
-            {"binary": f"minimal ELF for {self.host_architecture or self.host_machine} (this host)",
-             "elf": (ElfHeader.parse(minimal_elf(self.host_architecture)).describe()  # type: ignore[union-attr]
-                     if self.host_architecture in _PROGRAMS else "none for this CPU"),
-             "outcome": self.host_error if self.host_error else f"exit {self.host_returncode}"},
+            {
+                "binary": f"minimal ELF for {self.foreign_architecture}",
+                "elf": self.foreign_elf.describe(),
+                "outcome": self.foreign_error if self.foreign_errno is not None else f"exit {self.foreign_returncode}",
+            },
+            {
+                "binary": f"minimal ELF for {self.host_architecture or self.host_machine} (this host)",
+                "elf": (
+                    ElfHeader.parse(minimal_elf(self.host_architecture)).describe()  # type: ignore[union-attr]
+                    if self.host_architecture in _PROGRAMS
+                    else "none for this CPU"
+                ),
+                "outcome": self.host_error if self.host_error else f"exit {self.host_returncode}",
+            },
         ]
         if self.emulator:
-            rows.append({"binary": f"minimal ELF for {self.foreign_architecture}, via {self.emulator}",
-                         "elf": self.foreign_elf.describe(), "outcome": f"exit {self.emulated_returncode}"})
+            rows.append(
+                {
+                    "binary": f"minimal ELF for {self.foreign_architecture}, via {self.emulator}",
+                    "elf": self.foreign_elf.describe(),
+                    "outcome": f"exit {self.emulated_returncode}",
+                }
+            )
         return pd.DataFrame(rows, columns=["binary", "elf", "outcome"])
 
     def _repr_html_(self) -> str:
@@ -257,12 +324,20 @@ def reproduce_exec_format_error(workdir: str | None = None, *, emulate: bool = F
         else:
             host_error = f"no minimal program for {machine}: only {', '.join(MINIMAL_ARCHITECTURES)}"
     return ReproResult(
-        host_machine=machine, host_architecture=host, foreign_architecture=foreign,
+        host_machine=machine,
+        host_architecture=host,
+        foreign_architecture=foreign,
         foreign_elf=ElfHeader.parse(foreign_bytes),  # type: ignore[arg-type]
-        foreign_errno=errno_value, foreign_error=error, foreign_returncode=returncode,
-        binfmt_handlers=tuple(binfmt_handlers_for(foreign_bytes)), host_returncode=host_rc, host_error=host_error,
+        foreign_errno=errno_value,
+        foreign_error=error,
+        foreign_returncode=returncode,
+        binfmt_handlers=tuple(binfmt_handlers_for(foreign_bytes)),
+        host_returncode=host_rc,
+        host_error=host_error,
         container_message="exec /app/job: exec format error",
-        emulator=os.path.basename(emulator) if emulator else None, emulated_returncode=emulated)
+        emulator=os.path.basename(emulator) if emulator else None,
+        emulated_returncode=emulated,
+    )
 
 
 def _write_executable(path: str, data: bytes) -> None:
@@ -289,7 +364,7 @@ def binfmt_handlers_for(data: bytes, root: str = "/proc/sys/fs/binfmt_misc") -> 
     """Names of enabled binfmt_misc handlers whose magic/mask match `data` (as the kernel matches them)."""
     import os
 
-    found = []
+    found: list[str] = []
     try:
         names = sorted(os.listdir(root))
     except OSError:
@@ -299,7 +374,7 @@ def binfmt_handlers_for(data: bytes, root: str = "/proc/sys/fs/binfmt_misc") -> 
             continue
         try:
             with open(os.path.join(root, name)) as fh:
-                fields = dict(line.split(" ", 1) if " " in line else (line, "") for line in fh.read().splitlines())
+                fields = {key: value for key, _, value in (line.partition(" ") for line in fh.read().splitlines())}
         except OSError:
             continue
         if "enabled" not in fields or "magic" not in fields:
@@ -307,7 +382,7 @@ def binfmt_handlers_for(data: bytes, root: str = "/proc/sys/fs/binfmt_misc") -> 
         offset = int(fields.get("offset", "0").strip() or 0)
         magic = bytes.fromhex(fields["magic"].strip())
         mask = bytes.fromhex(fields["mask"].strip()) if "mask" in fields else b"\xff" * len(magic)
-        window = data[offset:offset + len(magic)]
-        if len(window) == len(magic) and all((w & m) == (g & m) for w, g, m in zip(window, magic, mask)):
+        window = data[offset : offset + len(magic)]
+        if len(window) == len(magic) and all((w & m) == (g & m) for w, g, m in zip(window, magic, mask, strict=False)):
             found.append(f"{name} -> {fields.get('interpreter', '?').strip()}")
     return found

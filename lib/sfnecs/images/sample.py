@@ -14,25 +14,38 @@ the sandbox's job language (SFNECS_* variables) asks: hence *sample*.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
 
-from sfnecs.exceptions import ImageError, ValidationError
 from sfnecs.checks import check_name
+from sfnecs.exceptions import ImageError, ValidationError
+from sfnecs.images.fixtures import build_fixture_image
+from sfnecs.images.manifests import check_tag
+from sfnecs.images.push import push_oci_layout
+from sfnecs.model.platforms import ECS_PLATFORMS
+from sfnecs.model.target import Target
 
-ARCHITECTURES = ("amd64", "arm64")
+#: The OCI architectures Fargate runs, in ECS_PLATFORMS order: ("amd64", "arm64").
+ARCHITECTURES = tuple(p.architecture for p in ECS_PLATFORMS.values())
 
 
 def check_arch(architecture: object) -> str:
     """Return `architecture` if it is one Fargate runs (OCI names), else raise ValidationError."""
     if architecture not in ARCHITECTURES:
         raise ValidationError("architecture", architecture, "amd64 or arm64 (OCI architecture names)")
-    return architecture  # type: ignore[return-value]
+    return architecture
 
 
-def push_sample_image(target: Any, repository: str, architecture: str = "amd64", *,
-                      platforms: Sequence[str] | None = None, tag: str = "latest",
-                      entrypoint: str = "/app/job", label_architecture: str | None = None) -> str:
+def push_sample_image(
+    target: Target,
+    repository: str,
+    architecture: str = "amd64",
+    *,
+    platforms: Sequence[str] | None = None,
+    tag: str = "latest",
+    entrypoint: str = "/app/job",
+    label_architecture: str | None = None,
+) -> str:
     """Push a sample image to `repository` and return its image URI (`...amazonaws.com/<repo>:<tag>`).
 
     Single-platform (default): a manifest whose config says `architecture`; on a task of the
@@ -43,8 +56,6 @@ def push_sample_image(target: Any, repository: str, architecture: str = "amd64",
     only): the "labels lie" case, e.g. an arm64 image holding an x86-64 download.
     The repository must exist (the stack creates its own: `stack.apply`).
     """
-    from sfnecs.images import build_fixture_image, check_tag, push_oci_layout
-
     check_name("repository", repository, "repository")
     if platforms is None:
         check_arch(architecture)
@@ -54,8 +65,11 @@ def push_sample_image(target: Any, repository: str, architecture: str = "amd64",
         for arch in platforms:
             check_arch(arch)
         if label_architecture is not None:
-            raise ValidationError("label_architecture", label_architecture, "None when platforms= is given "
-                                  "(an index's entries are labelled by their own architecture)")
+            raise ValidationError(
+                "label_architecture",
+                label_architecture,
+                "None when platforms= is given (an index's entries are labelled by their own architecture)",
+            )
     if label_architecture is not None:
         check_arch(label_architecture)
     check_tag("tag", tag)
@@ -65,16 +79,24 @@ def push_sample_image(target: Any, repository: str, architecture: str = "amd64",
     try:
         ecr.describe_repositories(repositoryNames=[repository])
     except ecr.exceptions.RepositoryNotFoundException:
-        raise ImageError(f"repository={repository!r} does not exist in {target.region}: apply the stack first "
-                         "(it creates its repository) or create the repository") from None
+        raise ImageError(
+            f"repository={repository!r} does not exist in {target.region}: apply the stack first "
+            "(it creates its repository) or create the repository"
+        ) from None
     with tempfile.TemporaryDirectory(prefix="sfnecs-sample-") as tmp:
-        layout = build_fixture_image(Path(tmp) / "image", architecture, label_architecture, entrypoint,
-                                     platforms=list(platforms) if platforms is not None else None, tag=tag)
+        layout = build_fixture_image(
+            Path(tmp) / "image",
+            architecture,
+            label_architecture,
+            entrypoint,
+            platforms=list(platforms) if platforms is not None else None,
+            tag=tag,
+        )
         push_oci_layout(ecr, layout, repository, tag)
     return f"{target.account}.dkr.ecr.{target.region}.amazonaws.com/{repository}:{tag}"
 
 
-def push_mystery_image(target: Any, repository: str, seed: int, *, tag: str = "mystery") -> str:
+def push_mystery_image(target: Target, repository: str, seed: int, *, tag: str = "mystery") -> str:
     """Push a sample image for a CPU picked by `seed` (amd64 or arm64) and return its URI, without saying which.
 
     Why: an exercise in finding an image's CPU with the tools (`images.ecr_platforms`, `diagnose`),

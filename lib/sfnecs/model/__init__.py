@@ -18,7 +18,20 @@ from sfnecs.model.fargate import (
 from sfnecs.model.spec import MAX_TAGS, Pattern, QueryLanguage, StackSpec
 
 __all__ = [
-    "CAPACITY_BASE_MAX", "CAPACITY_PROVIDERS", "CAPACITY_WEIGHT_MAX", "CPU_ARCHITECTURES", "ECR_IMAGE_RE",
-    "EXECUTION_ARN_RE", "FARGATE_CPU_MEMORY", "MAX_TAGS", "OS_FAMILIES", "Pattern", "QueryLanguage", "StackSpec",
-    "TASK_ARN_RE", "awslogs_stream", "check_capacity_provider_strategy", "check_fargate_size",
+    "CAPACITY_BASE_MAX",
+    "CAPACITY_PROVIDERS",
+    "CAPACITY_WEIGHT_MAX",
+    "CPU_ARCHITECTURES",
+    "ECR_IMAGE_RE",
+    "EXECUTION_ARN_RE",
+    "FARGATE_CPU_MEMORY",
+    "MAX_TAGS",
+    "OS_FAMILIES",
+    "Pattern",
+    "QueryLanguage",
+    "StackSpec",
+    "TASK_ARN_RE",
+    "awslogs_stream",
+    "check_capacity_provider_strategy",
+    "check_fargate_size",
 ]

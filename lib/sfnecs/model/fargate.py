@@ -6,6 +6,8 @@ decide from these same facts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sfnecs.checks import check_choice, check_int
 from sfnecs.exceptions import ValidationError
 
@@ -21,6 +23,11 @@ FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 
+#: Windows on Fargate: 1, 2 or 4 vCPU with the Linux memory ranges of those sizes (1 vCPU 2-8 GB,
+#: 2 vCPU 4-16 GB, 4 vCPU 8-30 GB), X86_64 only. ECS developer guide, "Troubleshoot invalid CPU or
+#: memory errors" and "Amazon ECS task definition differences for Fargate" (Windows containers).
+WINDOWS_CPU = (1024, 2048, 4096)
+
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
 OS_FAMILIES = (
     "LINUX",
@@ -33,21 +40,34 @@ OS_FAMILIES = (
 #: The Fargate capacity providers (ECS developer guide, "AWS Fargate capacity providers"): available
 #: to every account, usable once associated with the cluster. The kit runs on Fargate only.
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+#: Fargate platform versions a task may ask for ("AWS Fargate platform versions for Amazon ECS"):
+#: Linux 1.4.0 and 1.3.0, Windows 1.0.0; LATEST is the newest of the task's OS family.
+PLATFORM_VERSIONS = {"LINUX": ("LATEST", "1.4.0", "1.3.0"), "WINDOWS": ("LATEST", "1.0.0")}
+#: The oldest Linux platform version each architecture runs on Fargate Spot (ECS API reference,
+#: CapacityProviderStrategyItem: "FARGATE_SPOT supports Linux tasks with the X86_64 architecture on
+#: platform version 1.3.0 or later ... with the ARM64 architecture on platform version 1.4.0 or later").
+#: ARM64 tasks need 1.4.0 on Fargate whatever the provider.
+SPOT_MIN_PLATFORM = {"X86_64": "1.3.0", "ARM64": "1.4.0"}
+
 #: CapacityProviderStrategyItem (ECS API reference): weight 0-1000, base 0-100000
 CAPACITY_WEIGHT_MAX = 1000
 CAPACITY_BASE_MAX = 100_000
 
 
-def check_fargate_size(cpu: object, memory: object) -> None:
-    """Raise ValidationError unless (cpu, memory) is a valid Fargate task size."""
+def check_fargate_size(cpu: object, memory: object, os_family: str = "LINUX") -> None:
+    """Raise ValidationError unless (cpu, memory) is a valid Fargate task size for `os_family`."""
     # whole numbers only: 256.0 == 256 in Python, but the task definition would say cpu "256.0"
-    if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in FARGATE_CPU_MEMORY:
-        raise ValidationError("cpu", cpu, "Fargate CPU units: " + ", ".join(map(str, FARGATE_CPU_MEMORY)))
-    allowed = FARGATE_CPU_MEMORY[cpu]  # type: ignore[index]
+    sizes = FARGATE_CPU_MEMORY if os_family == "LINUX" else WINDOWS_CPU
+    if isinstance(cpu, bool) or not isinstance(cpu, int) or cpu not in sizes:
+        what = "Fargate CPU units" if os_family == "LINUX" else f"Fargate CPU units for os_family={os_family!r}"
+        raise ValidationError("cpu", cpu, what + ": " + ", ".join(map(str, sizes)))
+    allowed = FARGATE_CPU_MEMORY[cpu]
     if isinstance(memory, bool) or not isinstance(memory, int) or memory not in allowed:
         raise ValidationError(
-            "memory", memory, f"with cpu={cpu}, Fargate allows {allowed[0]}-{allowed[-1]} MiB in steps of "
-            f"{allowed[1] - allowed[0]}: {', '.join(map(str, allowed))}"
+            "memory",
+            memory,
+            f"with cpu={cpu}, Fargate allows {allowed[0]}-{allowed[-1]} MiB in steps of "
+            f"{allowed[1] - allowed[0]}: {', '.join(map(str, allowed))}",
         )
 
 
@@ -59,12 +79,15 @@ def check_capacity_provider_strategy(value: object) -> tuple[tuple[str, int, int
     (or capacity_provider), weight and base as RunTask takes it. An empty list keeps launchType FARGATE.
     """
     parameter = "capacity_provider_strategy"
-    shape = ("a provider name, or a list of items: a name, (name, weight[, base]) or {'capacityProvider': name, "
-             "'weight': w, 'base': b}")
+    shape = (
+        "a provider name, or a list of items: a name, (name, weight[, base]) or {'capacityProvider': name, "
+        "'weight': w, 'base': b}"
+    )
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)):
         raise ValidationError(parameter, value, shape)
     out: list[tuple[str, int, int]] = []
+    provider: Any
     for item in items:
         if isinstance(item, str):
             provider, weight, base = item, 1, 0

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sfnecs.checks import check_choice
 from sfnecs.exceptions import ValidationError
+from sfnecs.model.fargate import CPU_ARCHITECTURES, OS_FAMILIES
 
 
 @dataclass(frozen=True, order=True)
@@ -43,10 +45,23 @@ class Platform:
         """Same os and architecture; variants compared only when both are given (arm64's v8 is implied)."""
         if (self.os, self.architecture) != (other.os, other.architecture):
             return False
-        mine, theirs = (None if v == "v8" and self.architecture == "arm64" else v
-                        for v in (self.variant, other.variant))
+        mine, theirs = (
+            None if v == "v8" and self.architecture == "arm64" else v for v in (self.variant, other.variant)
+        )
         return mine is None or theirs is None or mine == theirs
 
 
 #: ECS `runtimePlatform.cpuArchitecture` (Linux) -> the OCI platform Fargate pulls and runs.
 ECS_PLATFORMS: dict[str, Platform] = {"X86_64": Platform("linux", "amd64"), "ARM64": Platform("linux", "arm64")}
+
+
+def oci_platform(cpu_architecture: str, os_family: str = "LINUX") -> Platform:
+    """The OCI platform a task with this ECS `runtimePlatform` pulls, e.g. ARM64 -> linux/arm64.
+
+    Why: Fargate picks the image index entry for this platform; raise ValidationError for a
+    cpuArchitecture or operatingSystemFamily ECS does not know (Windows families keep the CPU).
+    """
+    check_choice("cpu_architecture", cpu_architecture, CPU_ARCHITECTURES)
+    check_choice("os_family", os_family, OS_FAMILIES)
+    plat = ECS_PLATFORMS[cpu_architecture]
+    return plat if os_family == "LINUX" else Platform("windows", plat.architecture)

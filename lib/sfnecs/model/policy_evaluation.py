@@ -34,15 +34,28 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from sfnecs.exceptions import ValidationError
 
-__all__ = ["CONDITION_OPERATORS", "CONTEXT_KEY_TYPES", "resource_template", "simulate_custom_policy"]
+__all__ = ["CONDITION_OPERATORS", "CONTEXT_KEY_TYPES", "as_list", "resource_template", "simulate_custom_policy"]
 
 #: ContextEntry.ContextKeyType values (IAM API reference, ContextEntry)
-CONTEXT_KEY_TYPES = ("string", "stringList", "numeric", "numericList", "boolean", "booleanList", "ip", "ipList",
-                     "binary", "binaryList", "date", "dateList")
+CONTEXT_KEY_TYPES = (
+    "string",
+    "stringList",
+    "numeric",
+    "numericList",
+    "boolean",
+    "booleanList",
+    "ip",
+    "ipList",
+    "binary",
+    "binaryList",
+    "date",
+    "dateList",
+)
 
 
 def _glob_regex(pattern: str) -> str:
@@ -59,7 +72,7 @@ def _arn_like(pattern: str, value: str) -> bool:
     # matched separately and each may hold * or ?. A value (or pattern) that is not a six-part ARN
     # does not match; AWS does not document that case, so we do not guess a match.
     want, have = pattern.split(":", 5), value.split(":", 5)
-    return len(want) == len(have) == 6 and all(_glob(w, h) for w, h in zip(want, have))
+    return len(want) == len(have) == 6 and all(_glob(w, h) for w, h in zip(want, have, strict=False))
 
 
 #: condition operator -> does (policy value, context value) match
@@ -71,7 +84,8 @@ CONDITION_OPERATORS: dict[str, Callable[[str, str], bool]] = {
 }
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """A policy element as a list: IAM lets Statement, Action, Resource and condition values be one value or a list."""
     return value if isinstance(value, list) else [value]
 
 
@@ -90,7 +104,7 @@ def _parse_policy(index: int, text: str) -> list[dict[str, Any]]:
         raise ValidationError(where, text, f"a JSON policy document ({exc})") from None
     if not isinstance(policy, dict) or "Statement" not in policy:
         raise ValidationError(where, text, "a policy document object with a Statement element")
-    statements = _as_list(policy["Statement"])
+    statements = as_list(policy["Statement"])
     for st in statements:
         if not isinstance(st, dict):
             raise ValidationError(where, st, "statements that are JSON objects")
@@ -99,17 +113,24 @@ def _parse_policy(index: int, text: str) -> list[dict[str, Any]]:
         if ("Action" in st) == ("NotAction" in st):
             raise ValidationError(where, st, "exactly one of Action or NotAction in every statement")
         if "Principal" in st or "NotPrincipal" in st:
-            raise ValidationError(where, st, "an identity policy: no Principal (trust and resource policies are "
-                                  "not simulated here)")
+            raise ValidationError(
+                where, st, "an identity policy: no Principal (trust and resource policies are not simulated here)"
+            )
         if "NotResource" in st:
-            raise ValidationError(where, st, "Resource, not NotResource (the sandbox simulator does not evaluate "
-                                  "NotResource)")
+            raise ValidationError(
+                where, st, "Resource, not NotResource (the sandbox simulator does not evaluate NotResource)"
+            )
         if "Resource" not in st:
             raise ValidationError(where, st, "a Resource element in every statement")
         for operator, block in (st.get("Condition") or {}).items():
             if operator.removesuffix("IfExists") not in CONDITION_OPERATORS or not isinstance(block, dict):
-                raise ValidationError(where, operator, "condition operators " + ", ".join(CONDITION_OPERATORS)
-                                      + " (optionally ...IfExists): the sandbox simulator evaluates only these")
+                raise ValidationError(
+                    where,
+                    operator,
+                    "condition operators "
+                    + ", ".join(CONDITION_OPERATORS)
+                    + " (optionally ...IfExists): the sandbox simulator evaluates only these",
+                )
     return statements
 
 
@@ -124,7 +145,7 @@ def _context(entries: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
         if kind not in CONTEXT_KEY_TYPES:
             raise ValidationError(f"ContextEntries.member.{n}.ContextKeyType", kind, ", ".join(CONTEXT_KEY_TYPES))
         values = entry.get("ContextKeyValues") or []
-        out.setdefault(name.lower(), []).extend(_text(v) for v in _as_list(values))
+        out.setdefault(name.lower(), []).extend(_text(v) for v in as_list(values))
     return out
 
 
@@ -140,7 +161,7 @@ def _conditions_hold(condition: dict[str, dict[str, Any]], context: dict[str, li
                 if base == operator:
                     return False
                 continue
-            if not any(compare(_text(w), have) for w in _as_list(wanted) for have in present):
+            if not any(compare(_text(w), have) for w in as_list(wanted) for have in present):
                 return False
     return True
 
@@ -154,11 +175,13 @@ def _statement_verdict(statement: dict[str, Any], action: str, resource: str) ->
     """moto's verdict on Action/NotAction, Resource and Effect alone: PERMITTED, DENIED or NEUTRAL."""
     from moto.iam.access_control import IAMPolicyStatement  # moto is heavy: import on first use
 
-    shim: dict[str, Any] = {"Effect": statement["Effect"],
-                            "Resource": [_to_moto(str(r)) for r in _as_list(statement["Resource"])]}
+    shim: dict[str, Any] = {
+        "Effect": statement["Effect"],
+        "Resource": [_to_moto(str(r)) for r in as_list(statement["Resource"])],
+    }
     for key in ("Action", "NotAction"):
         if key in statement:
-            shim[key] = [_to_moto(str(a).lower()) for a in _as_list(statement[key])]
+            shim[key] = [_to_moto(str(a).lower()) for a in as_list(statement[key])]
     return IAMPolicyStatement(shim).is_action_permitted(action.lower(), resource).name
 
 
@@ -187,8 +210,9 @@ def resource_template(action: str, resource: str) -> str:
     return "*"
 
 
-def _evaluate(policies: list[list[dict[str, Any]]], action: str, resource: str,
-              context: dict[str, list[str]]) -> dict[str, Any]:
+def _evaluate(
+    policies: list[list[dict[str, Any]]], action: str, resource: str, context: dict[str, list[str]]
+) -> dict[str, Any]:
     allows: list[dict[str, str]] = []
     denies: list[dict[str, str]] = []
     missing: set[str] = set()
@@ -205,16 +229,24 @@ def _evaluate(policies: list[list[dict[str, Any]]], action: str, resource: str,
             (denies if verdict == "DENIED" else allows).append(source)
     decision = "explicitDeny" if denies else "allowed" if allows else "implicitDeny"
     matched = denies if denies else allows
-    return {"EvalResourceName": resource, "EvalResourceDecision": decision,
-            "MatchedStatements": _unique(matched), "MissingContextValues": sorted(missing)}
+    return {
+        "EvalResourceName": resource,
+        "EvalResourceDecision": decision,
+        "MatchedStatements": _unique(matched),
+        "MissingContextValues": sorted(missing),
+    }
 
 
 def _unique(items: list[dict[str, str]]) -> list[dict[str, str]]:
     return [dict(t) for t in dict.fromkeys(tuple(sorted(i.items())) for i in items)]
 
 
-def simulate_custom_policy(policy_input_list: list[str], action_names: list[str], resource_arns: list[str],
-                           context_entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def simulate_custom_policy(
+    policy_input_list: list[str],
+    action_names: list[str],
+    resource_arns: list[str],
+    context_entries: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
     """Evaluate identity policies the way IAM SimulateCustomPolicy does; AWS-shaped EvaluationResults.
 
     Why: the sandbox has no IAM simulator; this one answers the same question, for the condition
@@ -235,13 +267,21 @@ def simulate_custom_policy(policy_input_list: list[str], action_names: list[str]
         groups: dict[str, list[dict[str, Any]]] = {}
         for resource in resource_arns or ["*"]:
             groups.setdefault(resource_template(action, resource), []).append(
-                _evaluate(policies, action, resource, context))
+                _evaluate(policies, action, resource, context)
+            )
         for template, per_resource in groups.items():
             decisions = {r["EvalResourceDecision"] for r in per_resource}
-            top = ("allowed" if decisions == {"allowed"} else "explicitDeny" if "explicitDeny" in decisions
-                   else "implicitDeny")
+            top = (
+                "allowed"
+                if decisions == {"allowed"}
+                else "explicitDeny"
+                if "explicitDeny" in decisions
+                else "implicitDeny"
+            )
             result: dict[str, Any] = {
-                "EvalActionName": action, "EvalResourceName": template, "EvalDecision": top,
+                "EvalActionName": action,
+                "EvalResourceName": template,
+                "EvalDecision": top,
                 "MatchedStatements": _unique([m for r in per_resource for m in r["MatchedStatements"]]),
                 "MissingContextValues": sorted({k for r in per_resource for k in r["MissingContextValues"]}),
             }

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from sfnecs.exceptions import ValidationError
 from sfnecs.checks import check_number
+from sfnecs.exceptions import ValidationError
 
 AWS_SFN_PRICING = "https://aws.amazon.com/step-functions/pricing/"
 
@@ -31,20 +31,26 @@ class PriceSource:
 #: One entry per `Prices` field. Community sources are marked as AWS_FACTS.md marks them.
 PRICE_SOURCES: dict[str, PriceSource] = {
     "sfn_per_1000_transitions": PriceSource(
-        "USD per 1,000 state transitions", f"{AWS_SFN_PRICING} (Standard; retries count)", False),
+        "USD per 1,000 state transitions", f"{AWS_SFN_PRICING} (Standard; retries count)", False
+    ),
     "sfn_free_transitions_per_month": PriceSource(
-        "state transitions per month", f"{AWS_SFN_PRICING} (free tier, does not expire)", False),
+        "state transitions per month", f"{AWS_SFN_PRICING} (free tier, does not expire)", False
+    ),
     "scheduler_per_million": PriceSource(
-        "USD per million invocations", "EventBridge Scheduler pricing as reported in AWS_FACTS.md", True),
+        "USD per million invocations", "EventBridge Scheduler pricing as reported in AWS_FACTS.md", True
+    ),
     "scheduler_free_per_month": PriceSource(
-        "invocations per month", "EventBridge Scheduler free tier as reported in AWS_FACTS.md", True),
+        "invocations per month", "EventBridge Scheduler free tier as reported in AWS_FACTS.md", True
+    ),
     "fargate_x86_vcpu_hour": PriceSource("USD per vCPU-hour", "Fargate us-east-1 Linux/x86 (AWS_FACTS.md)", False),
     "fargate_x86_gb_hour": PriceSource("USD per GB-hour", "Fargate us-east-1 Linux/x86 (AWS_FACTS.md)", False),
     "fargate_arm_vcpu_hour": PriceSource("USD per vCPU-hour", "Fargate us-east-1 Linux/ARM (AWS_FACTS.md)", True),
     "fargate_arm_gb_hour": PriceSource("USD per GB-hour", "Fargate us-east-1 Linux/ARM (AWS_FACTS.md)", True),
     "fargate_minimum_seconds": PriceSource(
-        "seconds billed at least per task", "per-second billing, one-minute minimum (Linux), e.g. "
-        "vantage.sh/blog/fargate-pricing", True),
+        "seconds billed at least per task",
+        "per-second billing, one-minute minimum (Linux), e.g. vantage.sh/blog/fargate-pricing",
+        True,
+    ),
 }
 
 #: Tokyo (ap-northeast-1) Linux/x86 Fargate prices, AWS_FACTS.md (*community*). No ARM price is
@@ -85,11 +91,16 @@ class Prices:
             check_number(f.name, value, 0, strict=False, what=f" ({PRICE_SOURCES[f.name].unit})")
 
     @classmethod
-    def for_region(cls, region: str, **overrides: Any) -> "Prices":
+    def for_region(cls, region: str, **overrides: Any) -> Prices:
         """Defaults for a region AWS_FACTS.md has Fargate prices for (us-east-1, ap-northeast-1)."""
         if region != "us-east-1" and region not in REGIONAL_FARGATE:
-            raise ValidationError("region", region, "a region with recorded Fargate prices: us-east-1, "
-                                  + ", ".join(REGIONAL_FARGATE) + " (or pass Prices(...) yourself)")
+            raise ValidationError(
+                "region",
+                region,
+                "a region with recorded Fargate prices: us-east-1, "
+                + ", ".join(REGIONAL_FARGATE)
+                + " (or pass Prices(...) yourself)",
+            )
         preset = {name: value for name, (value, _) in REGIONAL_FARGATE.get(region, {}).items()}
         return cls(**{**preset, **overrides})
 
@@ -99,9 +110,13 @@ class Prices:
             return self.fargate_x86_vcpu_hour, self.fargate_x86_gb_hour
         if cpu_architecture == "ARM64":
             if self.fargate_arm_vcpu_hour is None or self.fargate_arm_gb_hour is None:
-                raise ValidationError("cpu_architecture", cpu_architecture, "X86_64 here: no ARM64 Fargate price is "
-                                      "known for this region; pass Prices(fargate_arm_vcpu_hour=..., "
-                                      "fargate_arm_gb_hour=...)")
+                raise ValidationError(
+                    "cpu_architecture",
+                    cpu_architecture,
+                    "X86_64 here: no ARM64 Fargate price is "
+                    "known for this region; pass Prices(fargate_arm_vcpu_hour=..., "
+                    "fargate_arm_gb_hour=...)",
+                )
             return self.fargate_arm_vcpu_hour, self.fargate_arm_gb_hour
         raise ValidationError("cpu_architecture", cpu_architecture, "use X86_64 or ARM64")
 
@@ -114,10 +129,16 @@ class Prices:
             known = [(getattr(default, f.name), PRICE_SOURCES[f.name])]
             known += [preset[f.name] for preset in REGIONAL_FARGATE.values() if f.name in preset]
             source = next((src for v, src in known if v == value), None)
-            rows.append({"price": f.name, "value": value, "unit": PRICE_SOURCES[f.name].unit,
-                         "source": source.source if source else "caller override",
-                         "community": source.community if source else False,
-                         "overridden": source is None})
+            rows.append(
+                {
+                    "price": f.name,
+                    "value": value,
+                    "unit": PRICE_SOURCES[f.name].unit,
+                    "source": source.source if source else "caller override",
+                    "community": source.community if source else False,
+                    "overridden": source is None,
+                }
+            )
         frame = pd.DataFrame(rows)
         frame["value"] = pd.Series([r["value"] for r in rows], dtype=object)  # keep ints as ints
         return frame.set_index("price")

@@ -5,7 +5,6 @@ derived from it, so they cannot drift apart (the aws-cdk `EcsRunTask` lesson), a
 checked once, at construction, before any AWS call.
 """
 
-
 from __future__ import annotations
 
 import re
@@ -14,7 +13,17 @@ from typing import Any, Literal
 
 from sfnecs.checks import check_bool, check_choice, check_int, check_name, check_timezone
 from sfnecs.exceptions import ValidationError
-from sfnecs.model.fargate import CPU_ARCHITECTURES, OS_FAMILIES, check_capacity_provider_strategy, check_fargate_size
+from sfnecs.model.arns import DNS_SUFFIXES, partition_of
+from sfnecs.model.budget import execution_budget
+from sfnecs.model.fargate import (
+    CPU_ARCHITECTURES,
+    OS_FAMILIES,
+    PLATFORM_VERSIONS,
+    SPOT_MIN_PLATFORM,
+    check_capacity_provider_strategy,
+    check_fargate_size,
+)
+from sfnecs.model.job import check_job_settings
 from sfnecs.schedule import parse_expression
 
 Pattern = Literal["A", "B"]
@@ -26,13 +35,22 @@ MAX_TAGS = 50
 
 def _check_tags(tags: tuple[tuple[str, str], ...]) -> None:
     if len(tags) > MAX_TAGS - 1:
-        raise ValidationError("tags", dict(tags), f"at most {MAX_TAGS - 1} tags (ECS allows {MAX_TAGS}; the kit adds "
-                              "sfnecs:stack)")
+        raise ValidationError(
+            "tags", dict(tags), f"at most {MAX_TAGS - 1} tags (ECS allows {MAX_TAGS}; the kit adds sfnecs:stack)"
+        )
     for key, value in tags:
-        if not 1 <= len(key) <= 128 or not _TAG_TEXT.fullmatch(key) or key.lower().startswith("aws:") \
-                or key == "sfnecs:stack":
-            raise ValidationError("tags", key, "tag keys of 1-128 letters, digits, spaces and _ . : / = + - @, not "
-                                  "starting with aws: and not sfnecs:stack (the kit sets it)")
+        if (
+            not 1 <= len(key) <= 128
+            or not _TAG_TEXT.fullmatch(key)
+            or key.lower().startswith("aws:")
+            or key == "sfnecs:stack"
+        ):
+            raise ValidationError(
+                "tags",
+                key,
+                "tag keys of 1-128 letters, digits, spaces and _ . : / = + - @, not "
+                "starting with aws: and not sfnecs:stack (the kit sets it)",
+            )
         if len(value) > 256 or not _TAG_TEXT.fullmatch(value):
             raise ValidationError("tags", value, "tag values of 0-256 letters, digits, spaces and _ . : / = + - @")
 
@@ -71,6 +89,19 @@ class StackSpec:
     #: (see check_capacity_provider_strategy for the forms accepted); the stack associates the
     #: providers with its cluster
     capacity_provider_strategy: tuple[tuple[str, int, int], ...] = ()
+    #: Fargate platform version of the task (LATEST, or 1.4.0 / 1.3.0 on Linux, 1.0.0 on Windows)
+    platform_version: str = "LATEST"
+    #: ((variable name, Secrets Manager secret ARN or SSM parameter ARN), ...): the container's `secrets`;
+    #: the execution role gets exactly the read permission for each, the agent resolves them at start
+    secrets: tuple[tuple[str, str], ...] = ()
+    #: a customer-managed KMS key (key ARN) that encrypts those secrets: the execution role may kms:Decrypt it
+    secrets_kms_key: str = ""
+    #: managed policy ARNs attached to the task role (what the job itself may call)
+    task_policy_arns: tuple[str, ...] = ()
+    #: extra IAM statements for the task role, as a JSON list of statement objects
+    task_policy_statements: str = ""
+    #: CloudWatch Logs retention of the job's log group in days (0: never expire, AWS's own default)
+    log_retention_days: int = 30
     # Step Functions
     state_machine: str = ""
     sfn_role: str = ""
@@ -116,25 +147,27 @@ class StackSpec:
             if getattr(self, key) == "":
                 object.__setattr__(self, key, value)
         # tuples in, whatever sequence the caller had (lists from YAML/papermill)
-        for key in ("command", "subnets", "security_groups"):
+        for key in ("command", "subnets", "security_groups", "task_policy_arns"):
             value = getattr(self, key)
             if isinstance(value, str) or not isinstance(value, (list, tuple)):
                 raise ValidationError(key, value, "a list of strings")
             object.__setattr__(self, key, tuple(value))
-        for key in ("environment", "tags"):
+        for key in ("environment", "tags", "secrets"):
             value = getattr(self, key)
             pairs = tuple(value.items()) if isinstance(value, dict) else tuple(tuple(p) for p in value)
             if not all(len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs):
                 raise ValidationError(key, value, "a mapping of string names to string values")
             object.__setattr__(self, key, pairs)
         _check_tags(self.tags)
-        object.__setattr__(self, "capacity_provider_strategy",
-                           check_capacity_provider_strategy(self.capacity_provider_strategy))
+        object.__setattr__(
+            self, "capacity_provider_strategy", check_capacity_provider_strategy(self.capacity_provider_strategy)
+        )
         self._validate()
 
     def _validate(self) -> None:
         check_choice("pattern", self.pattern, ("A", "B"))
         check_name("region", self.region, "region")
+        partition_of(self.region)
         check_name("account", self.account, "account")
         check_name("cluster", self.cluster, "ecs")
         check_name("family", self.family, "ecs")
@@ -142,16 +175,8 @@ class StackSpec:
         check_name("repository", self.repository, "repository")
         check_choice("cpu_architecture", self.cpu_architecture, CPU_ARCHITECTURES)
         check_choice("os_family", self.os_family, OS_FAMILIES)
-        check_fargate_size(self.cpu, self.memory)
-        if self.os_family != "LINUX" and "FARGATE_SPOT" in self.capacity_providers:
-            # ECS developer guide, "AWS Fargate capacity providers": Windows containers on Fargate
-            # don't support Fargate Spot
-            raise ValidationError("capacity_provider_strategy", self.capacity_provider_strategy,
-                                  f"FARGATE only with os_family={self.os_family!r}: Fargate Spot runs Linux tasks only")
-        if self.cpu_architecture == "ARM64" and "FARGATE_SPOT" in self.capacity_providers:
-            # same page: "Linux tasks with the ARM64 architecture don't support the Fargate Spot capacity provider"
-            raise ValidationError("capacity_provider_strategy", self.capacity_provider_strategy,
-                                  "FARGATE only with cpu_architecture='ARM64': Fargate Spot runs X86_64 tasks only")
+        check_fargate_size(self.cpu, self.memory, self.os_family)
+        self._check_platform()
         if not all(isinstance(c, str) for c in self.command):
             raise ValidationError("command", self.command, "a list of strings")
         if not self.subnets:
@@ -173,6 +198,16 @@ class StackSpec:
         check_int("machine_timeout_seconds", self.machine_timeout_seconds, 1, 31_536_000)
         check_int("launch_retry_attempts", self.launch_retry_attempts, 0, 10)
         check_int("retry_job_failures", self.retry_job_failures, 0, 10)
+        if self.pattern == "B":
+            budget = execution_budget(self)
+            if self.machine_timeout_seconds < budget.total:
+                raise ValidationError(
+                    "machine_timeout_seconds",
+                    self.machine_timeout_seconds,
+                    f"at least {budget.total} s, the longest the job's attempts and retries can take "
+                    f"({budget.arithmetic()}): a state machine's own timeout cannot be caught, "
+                    "so a shorter one would end the execution before its failure is notified",
+                )
         check_name("topic", self.topic, "topic")
         check_name("schedule_name", self.schedule_name, "schedule")
         check_name("dlq", self.dlq, "queue")
@@ -182,15 +217,71 @@ class StackSpec:
         check_int("flexible_window_minutes", self.flexible_window_minutes, 0, 1440)
         check_int("retry_attempts", self.retry_attempts, 0, 185)
         check_int("max_event_age_seconds", self.max_event_age_seconds, 60, 86_400)
-        for key in ("guard", "notify_failure", "notify_success", "execution_logging", "assign_public_ip",
-                    "schedule_enabled"):
+        for key in (
+            "guard",
+            "notify_failure",
+            "notify_success",
+            "execution_logging",
+            "assign_public_ip",
+            "schedule_enabled",
+        ):
             check_bool(key, getattr(self, key))
         parse_expression(self.schedule_expression, parameter="schedule_expression")
+        check_job_settings(self)
+
+    def _check_platform(self) -> None:
+        """Windows, ARM64 and Spot rules of Fargate, each refused here rather than by RegisterTaskDefinition or
+        RunTask."""
+        windows = self.os_family != "LINUX"
+        if windows and self.cpu_architecture != "X86_64":
+            # "Amazon ECS task definition differences for Fargate": Windows tasks run on X86_64 only
+            raise ValidationError(
+                "cpu_architecture",
+                self.cpu_architecture,
+                f"X86_64 with os_family={self.os_family!r}: Windows on Fargate runs X86_64 only",
+            )
+        versions = PLATFORM_VERSIONS["WINDOWS" if windows else "LINUX"]
+        check_choice("platform_version", self.platform_version, versions)
+        if self.cpu_architecture == "ARM64" and self.platform_version not in ("LATEST", "1.4.0"):
+            raise ValidationError(
+                "platform_version",
+                self.platform_version,
+                "LATEST or 1.4.0 with cpu_architecture='ARM64': ARM64 on Fargate needs 1.4.0 or later",
+            )
+        if "FARGATE_SPOT" not in self.capacity_providers:
+            return
+        if windows:
+            # ECS developer guide, "AWS Fargate capacity providers": Windows containers on Fargate
+            # don't support Fargate Spot
+            raise ValidationError(
+                "capacity_provider_strategy",
+                self.capacity_provider_strategy,
+                f"FARGATE only with os_family={self.os_family!r}: Fargate Spot runs Linux tasks only",
+            )
+        needed = SPOT_MIN_PLATFORM[self.cpu_architecture]
+        if self.platform_version != "LATEST" and self.platform_version < needed:
+            raise ValidationError(
+                "platform_version",
+                self.platform_version,
+                f"LATEST or {needed} or later with FARGATE_SPOT and "
+                f"cpu_architecture={self.cpu_architecture!r} (ECS API reference, "
+                "CapacityProviderStrategyItem)",
+            )
 
     # ---- derived ARNs and names -------------------------------------------------------------
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         """An ARN in this stack's partition, region and account."""
-        return f"arn:aws:{service}:{self.region if regional else ''}:{self.account}:{resource}"
+        return f"arn:{self.partition}:{service}:{self.region if regional else ''}:{self.account}:{resource}"
+
+    @property
+    def partition(self) -> str:
+        """aws, aws-cn or aws-us-gov: every ARN of this stack names its region's partition."""
+        return partition_of(self.region)
+
+    def integration_arn(self, integration: str) -> str:
+        """A Step Functions service integration in this stack's partition, e.g. `ecs:runTask.sync` ->
+        `arn:aws-cn:states:::ecs:runTask.sync` (the form aws-cdk writes: `arn:${Partition}:states:::...`)."""
+        return f"arn:{self.partition}:states:::{integration}"
 
     @property
     def capacity_providers(self) -> tuple[str, ...]:
@@ -227,7 +318,8 @@ class StackSpec:
 
     @property
     def image_uri(self) -> str:
-        return self.image or f"{self.account}.dkr.ecr.{self.region}.amazonaws.com/{self.repository}:latest"
+        suffix = DNS_SUFFIXES[self.partition]
+        return self.image or f"{self.account}.dkr.ecr.{self.region}.{suffix}/{self.repository}:latest"
 
     @property
     def stack_tag(self) -> tuple[str, str]:
@@ -238,7 +330,7 @@ class StackSpec:
     def all_tags(self) -> dict[str, str]:
         return {**dict(self.tags), self.stack_tag[0]: self.stack_tag[1]}
 
-    def replace(self, **changes: Any) -> "StackSpec":
+    def replace(self, **changes: Any) -> StackSpec:
         """A copy with some fields changed (validated again)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)

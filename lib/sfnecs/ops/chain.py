@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sfnecs.ops.runbook as runbook
 from sfnecs.deploy.target import stop_background_sandbox
-from sfnecs.ops import runbook
 from sfnecs.exceptions import ValidationError
+from sfnecs.ops.kernels import KernelPool, preload_of
 from sfnecs.ops.runbook import RunbookResult
 
 __all__ = ["ChainReport", "Step", "StepOutcome", "demo_steps", "run_chain", "shared_sandbox", "write_index"]
@@ -82,18 +83,26 @@ class ChainReport:
     def to_frame(self) -> Any:
         import pandas as pd
 
-        rows = [{"step": i, "runbook": o.step.runbook, "expected": "ok" if o.step.expect_ok else "fail",
-                 "outcome": "ok" if o.result.ok else "fail", "seconds": round(o.seconds, 1), "summary": o.summary}
-                for i, o in enumerate(self.outcomes, 1)]
+        rows = [
+            {
+                "step": i,
+                "runbook": o.step.runbook,
+                "expected": "ok" if o.step.expect_ok else "fail",
+                "outcome": "ok" if o.result.ok else "fail",
+                "seconds": round(o.seconds, 1),
+                "summary": o.summary,
+            }
+            for i, o in enumerate(self.outcomes, 1)
+        ]
         return pd.DataFrame(rows, columns=["step", "runbook", "expected", "outcome", "seconds", "summary"])
 
     def table(self, width: int = 78) -> str:
         """The terminal summary: one line per step, summaries cut to `width` characters."""
         frame = self.to_frame()
-        frame["summary"] = [s if len(s) <= width else s[:width - 3] + "..." for s in frame["summary"]]
+        frame["summary"] = [s if len(s) <= width else s[: width - 3] + "..." for s in frame["summary"]]
         rows = [list(frame.columns)] + frame.astype(str).values.tolist()
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-        return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
+        return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip() for row in rows)
 
 
 # ---- one line per runbook result (a registry: a new runbook adds its own) ----------------------------
@@ -122,8 +131,10 @@ def _diagnose(result: dict[str, Any]) -> str:
 def _audit(result: dict[str, Any]) -> str:
     rate = result.get("success_rate")
     failures = ", ".join(f"{k} x{v}" for k, v in (result.get("failures_by_category") or {}).items()) or "none"
-    return (f"{(result.get('counts') or {}).get('total', 0)} runs, success "
-            f"{'-' if rate is None else f'{rate:.0%}'}; failures: {failures}; {len(result.get('flags') or [])} flag(s)")
+    return (
+        f"{(result.get('counts') or {}).get('total', 0)} runs, success "
+        f"{'-' if rate is None else f'{rate:.0%}'}; failures: {failures}; {len(result.get('flags') or [])} flag(s)"
+    )
 
 
 def _teardown(result: dict[str, Any]) -> str:
@@ -133,7 +144,11 @@ def _teardown(result: dict[str, Any]) -> str:
 
 
 SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "deploy": _deploy, "run_now": _run_now, "diagnose": _diagnose, "audit": _audit, "teardown": _teardown,
+    "deploy": _deploy,
+    "run_now": _run_now,
+    "diagnose": _diagnose,
+    "audit": _audit,
+    "teardown": _teardown,
 }
 
 
@@ -142,15 +157,25 @@ def demo_steps(stack: str = "demo") -> list[Step]:
     """The demo chain: a mistake (an arm64 image on an X86_64 task), its diagnosis, the fix, the proof."""
     common = {"stack": stack, "target": "sandbox"}
     return [
-        Step("deploy", {**common, **DEMO_SCHEDULE, "sample_image": "arm64"},
-             note="image built on an Apple Silicon laptop (arm64) for a default X86_64 task"),
+        Step(
+            "deploy",
+            {**common, **DEMO_SCHEDULE, "sample_image": "arm64"},
+            note="image built on an Apple Silicon laptop (arm64) for a default X86_64 task",
+        ),
         Step("run_now", common, expect_ok=False, note="the deliberate failure: exec format error"),
         Step("diagnose", common, note="names the failure and the fix"),
-        Step("deploy", {**common, **DEMO_SCHEDULE, "architecture": "ARM64", "sample_image": "", "inspect_image": True},
-             note="the fix: run the task on the image's CPU (ARM64); verify reads the image's binary to be sure"),
+        Step(
+            "deploy",
+            {**common, **DEMO_SCHEDULE, "architecture": "ARM64", "sample_image": "", "inspect_image": True},
+            note="the fix: run the task on the image's CPU (ARM64); verify reads the image's binary to be sure",
+        ),
         Step("run_now", common, note="the fixed rerun succeeds"),
         Step("audit", common, note="both runs: success rate, durations, failures by category"),
-        Step("teardown", common, note="delete everything tagged for the stack"),
+        Step(
+            "teardown",
+            {**common, "delete_logs": True, "delete_images": True},
+            note="delete everything tagged for the stack, logs and images too (by default teardown keeps them)",
+        ),
     ]
 
 
@@ -169,16 +194,20 @@ def shared_sandbox(speed: float = runbook.SANDBOX_SPEED) -> Iterator[tuple[str, 
             stop_background_sandbox()
 
 
-def run_chain(steps: list[Step], output_dir: str | Path = "runs", *, speed: float = runbook.SANDBOX_SPEED,
-              warm_kernels: bool = True, on_step: Callable[[StepOutcome], None] | None = None,
-              **run_options: Any) -> ChainReport:
+def run_chain(
+    steps: list[Step],
+    output_dir: str | Path = "runs",
+    *,
+    speed: float = runbook.SANDBOX_SPEED,
+    warm_kernels: bool = True,
+    on_step: Callable[[StepOutcome], None] | None = None,
+    **run_options: Any,
+) -> ChainReport:
     """Run the steps in order against one sandbox; every step runs even after an unexpected outcome
     (teardown must still clean up), and the report says which ones were not as expected.
 
     `warm_kernels`: boot each next runbook's kernel while the current one runs (sfnecs.ops.kernels).
     """
-    from sfnecs.ops.kernels import KernelPool, preload_of
-
     if not steps or not all(isinstance(s, Step) for s in steps):
         raise ValidationError("steps", steps, "a non-empty list of sfnecs.ops.chain.Step")
     for step in steps:  # every parameter checked before the first kernel starts
@@ -192,8 +221,13 @@ def run_chain(steps: list[Step], output_dir: str | Path = "runs", *, speed: floa
         with shared_sandbox(speed) as (endpoint, started):
             for step in steps:
                 t0 = time.perf_counter()
-                result = runbook.run(step.runbook, step.parameters, output_dir=output_dir,
-                                     kernels=pool if warm_kernels else None, **run_options)
+                result = runbook.run(
+                    step.runbook,
+                    step.parameters,
+                    output_dir=output_dir,
+                    kernels=pool if warm_kernels else None,
+                    **run_options,
+                )
                 outcomes.append(StepOutcome(step, result, time.perf_counter() - t0))
                 if on_step:
                     on_step(outcomes[-1])
@@ -221,7 +255,8 @@ def write_index(report: ChainReport, title: str = "sfnecs runbook chain") -> Pat
             f"<td><code>{html.escape(params)}</code></td><td style='color:{colour}'>{html.escape(outcome)}</td>"
             f"<td>{o.seconds:.1f} s</td><td>{html.escape(o.step.note)}</td><td>{html.escape(o.summary)}</td>"
             f"<td><a href='{html.escape(notebook.name)}'>ipynb</a> "
-            f"<a href='{html.escape(Path(o.result.result_path).name)}'>json</a></td></tr>")
+            f"<a href='{html.escape(Path(o.result.result_path).name)}'>json</a></td></tr>"
+        )
     index = report.output_dir / "index.html"
     index.write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title><style>"
@@ -232,6 +267,7 @@ def write_index(report: ChainReport, title: str = "sfnecs runbook chain") -> Pat
         f"{'ended as meant' if report.ok else '<b>did not</b> end as meant'}.</p>"
         "<table><tr><th>#</th><th>runbook (executed notebook)</th><th>parameters</th><th>outcome</th>"
         f"<th>time</th><th>why this step</th><th>result</th><th>files</th></tr>{''.join(rows)}</table></body></html>",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     report.index = index
     return index

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sfnecs.ops.chain import StepOutcome, demo_steps, run_chain, write_index
 from sfnecs.exceptions import SfnecsError
+from sfnecs.ops.chain import StepOutcome, demo_steps, run_chain, write_index
 from sfnecs.ops.runbook import SANDBOX_SPEED
 
 
@@ -25,8 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sfnecs.ops.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="runs", help="where the executed runbooks go (default runs/)")
     parser.add_argument("--stack", default="demo", help="the sample stack's name (default demo)")
-    parser.add_argument("--speed", type=float, default=SANDBOX_SPEED,
-                        help="virtual seconds per real second of the sandbox, if the demo starts one")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=SANDBOX_SPEED,
+        help="virtual seconds per real second of the sandbox, if the demo starts one",
+    )
     args = parser.parse_args(argv)
     steps = demo_steps(args.stack)
     print(f"sfnecs demo: {len(steps)} runbooks against the sandbox (stack {args.stack}); a kernel starts for each")
@@ -38,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print()
     print(report.table())
-    print(f"\n{'every step ended as meant' if report.ok else 'SOME STEPS DID NOT END AS MEANT'}; "
-          f"{report.seconds:.1f} s; sandbox {'started for the demo and stopped' if report.sandbox_started else 'reused'}")
+    print(
+        f"\n{'every step ended as meant' if report.ok else 'SOME STEPS DID NOT END AS MEANT'}; "
+        f"{report.seconds:.1f} s; sandbox {'started for the demo and stopped' if report.sandbox_started else 'reused'}"
+    )
     print(f"executed notebooks, results and HTML: {index}")
     return 0 if report.ok else 1
 

@@ -17,7 +17,9 @@ kernel as ready after one kernel_info round trip (`PooledNotebookClient`).
 
 from __future__ import annotations
 
+import ast
 import functools
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -33,13 +35,34 @@ from papermill.utils import merge_kwargs, remove_args
 
 from sfnecs.exceptions import ValidationError
 
-__all__ = ["ENGINE", "PRELOAD", "KernelPool", "PooledNotebookClient", "WarmKernel", "imports_of", "library_imports", "preload_code",
-           "preload_of"]
+__all__ = [
+    "ENGINE",
+    "PRELOAD",
+    "KernelPool",
+    "PooledNotebookClient",
+    "WarmKernel",
+    "imports_of",
+    "library_imports",
+    "preload_code",
+    "preload_of",
+]
 
 ENGINE = "sfnecs-pooled"
 #: what a pooled kernel imports when the pool is not told which notebooks come
-PRELOAD = ("boto3", "pandas", "matplotlib.pyplot", "sfnecs.runs.audit", "sfnecs.diagnose", "sfnecs.ops.steps",
-           "sfnecs.ops.parameters", "sfnecs.ops.runbook", "sfnecs.runs", "sfnecs.images.sample", "sfnecs.deploy.stack", "sfnecs.deploy.target")
+PRELOAD = (
+    "boto3",
+    "pandas",
+    "matplotlib.pyplot",
+    "sfnecs.runs.audit",
+    "sfnecs.diagnose",
+    "sfnecs.ops.steps",
+    "sfnecs.ops.parameters",
+    "sfnecs.ops.runbook",
+    "sfnecs.runs",
+    "sfnecs.images.sample",
+    "sfnecs.deploy.stack",
+    "sfnecs.deploy.target",
+)
 #: nbclient's default for kernels it starts: no IPython history database shared between kernels
 _KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
 PRELOAD_TIMEOUT_S = 60.0
@@ -64,8 +87,6 @@ def imports_of(notebook: str | Path) -> tuple[str, ...]:
 
     A `%matplotlib` magic adds `matplotlib.pyplot`, which the magic imports.
     """
-    import ast
-
     import nbformat
 
     modules: list[str] = []
@@ -79,11 +100,7 @@ def imports_of(notebook: str | Path) -> tuple[str, ...]:
             tree = ast.parse("\n".join(line for line in source if not line.lstrip().startswith(("%", "!"))))
         except SyntaxError:
             continue
-        for node in tree.body:
-            if isinstance(node, ast.Import):
-                modules += [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                modules.append(node.module)
+        modules += [name for node in tree.body for name in _imported(node)]
     return tuple(dict.fromkeys(modules))
 
 
@@ -93,36 +110,62 @@ def library_imports(modules: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     Why: the library imports heavy modules inside functions (pandas for every table, matplotlib's
     date axis for time lines) so that importing sfnecs stays cheap; a notebook's import lines do not
     name them, yet every runbook pays them on its first table unless the pool imports them ahead.
-    One level only, and never RUNNER_ONLY modules.
+    One level only (counting a module's functions as also those of the same-package modules it
+    imports at top level: what a package or a front-door module re-exports), never RUNNER_ONLY modules.
     """
-    import importlib.util
-
     found: list[str] = []
     for module in modules:
         if module.split(".")[0] != "sfnecs":
             continue
-        spec = importlib.util.find_spec(module)
-        if spec is not None and spec.origin and spec.origin.endswith(".py"):
-            found += _nested_imports(spec.origin, os.stat(spec.origin).st_mtime_ns)
+        for path in _sources(module):
+            found += _imports(path, os.stat(path).st_mtime_ns)[1]
     runner = tuple(f"{m}." for m in RUNNER_ONLY)
-    return tuple(m for m in dict.fromkeys(found) if m not in modules and m not in RUNNER_ONLY
-                 and not m.startswith(runner))
+    return tuple(
+        m for m in dict.fromkeys(found) if m not in modules and m not in RUNNER_ONLY and not m.startswith(runner)
+    )
 
 
-@functools.lru_cache(maxsize=None)
-def _nested_imports(path: str, mtime_ns: int) -> tuple[str, ...]:
-    """The absolute imports inside the functions and classes of a source file (cached per file version)."""
-    import ast
+def _sources(module: str) -> list[str]:
+    """The source files of `module`: its own, then those of the modules of its package it imports at
+    top level (found by path: nothing is imported but the parent packages).
+    """
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return []
+    package = module if spec.submodule_search_locations else module.rpartition(".")[0]
+    folder = Path(spec.origin).parent
+    files = [spec.origin]
+    for name in _imports(spec.origin, os.stat(spec.origin).st_mtime_ns)[0]:
+        part = name[len(package) + 1 :].split(".")[0] if name.startswith(f"{package}.") else ""
+        files += [str(p) for p in (folder / f"{part}.py", folder / part / "__init__.py") if part and p.is_file()]
+    return list(dict.fromkeys(files))
 
-    found: list[str] = []
-    for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Import):
-                    found += [alias.name for alias in inner.names]
-                elif isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
-                    found.append(inner.module)
-    return tuple(dict.fromkeys(found))
+
+@functools.cache
+def _imports(path: str, mtime_ns: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A source file's absolute imports: (at module level, inside functions and classes); cached per version.
+
+    A module-level `from a import b` counts as a and a.b (b may be a submodule).
+    """
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    top = [name for node in tree.body for name in _imported(node, with_names=True)]
+    nested = [
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for inner in ast.walk(node)
+        for name in _imported(inner)
+    ]
+    return tuple(dict.fromkeys(top)), tuple(dict.fromkeys(nested))
+
+
+def _imported(node: ast.AST, *, with_names: bool = False) -> list[str]:
+    """The modules an absolute import statement names (`with_names`: `from a import b` also as a.b)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        return [node.module, *(f"{node.module}.{alias.name}" for alias in node.names if with_names)]
+    return []
 
 
 def preload_of(notebook: str | Path) -> tuple[str, ...]:
@@ -148,9 +191,17 @@ class KernelPool:
     when it starts (the runner reads the runbook's saved result from there).
     """
 
-    def __init__(self, kernel_name: str = "sfnecs", *, runs: int | None = None, result_env: str = "SFNECS_RESULT_PATH",
-                 preload: tuple[str, ...] = PRELOAD, preloads: list[tuple[str, ...]] | None = None,
-                 cwd: str | Path | None = None, ahead: int = 1):
+    def __init__(
+        self,
+        kernel_name: str = "sfnecs",
+        *,
+        runs: int | None = None,
+        result_env: str = "SFNECS_RESULT_PATH",
+        preload: tuple[str, ...] = PRELOAD,
+        preloads: list[tuple[str, ...]] | None = None,
+        cwd: str | Path | None = None,
+        ahead: int = 1,
+    ):
         if isinstance(ahead, bool) or not isinstance(ahead, int) or ahead < 1:
             raise ValidationError("ahead", ahead, "how many kernels to keep booting ahead: an int >= 1")
         self.kernel_name = kernel_name
@@ -167,7 +218,7 @@ class KernelPool:
         self._count = 0
         self.started = 0
 
-    def __enter__(self) -> "KernelPool":
+    def __enter__(self) -> KernelPool:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -199,7 +250,7 @@ class KernelPool:
             warm.preload_id = warm.client.execute(preload, silent=True, store_history=False)
         return warm
 
-    def prestart(self) -> "KernelPool":
+    def prestart(self) -> KernelPool:
         """Start booting the first runbook's kernel now (a chain calls it before finding its sandbox).
 
         Only that one: kernels booting side by side slow each other down, and this one is awaited first.
@@ -267,6 +318,10 @@ class PooledNotebookClient(PapermillNotebookClient):
     and nbclient reads only the messages of the cell it runs, so nothing earlier can intrude.
     """
 
+    # nbclient's traitlets (a jupyter_client KernelManager and its client), annotated for mypy only
+    km: Any
+    kc: Any
+
     async def async_start_new_kernel_client(self) -> Any:
         from nbclient.util import ensure_async, run_hook
 
@@ -332,8 +387,11 @@ async def _kernel_ready(kc: Any, timeout: float) -> None:
                 msg = await ensure_async(kc.iopub_channel.get_msg(timeout=0.2))
             except Empty:
                 break  # IOPub not subscribed in time for this request's status: ask again
-            if (msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status"
-                    and msg["content"].get("execution_state") == "idle"):
+            if (
+                msg["parent_header"].get("msg_id") == msg_id
+                and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+            ):
                 kc._handle_kernel_info_reply(reply)  # as wait_for_ready does (protocol version)
                 return
     raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
@@ -343,15 +401,30 @@ class PooledKernelEngine(NBClientEngine):
     """papermill's nbclient engine, executing on a kernel the caller started (`km=`), then shutting it down."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                 stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
-                                 execution_timeout: int | None = None, **kwargs: Any) -> Any:
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
         import logging
 
         safe = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-        final = merge_kwargs(safe, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
-                             log=logging.getLogger("papermill"), log_output=log_output, stdout_file=stdout_file,
-                             stderr_file=stderr_file)
+        final = merge_kwargs(
+            safe,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=kernel_name,
+            log=logging.getLogger("papermill"),
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
         # cleanup_kc: nbclient shuts the kernel down and closes its channels, as for a kernel it owns
         return PooledNotebookClient(nb_man, **final).execute(cleanup_kc=True)
 

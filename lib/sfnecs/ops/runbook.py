@@ -13,12 +13,13 @@ import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sfnecs.deploy.target import ensure_background_sandbox
 from sfnecs.exceptions import ValidationError
+from sfnecs.ops.parameters import RULES, check_parameters
 
 RUNBOOK_DIR = Path(__file__).resolve().parents[3] / "runbooks"
 RESULT_ENV = "SFNECS_RESULT_PATH"
@@ -27,7 +28,12 @@ DEFAULT_CELL_TIMEOUT = 600
 #: (provisioning, pull, a 5 s job) then take a fifth of a real second
 SANDBOX_SPEED = 50.0
 _TYPES: dict[str, tuple[type, ...]] = {
-    "int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list, tuple), "dict": (dict,),
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list, tuple),
+    "dict": (dict,),
 }
 
 
@@ -51,7 +57,7 @@ class Parameter:
             raise ValidationError(self.name, value, f"a {self.type}")
         if not isinstance(value, kinds):
             raise ValidationError(self.name, value, f"a {self.type} (default {self.default!r})")
-        return list(value) if self.type == "list" else value
+        return list(value) if self.type == "list" and isinstance(value, (list, tuple)) else value
 
 
 def _parse_cli_value(text: str) -> Any:
@@ -109,8 +115,9 @@ def describe(name: str, directory: Path | None = None) -> list[Parameter]:
         # papermill infers a type only from an annotation (`count: int = 2`); else use the default's
         declared = p["inferred_type_name"]
         kind = declared.split("[")[0].lower() if declared != "None" else type(default).__name__
-        params.append(Parameter(p["name"], {"tuple": "list", "nonetype": "any"}.get(kind.lower(), kind),
-                                default, p["help"]))
+        params.append(
+            Parameter(p["name"], {"tuple": "list", "nonetype": "any"}.get(kind.lower(), kind), default, p["help"])
+        )
     return params
 
 
@@ -129,8 +136,6 @@ def validate(name: str, parameters: dict[str, Any], directory: Path | None = Non
     Values are checked with the rules the notebook's own first cell applies (sfnecs.ops.parameters),
     on the notebook's defaults merged with what was given.
     """
-    from sfnecs.ops.parameters import RULES, check_parameters
-
     declared = {p.name: p for p in describe(name, directory)}
     out = {}
     for key, value in parameters.items():
@@ -150,9 +155,18 @@ def ensure_sandbox(speed: float = SANDBOX_SPEED) -> tuple[str, bool]:
     return ensure_background_sandbox(speed)
 
 
-def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str | Path = "runs",
-        directory: Path | None = None, cell_timeout: int = DEFAULT_CELL_TIMEOUT, kernel_name: str | None = None,
-        log_output: bool = False, sandbox_speed: float = SANDBOX_SPEED, kernels: Any = None) -> RunbookResult:
+def run(
+    name: str,
+    parameters: dict[str, Any] | None = None,
+    *,
+    output_dir: str | Path = "runs",
+    directory: Path | None = None,
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT,
+    kernel_name: str | None = None,
+    log_output: bool = False,
+    sandbox_speed: float = SANDBOX_SPEED,
+    kernels: Any = None,
+) -> RunbookResult:
     """Execute a runbook with papermill; writes `<output_dir>/<UTC time>-<name>.ipynb` and `.result.json`.
 
     `output_dir` may be local or any URL papermill's I/O handlers know (e.g. `s3://bucket/runs`).
@@ -168,7 +182,7 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str 
     defaults = {p.name: p.default for p in describe(name, directory)}
     if "target" in defaults and params.get("target", defaults["target"]) == "sandbox":
         sandbox = ensure_sandbox(sandbox_speed)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     base = f"{str(output_dir).rstrip('/')}/{stamp}-{name}"
     notebook, result_path = f"{base}.ipynb", f"{base}.result.json"
     if "://" not in str(output_dir):
@@ -180,14 +194,23 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str 
     engine: dict[str, Any] = {"engine_name": warm_engine(), "km": warm.km} if warm else {}
     # the kernel is done once the last cell is: end it at once (nbclient's graceful default waits ~1 s)
     engine["shutdown_kernel"] = "immediate"
-    started = datetime.now(timezone.utc).isoformat()
+    started = datetime.now(UTC).isoformat()
     previous = os.environ.get(RESULT_ENV)
     os.environ[RESULT_ENV] = str(mailbox)  # a kernel started now inherits it
     error = None
     try:
-        papermill.execute_notebook(str(path), notebook, parameters=params, kernel_name=kernel_name,
-                                   progress_bar=False, log_output=log_output, request_save_on_cell_execute=True,
-                                   execution_timeout=cell_timeout, cwd=str(Path.cwd()), **engine)
+        papermill.execute_notebook(
+            str(path),
+            notebook,
+            parameters=params,
+            kernel_name=kernel_name,
+            progress_bar=False,
+            log_output=log_output,
+            request_save_on_cell_execute=True,
+            execution_timeout=cell_timeout,
+            cwd=str(Path.cwd()),
+            **engine,
+        )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}".splitlines()[0]
     finally:
@@ -199,9 +222,18 @@ def run(name: str, parameters: dict[str, Any] | None = None, *, output_dir: str 
     if mailbox.exists() and mailbox.stat().st_size:
         result = json.loads(mailbox.read_text())
     mailbox.unlink(missing_ok=True)
-    outcome = RunbookResult(name, error is None and result.get("ok", True) is not False, notebook, result_path,
-                            params, result, error or result.get("error"), started,
-                            datetime.now(timezone.utc).isoformat(), *sandbox)
+    outcome = RunbookResult(
+        name,
+        error is None and result.get("ok", True) is not False,
+        notebook,
+        result_path,
+        params,
+        result,
+        error or result.get("error"),
+        started,
+        datetime.now(UTC).isoformat(),
+        *sandbox,
+    )
     _write(result_path, outcome)
     return outcome
 
@@ -214,7 +246,7 @@ def _temp_file(prefix: str) -> Path:
 
 def warm_engine() -> str:
     """The papermill engine that runs a notebook on a kernel started ahead (registers it on first use)."""
-    from sfnecs.ops.kernels import ENGINE
+    from sfnecs.ops.kernels import ENGINE  # lazy: papermill, jupyter (~1 s) in `sfnecs --help` and each runbook kernel
 
     return ENGINE
 

@@ -8,45 +8,88 @@ the notebooks, `sfnecs.ops.chain` (make demo) and the tests, instead of living i
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sfnecs.exceptions import RunbookError, StackError, ValidationError
-from sfnecs.runs import Backoff, RunResult, executions, run_direct, start, wait
-from sfnecs.model.spec import StackSpec
 from sfnecs.checks import check_name
-from sfnecs.deploy.stack import ChangeSet, Verification, default_network, schedule_group
+from sfnecs.deploy.job_settings import with_job
+from sfnecs.deploy.network import network_fields
+from sfnecs.deploy.stack import ChangeSet, Verification, schedule_group
+from sfnecs.exceptions import RunbookError, StackError, ValidationError
+from sfnecs.images.sample import push_sample_image
+from sfnecs.model.console import execution_link, run_links, stack_links, task_link
+from sfnecs.model.fargate import check_capacity_provider_strategy
+from sfnecs.model.spec import StackSpec
+from sfnecs.model.target import Target
+from sfnecs.patterns.monthly_cost import monthly_cost
+from sfnecs.runs import Backoff, RunResult, executions, run_direct, start, wait
 from sfnecs.statemachine import RUN_JOB
 
-__all__ = ["bare_spec", "deploy_result", "deploy_spec", "deployed_spec", "diagnose_result", "manual_run_name",
-           "poll_backoff", "push_sample", "raise_if_failed", "run_once", "run_result", "run_to_diagnose", "teardown_result"]
+__all__ = [
+    "bare_spec",
+    "deploy_result",
+    "deploy_spec",
+    "deployed_spec",
+    "diagnose_result",
+    "manual_run_name",
+    "poll_backoff",
+    "push_sample",
+    "raise_if_failed",
+    "run_once",
+    "run_result",
+    "run_to_diagnose",
+    "teardown_result",
+]
 
 FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
-def deploy_spec(target: Any, stack: str, *, pattern: str = "B", architecture: str = "X86_64", image: str = "",
-                command: list[str] | tuple[str, ...] = (), schedule: str = "cron(0 3 * * ? *)", timezone: str = "UTC",
-                schedule_enabled: bool = True, subnets: list[str] | tuple[str, ...] = (),
-                security_groups: list[str] | tuple[str, ...] = (), capacity_provider: str = "") -> StackSpec:
+def deploy_spec(
+    target: Target,
+    stack: str,
+    *,
+    pattern: str = "B",
+    architecture: str = "X86_64",
+    image: str = "",
+    command: list[str] | tuple[str, ...] = (),
+    schedule: str = "cron(0 3 * * ? *)",
+    timezone: str = "UTC",
+    schedule_enabled: bool = True,
+    subnets: list[str] | tuple[str, ...] = (),
+    security_groups: list[str] | tuple[str, ...] = (),
+    capacity_provider: str = "",
+    assign_public_ip: bool | None = None,
+    **job: Any,
+) -> StackSpec:
     """The StackSpec the deploy runbook applies: the target's region and account, the default VPC's
-    subnets and default security group unless subnets are given; `capacity_provider` (e.g.
-    FARGATE_SPOT) runs every task on that provider instead of launchType FARGATE."""
-    if not subnets:
-        subnets, found_groups = default_network(target)
-        security_groups = security_groups or found_groups
-    return StackSpec(stack, pattern=pattern, region=target.region, account=target.account,  # type: ignore[arg-type]
-                     cpu_architecture=architecture, image=image, command=tuple(command),
-                     schedule_expression=schedule, timezone=timezone, schedule_enabled=schedule_enabled,
-                     subnets=tuple(subnets), security_groups=tuple(security_groups),
-                     capacity_provider_strategy=(capacity_provider,) if capacity_provider else ())
+    subnets and default security group with the public IP on unless subnets are given (see
+    sfnecs.deploy.network.network_fields); `capacity_provider` (e.g. FARGATE_SPOT) runs every task on
+    that provider instead of launchType FARGATE. `job`: the job settings by name (cpu, memory, environment and
+    secrets as NAME=VALUE, ...: sfnecs.deploy.job_settings.JOB_SETTINGS; None keeps the default)."""
+    network = network_fields(target, subnets, security_groups, assign_public_ip)
+    spec = StackSpec(
+        stack,
+        pattern=pattern,  # type: ignore[arg-type]  # checked by StackSpec (A or B), typed str by the runbook
+        region=target.region,
+        account=target.account,
+        cpu_architecture=architecture,
+        image=image,
+        command=tuple(command),
+        schedule_expression=schedule,
+        timezone=timezone,
+        schedule_enabled=schedule_enabled,
+        capacity_provider_strategy=check_capacity_provider_strategy(capacity_provider) if capacity_provider else (),
+        **network,
+    )
+    return with_job(spec, job)
 
 
-def bare_spec(target: Any, stack: str) -> StackSpec:
+def bare_spec(target: Target, stack: str) -> StackSpec:
     """A spec naming only the stack: every resource name derives from it (enough for teardown)."""
     return StackSpec(check_name("stack", stack, "stack"), region=target.region, account=target.account)
 
 
-def deployed_spec(target: Any, stack: str) -> StackSpec:
+def deployed_spec(target: Target, stack: str) -> StackSpec:
     """The spec of a stack the deploy runbook created, read back from its schedule and task definition.
 
     Why read it back: run_now, diagnose and audit take only the stack's name; its pattern (the
@@ -58,44 +101,64 @@ def deployed_spec(target: Any, stack: str) -> StackSpec:
     try:
         found = scheduler.get_schedule(Name=base.schedule_name, GroupName=schedule_group(base))
     except scheduler.exceptions.ResourceNotFoundException:
-        raise StackError(f"stack {stack!r} is not deployed on target {target.name} in {target.region} (no schedule "
-                         f"{base.schedule_name} in group {schedule_group(base)}): run the deploy runbook first") from None
-    changes: dict[str, Any] = {"schedule_expression": found["ScheduleExpression"],
-                               "timezone": found.get("ScheduleExpressionTimezone") or "UTC",
-                               "schedule_enabled": found.get("State", "ENABLED") == "ENABLED"}
+        raise StackError(
+            f"stack {stack!r} is not deployed on target {target.name} in {target.region} (no schedule "
+            f"{base.schedule_name} in group {schedule_group(base)}): run the deploy runbook first"
+        ) from None
+    changes: dict[str, Any] = {
+        "schedule_expression": found["ScheduleExpression"],
+        "timezone": found.get("ScheduleExpressionTimezone") or "UTC",
+        "schedule_enabled": found.get("State", "ENABLED") == "ENABLED",
+    }
     goal = found["Target"]
     if goal["Arn"].split(":")[2] == "states":
         changes["pattern"] = "B"
-        run_job = json.loads(target.client("stepfunctions").describe_state_machine(
-            stateMachineArn=goal["Arn"])["definition"])["States"].get(RUN_JOB, {})
+        run_job = json.loads(
+            target.client("stepfunctions").describe_state_machine(stateMachineArn=goal["Arn"])["definition"]
+        )["States"].get(RUN_JOB, {})
         strategy = (run_job.get("Arguments") or run_job.get("Parameters") or {}).get("CapacityProviderStrategy", [])
     else:
         vpc = goal["EcsParameters"]["NetworkConfiguration"]["awsvpcConfiguration"]
-        changes.update(pattern="A", subnets=tuple(vpc["Subnets"]), security_groups=tuple(vpc.get("SecurityGroups", ())),
-                       assign_public_ip=vpc.get("AssignPublicIp") == "ENABLED")
+        changes.update(
+            pattern="A",
+            subnets=tuple(vpc["Subnets"]),
+            security_groups=tuple(vpc.get("SecurityGroups", ())),
+            assign_public_ip=vpc.get("AssignPublicIp") == "ENABLED",
+        )
         strategy = goal["EcsParameters"].get("CapacityProviderStrategy", [])
     # items are camelCase in the Scheduler's EcsParameters, PascalCase in the state machine's RunJob
     changes["capacity_provider_strategy"] = tuple(
-        (i.get("capacityProvider", i.get("CapacityProvider")), i.get("weight", i.get("Weight", 0)),
-         i.get("base", i.get("Base", 0))) for i in strategy)
+        (
+            i.get("capacityProvider", i.get("CapacityProvider")),
+            i.get("weight", i.get("Weight", 0)),
+            i.get("base", i.get("Base", 0)),
+        )
+        for i in strategy
+    )
     definition = target.client("ecs").describe_task_definition(taskDefinition=base.family)["taskDefinition"]
-    container = next((c for c in definition["containerDefinitions"] if c["name"] == base.container_name),
-                     definition["containerDefinitions"][0])
-    changes.update(container_name=container["name"], image=container["image"], command=tuple(container.get("command", ())),
-                   environment=tuple((e["name"], e["value"]) for e in container.get("environment", ())),
-                   cpu=int(definition["cpu"]), memory=int(definition["memory"]),
-                   cpu_architecture=(definition.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64"))
+    container = next(
+        (c for c in definition["containerDefinitions"] if c["name"] == base.container_name),
+        definition["containerDefinitions"][0],
+    )
+    changes.update(
+        container_name=container["name"],
+        image=container["image"],
+        command=tuple(container.get("command", ())),
+        environment=tuple((e["name"], e["value"]) for e in container.get("environment", ())),
+        secrets=tuple((e["name"], e["valueFrom"]) for e in container.get("secrets", ())),
+        cpu=int(definition["cpu"]),
+        memory=int(definition["memory"]),
+        cpu_architecture=(definition.get("runtimePlatform") or {}).get("cpuArchitecture", "X86_64"),
+    )
     return base.replace(**changes)
 
 
-def push_sample(target: Any, spec: StackSpec, architecture: str, *, dry_run: bool = False) -> str | None:
+def push_sample(target: Target, spec: StackSpec, architecture: str, *, dry_run: bool = False) -> str | None:
     """Push a sample image for `architecture` to the stack's repository, when the stack uses it.
 
     Nothing is pushed for '' , in a dry run (the repository may not exist yet), or when the spec
     names an image of its own.
     """
-    from sfnecs.images.sample import push_sample_image
-
     if not architecture or dry_run or spec.image_uri != bare_spec(target, spec.name).image_uri:
         return None
     ecr = target.client("ecr")
@@ -112,12 +175,19 @@ def manual_run_name(now: datetime | None = None) -> str:
     (The scheduler's runs are named after their minute, so that duplicates deduplicate; an operator
     who runs a job twice means two runs.)
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"manual-{now:%Y%m%dT%H%M%S}{now.microsecond // 1000:03d}Z"
 
 
-def run_once(target: Any, spec: StackSpec, *, name: str = "", timeout: float = 600.0, log_lines: int = 20,
-             progress: bool = True) -> RunResult:
+def run_once(
+    target: Target,
+    spec: StackSpec,
+    *,
+    name: str = "",
+    timeout: float = 600.0,
+    log_lines: int = 20,
+    progress: bool = True,
+) -> RunResult:
     """Run the stack's job now and wait for it: a state machine execution (B) or RunTask (A).
 
     The input `{"manual": true}` carries no `scheduled_time`, so an audit never counts a manual run
@@ -126,13 +196,14 @@ def run_once(target: Any, spec: StackSpec, *, name: str = "", timeout: float = 6
     name = name or manual_run_name()
     backoff = poll_backoff(target)
     if spec.pattern == "A":
-        return run_direct(target, spec, client_token=name, timeout=timeout, progress=progress, log_lines=log_lines,
-                          backoff=backoff)
+        return run_direct(
+            target, spec, client_token=name, timeout=timeout, progress=progress, log_lines=log_lines, backoff=backoff
+        )
     run = start(target, spec, {"manual": True}, name)
     return wait(target, run, timeout=timeout, progress=progress, log_lines=log_lines, backoff=backoff)
 
 
-def poll_backoff(target: Any) -> Backoff:
+def poll_backoff(target: Target) -> Backoff:
     """The default poll delays, made `speed` times shorter when the target's clock runs `speed`x.
 
     Why: the sandbox's virtual clock runs a 10-minute job in seconds; polling it at AWS pace would
@@ -142,12 +213,12 @@ def poll_backoff(target: Any) -> Backoff:
     return Backoff().scaled(min(speed, 50.0)) if speed > 1 else Backoff()  # 50x: polls 10 ms apart at most
 
 
-def run_to_diagnose(target: Any, stack: str, run_arn: str = "", *, hours: float = 24.0) -> str | None:
+def run_to_diagnose(target: Target, stack: str, run_arn: str = "", *, hours: float = 24.0) -> str | None:
     """`run_arn` if given, else the ARN of the stack's newest failed run in the last `hours` (None if none)."""
     if run_arn:
         return run_arn
     spec = deployed_spec(target, stack)
-    frame = executions(target, spec, datetime.now(timezone.utc) - timedelta(hours=hours))
+    frame = executions(target, spec, datetime.now(UTC) - timedelta(hours=hours))
     failed = frame[frame["status"].isin(FAILED_STATUSES)]
     return None if failed.empty else str(failed.iloc[0]["arn"])
 
@@ -160,30 +231,57 @@ def _counts(changes: ChangeSet | None) -> dict[str, int]:
     return out
 
 
-def deploy_result(spec: StackSpec, plan: Any, applied: ChangeSet | None, checks: Verification,
-                  image: str | None = None, *, strict: bool = False) -> dict[str, Any]:
+def deploy_result(
+    spec: StackSpec,
+    plan: Any,
+    applied: ChangeSet | None,
+    checks: Verification,
+    image: str | None = None,
+    *,
+    strict: bool = False,
+) -> dict[str, Any]:
     """The deploy runbook's result: the plan, what was changed, the verify checks; failing only when
     `strict` and a check fails (a failed check predicts a failed run; the run itself is run_now's)."""
     failed = [f"{c.check} ({c.resource}): {c.detail}" for c in checks.failed]
     ok = not (strict and failed)
-    return {"ok": ok, "stack": spec.name, "pattern": spec.pattern, "dry_run": applied is None,
-            "plan": {str(k): int(v) for k, v in plan["action"].value_counts().items()},
-            "applied": _counts(applied), "image": image or spec.image_uri, "verified": checks.ok,
-            "checks": [{"check": c.check, "resource": c.resource, "status": c.status} for c in checks.checks],
-            "failed_checks": failed, "error": None if ok else f"stack {spec.name}: {len(failed)} verify check(s) "
-            f"failed: {failed[0]}"}
+    cost = monthly_cost(spec)
+    return {
+        "ok": ok,
+        "stack": spec.name,
+        "pattern": spec.pattern,
+        "dry_run": applied is None,
+        "plan": {str(k): int(v) for k, v in plan["action"].value_counts().items()},
+        "applied": _counts(applied),
+        "image": image or spec.image_uri,
+        "verified": checks.ok,
+        "checks": [{"check": c.check, "resource": c.resource, "status": c.status} for c in checks.checks],
+        "failed_checks": failed,
+        "links": stack_links(spec),
+        "estimated_monthly_usd": round(cost.total, 2),
+        "cost_assumptions": list(cost.assumptions),
+        "error": None if ok else f"stack {spec.name}: {len(failed)} verify check(s) failed: {failed[0]}",
+    }
 
 
 def run_result(spec: StackSpec, result: RunResult) -> dict[str, Any]:
     """The run_now runbook's result: the RunResult, and a one-line error when the job did not succeed."""
     run = result.to_dict()
     # `error` is the runbook's one line (what the runner prints); the run's own error name stays as run_error
-    out = {"ok": result.ok, "stack": spec.name, **{k: v for k, v in run.items() if k not in ("ok", "error")},
-           "run_error": run["error"], "error": None}
+    out = {
+        "ok": result.ok,
+        "stack": spec.name,
+        **{k: v for k, v in run.items() if k not in ("ok", "error")},
+        "run_error": run["error"],
+        "links": run_links(spec, result.execution_arn, result.task_arn),
+        "error": None,
+    }
     if not result.ok:
-        parts = [f"exit code {result.exit_code}" if result.exit_code is not None else None, result.stopped_reason,
-                 (result.cause or "")[:200] if not result.task_arn else None,
-                 f"last log line: {result.log_tail[-1]}" if result.log_tail else None]
+        parts = [
+            f"exit code {result.exit_code}" if result.exit_code is not None else None,
+            result.stopped_reason,
+            (result.cause or "")[:200] if not result.task_arn else None,
+            f"last log line: {result.log_tail[-1]}" if result.log_tail else None,
+        ]
         out["error"] = f"job of stack {spec.name} {result.status}: " + "; ".join(p for p in parts if p)
     return out
 
@@ -192,16 +290,27 @@ def diagnose_result(stack: str, run_arn: str | None, diagnosis: Any) -> dict[str
     """The diagnose runbook's result: the category, summary, evidence and fix (or that nothing failed)."""
     if diagnosis is None:
         return {"ok": True, "stack": stack, "run_arn": None, "category": None, "summary": "no failed run to diagnose"}
-    return {"ok": True, "stack": stack, "run_arn": run_arn, **diagnosis.to_dict()}
+    links = {"execution": execution_link(run_arn or ""), "task": task_link(run_arn or "")}
+    return {
+        "ok": True,
+        "stack": stack,
+        "run_arn": run_arn,
+        **diagnosis.to_dict(),
+        "links": {k: v for k, v in links.items() if v},
+    }
 
 
 def teardown_result(planned: ChangeSet, done: ChangeSet | None) -> dict[str, Any]:
     """The teardown runbook's result: what was (or, in a dry run, would be) deleted and what was kept."""
     final = done or planned
-    return {"ok": True, "stack": final.stack, "dry_run": done is None,
-            "deleted": [f"{c.type} {c.resource}" for c in final.changes if c.action == "delete" and c.done],
-            "would_delete": [f"{c.type} {c.resource}" for c in planned.changes if c.action == "delete"],
-            "kept": [f"{c.type} {c.resource}" for c in final.changes if c.action == "no-op"]}
+    return {
+        "ok": True,
+        "stack": final.stack,
+        "dry_run": done is None,
+        "deleted": [f"{c.type} {c.resource}" for c in final.changes if c.action == "delete" and c.done],
+        "would_delete": [f"{c.type} {c.resource}" for c in planned.changes if c.action == "delete"],
+        "kept": [f"{c.type} {c.resource}: {c.reason}" for c in final.changes if c.action == "no-op"],
+    }
 
 
 def raise_if_failed(result: dict[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,18 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sfnecs.exceptions import ValidationError
-from sfnecs.runs import executions, overlaps
-from sfnecs.model.spec import StackSpec
 from sfnecs.checks import check_int, check_positive
+from sfnecs.diagnose import diagnose
+from sfnecs.exceptions import ValidationError
+from sfnecs.model.console import stack_links
+from sfnecs.model.spec import StackSpec
+from sfnecs.model.target import Target
+from sfnecs.runs.plot import overlaps, timeline
+from sfnecs.runs.reading import executions
+from sfnecs.schedule import parse_expression
 
 __all__ = ["Audit", "audit", "collect", "duplicates", "schedule_interval", "summarize"]
 
@@ -49,43 +54,61 @@ class Audit:
     failures_by_category: dict[str, int] = field(default_factory=dict)
     outlasting: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # console pages of the stack (schedule, state machine)
 
     def to_frame(self) -> Any:
         """The headline figures as a two-column table (metric, value)."""
         import pandas as pd
 
-        rows = [("runs", self.counts.get("total", 0)), ("succeeded", self.counts.get("SUCCEEDED", 0)),
-                ("failed", sum(self.counts.get(s, 0) for s in FINISHED[1:])),
-                ("running", self.counts.get("RUNNING", 0)),
-                ("success rate", "-" if self.success_rate is None else f"{self.success_rate:.0%}")]
+        rows = [
+            ("runs", self.counts.get("total", 0)),
+            ("succeeded", self.counts.get("SUCCEEDED", 0)),
+            ("failed", sum(self.counts.get(s, 0) for s in FINISHED[1:])),
+            ("running", self.counts.get("RUNNING", 0)),
+            ("success rate", "-" if self.success_rate is None else f"{self.success_rate:.0%}"),
+        ]
         rows += [(f"duration p{p} (s)", _fmt(self.percentiles.get(f"p{p}"))) for p in PERCENTILES]
-        rows += [("longest (s)", _fmt(self.percentiles.get("max"))),
-                 ("schedule interval (s)", _fmt(self.interval_seconds)),
-                 ("runs longer than the interval", len(self.outlasting)), ("overlap intervals", len(self.overlaps)),
-                 ("scheduled times run twice or more", len(self.duplicates))]
+        rows += [
+            ("longest (s)", _fmt(self.percentiles.get("max"))),
+            ("schedule interval (s)", _fmt(self.interval_seconds)),
+            ("runs longer than the interval", len(self.outlasting)),
+            ("overlap intervals", len(self.overlaps)),
+            ("scheduled times run twice or more", len(self.duplicates)),
+        ]
         rows += [(f"failures: {k}", v) for k, v in self.failures_by_category.items()]
         return pd.DataFrame(rows, columns=["metric", "value"]).astype({"value": str})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the audit runbook's result)."""
-        return {"ok": True, "stack": self.stack, "since": self.since.isoformat(), "schedule": self.schedule,
-                "timezone": self.timezone, "interval_seconds": self.interval_seconds, "counts": self.counts,
-                "success_rate": self.success_rate, "percentiles": self.percentiles,
-                "overlaps": [[a.isoformat(), b.isoformat()] for a, b in self.overlaps],
-                "duplicates": self.duplicates, "failures_by_category": self.failures_by_category,
-                "outlasting": self.outlasting, "flags": self.flags}
+        return {
+            "ok": True,
+            "stack": self.stack,
+            "since": self.since.isoformat(),
+            "schedule": self.schedule,
+            "timezone": self.timezone,
+            "interval_seconds": self.interval_seconds,
+            "counts": self.counts,
+            "success_rate": self.success_rate,
+            "percentiles": self.percentiles,
+            "overlaps": [[a.isoformat(), b.isoformat()] for a, b in self.overlaps],
+            "duplicates": self.duplicates,
+            "failures_by_category": self.failures_by_category,
+            "outlasting": self.outlasting,
+            "links": self.links,
+            "flags": self.flags,
+        }
 
     def _repr_html_(self) -> str:
         flags = "".join(f"<li>{html.escape(f)}</li>" for f in self.flags) or "<li>nothing to flag</li>"
-        return (f"<p>stack <b>{html.escape(self.stack)}</b>, runs since {self.since:%Y-%m-%d %H:%M} UTC, schedule "
-                f"<code>{html.escape(self.schedule)}</code> ({html.escape(self.timezone)})</p><ul>{flags}</ul>"
-                + self.to_frame().to_html(index=False))
+        return (
+            f"<p>stack <b>{html.escape(self.stack)}</b>, runs since {self.since:%Y-%m-%d %H:%M} UTC, schedule "
+            f"<code>{html.escape(self.schedule)}</code> ({html.escape(self.timezone)})</p><ul>{flags}</ul>"
+            + self.to_frame().to_html(index=False)
+        )
 
     def plot(self) -> Any:
         """Runs on a time line (overlaps shaded) and each run's duration against the interval; returns the Figure."""
         import matplotlib.pyplot as plt
-
-        from sfnecs.runs import timeline
 
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 3.2 + 0.5 * min(len(self.runs), 20)))
         if len(self.runs):
@@ -116,15 +139,13 @@ def schedule_interval(expression: str, tz: str = "UTC", now: datetime | None = N
     Why the shortest: a job that runs longer than the shortest gap overlaps the next run at least then
     (a `cron(0 9,10 ...)` job of 90 minutes collides every day although the day has 24 hours).
     """
-    from sfnecs.schedule import parse_expression
-
     parsed = parse_expression(expression, parameter="schedule")
     if parsed.interval is not None:
         return parsed.interval.total_seconds()
     if parsed.kind == "at":
         return None
-    times = parsed.next_fire_times(INTERVAL_SAMPLE, now or datetime.now(timezone.utc), tz)
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    times = parsed.next_fire_times(INTERVAL_SAMPLE, now or datetime.now(UTC), tz)
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
     return min(gaps) if gaps else None
 
 
@@ -142,28 +163,50 @@ def duplicates(runs: Any) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in sorted(out.items()) if len(v) > 1}
 
 
-def summarize(runs: Any, *, stack: str, since: datetime, schedule: str = "", tz: str = "UTC",
-              interval_seconds: float | None = None) -> Audit:
+def summarize(
+    runs: Any,
+    *,
+    stack: str,
+    since: datetime,
+    schedule: str = "",
+    tz: str = "UTC",
+    interval_seconds: float | None = None,
+) -> Audit:
     """The audit of a run table (columns RUN_COLUMNS; `category` filled for diagnosed failures)."""
     import pandas as pd
 
     missing = set(RUN_COLUMNS) - set(getattr(runs, "columns", []))
     if missing:
-        raise ValidationError("runs", type(runs).__name__, f"a DataFrame with columns {', '.join(RUN_COLUMNS)}; "
-                              f"missing {sorted(missing)}")
+        raise ValidationError(
+            "runs", type(runs).__name__, f"a DataFrame with columns {', '.join(RUN_COLUMNS)}; missing {sorted(missing)}"
+        )
     statuses = runs["status"].value_counts().to_dict()
     counts = {"total": len(runs), **{str(k): int(v) for k, v in statuses.items()}}
     finished = runs[runs["status"].isin(FINISHED)]
     rate = float((finished["status"] == "SUCCEEDED").mean()) if len(finished) else None
     seconds = pd.to_numeric(finished["seconds"], errors="coerce").dropna()
-    pct: dict[str, float | None] = {f"p{p}": (round(float(seconds.quantile(p / 100)), 3) if len(seconds) else None)
-                                    for p in PERCENTILES}
+    pct: dict[str, float | None] = {
+        f"p{p}": (round(float(seconds.quantile(p / 100)), 3) if len(seconds) else None) for p in PERCENTILES
+    }
     pct["max"] = round(float(seconds.max()), 3) if len(seconds) else None
     failed = finished[finished["status"] != "SUCCEEDED"]
     categories = {str(k): int(v) for k, v in failed["category"].fillna("not diagnosed").value_counts().items()}
     longer = runs[pd.to_numeric(runs["seconds"], errors="coerce") > interval_seconds] if interval_seconds else runs[:0]
-    report = Audit(stack, since, runs, schedule, tz, interval_seconds, counts, rate, pct, overlaps(runs),
-                   duplicates(runs), categories, [str(n) for n in longer["name"]])
+    report = Audit(
+        stack,
+        since,
+        runs,
+        schedule,
+        tz,
+        interval_seconds,
+        counts,
+        rate,
+        pct,
+        overlaps(runs),
+        duplicates(runs),
+        categories,
+        [str(n) for n in longer["name"]],
+    )
     report.flags = _flags(report)
     return report
 
@@ -171,40 +214,48 @@ def summarize(runs: Any, *, stack: str, since: datetime, schedule: str = "", tz:
 def _flags(a: Audit) -> list[str]:
     out = []
     if a.outlasting:
-        out.append(f"{len(a.outlasting)} run(s) lasted longer than the schedule's interval ({a.interval_seconds:g} s):"
-                   f" {', '.join(a.outlasting[:5])}: the next run starts before they end; lengthen the interval, "
-                   "speed the job up, or keep the overlap guard on")
+        out.append(
+            f"{len(a.outlasting)} run(s) lasted longer than the schedule's interval ({a.interval_seconds:g} s):"
+            f" {', '.join(a.outlasting[:5])}: the next run starts before they end; lengthen the interval, "
+            "speed the job up, or keep the overlap guard on"
+        )
     if a.overlaps:
-        out.append(f"{len(a.overlaps)} interval(s) with two or more runs at once: .sync does not prevent overlaps "
-                   "(a guard in the state machine does)")
+        out.append(
+            f"{len(a.overlaps)} interval(s) with two or more runs at once: .sync does not prevent overlaps "
+            "(a guard in the state machine does)"
+        )
     if a.duplicates:
-        out.append(f"{len(a.duplicates)} scheduled time(s) ran more than once (at-least-once delivery): "
-                   + ", ".join(a.duplicates)[:300])
+        out.append(
+            f"{len(a.duplicates)} scheduled time(s) ran more than once (at-least-once delivery): "
+            + ", ".join(a.duplicates)[:300]
+        )
     if a.failures_by_category:
-        out.append(f"{sum(a.failures_by_category.values())} failed run(s): "
-                   + ", ".join(f"{k} x{v}" for k, v in a.failures_by_category.items()))
+        out.append(
+            f"{sum(a.failures_by_category.values())} failed run(s): "
+            + ", ".join(f"{k} x{v}" for k, v in a.failures_by_category.items())
+        )
     return out
 
 
 # ---- reading the runs from AWS ---------------------------------------------------------------------
-def collect(target: Any, spec: StackSpec, since: datetime, *, limit: int = 100, diagnose_limit: int = 20) -> Any:
+def collect(target: Target, spec: StackSpec, since: datetime, *, limit: int = 100, diagnose_limit: int = 20) -> Any:
     """The stack's runs since `since` as a RUN_COLUMNS DataFrame: executions(), plus each execution's
     scheduled time (DescribeExecution) and the diagnosed category of up to `diagnose_limit` failures."""
-    from sfnecs.diagnose import diagnose
-
     check_int("diagnose_limit", diagnose_limit, 0, 1000)
     runs = executions(target, spec, since, limit=limit)
-    runs["scheduled_time"] = [_scheduled_time(target, arn) if kind == "execution" else None
-                              for arn, kind in zip(runs["arn"], runs["kind"])]
-    categories = []
-    for arn, status in zip(runs["arn"], runs["status"]):
+    runs["scheduled_time"] = [
+        _scheduled_time(target, arn) if kind == "execution" else None
+        for arn, kind in zip(runs["arn"], runs["kind"], strict=True)
+    ]
+    categories: list[str | None] = []
+    for arn, status in zip(runs["arn"], runs["status"], strict=True):
         wanted = status in FINISHED[1:] and len([c for c in categories if c]) < diagnose_limit
         categories.append(diagnose(target, arn).category if wanted else None)
     runs["category"] = categories
     return runs[RUN_COLUMNS]
 
 
-def _scheduled_time(target: Any, arn: str) -> str | None:
+def _scheduled_time(target: Target, arn: str) -> str | None:
     described = target.client("stepfunctions").describe_execution(executionArn=arn)
     try:
         value = json.loads(described.get("input") or "{}").get("scheduled_time")
@@ -213,10 +264,18 @@ def _scheduled_time(target: Any, arn: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def audit(target: Any, spec: StackSpec, *, hours: float = 24.0, limit: int = 100) -> Audit:
+def audit(target: Target, spec: StackSpec, *, hours: float = 24.0, limit: int = 100) -> Audit:
     """Audit the stack's runs of the last `hours` (at most `limit`, newest first)."""
     check_positive("hours", hours, 24 * 90, "hours")
-    since = datetime.now(timezone.utc) - timedelta(hours=hours)
+    since = datetime.now(UTC) - timedelta(hours=hours)
     runs = collect(target, spec, since, limit=limit)
-    return summarize(runs, stack=spec.name, since=since, schedule=spec.schedule_expression, tz=spec.timezone,
-                     interval_seconds=schedule_interval(spec.schedule_expression, spec.timezone))
+    report = summarize(
+        runs,
+        stack=spec.name,
+        since=since,
+        schedule=spec.schedule_expression,
+        tz=spec.timezone,
+        interval_seconds=schedule_interval(spec.schedule_expression, spec.timezone),
+    )
+    report.links = stack_links(spec)
+    return report

@@ -11,20 +11,21 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sfnecs.model.spec import StackSpec
 from sfnecs.checks import check_bool
+from sfnecs.model.spec import StackSpec
+from sfnecs.model.target import Target
 
 
 @dataclass(frozen=True)
 class Inbox:
     """One SQS queue subscribed to one topic."""
 
-    target: Any
+    target: Target
     url: str
     subscription: str
 
     @classmethod
-    def subscribe(cls, target: Any, spec: StackSpec, suffix: str = "inbox", *, raw: bool = False) -> "Inbox":
+    def subscribe(cls, target: Target, spec: StackSpec, suffix: str = "inbox", *, raw: bool = False) -> Inbox:
         """A new queue `<stack name>-<suffix>` subscribed to the stack's topic.
 
         `raw=True`: each message is what was published (RawMessageDelivery), not SNS's JSON envelope.
@@ -34,8 +35,12 @@ class Inbox:
         url = sqs.create_queue(QueueName=f"{spec.name}-{suffix}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         try:
-            sub = target.client("sns").subscribe(TopicArn=spec.topic_arn, Protocol="sqs", Endpoint=arn,
-                                                 Attributes={"RawMessageDelivery": "true"} if raw else {})
+            sub = target.client("sns").subscribe(
+                TopicArn=spec.topic_arn,
+                Protocol="sqs",
+                Endpoint=arn,
+                Attributes={"RawMessageDelivery": "true"} if raw else {},
+            )
         except Exception:
             sqs.delete_queue(QueueUrl=url)  # nothing half-made left behind
             raise
@@ -46,8 +51,10 @@ class Inbox:
         sqs, out = self.target.client("sqs"), []
         while messages := sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
             out += [_parsed(m["Body"]) for m in messages]
-            sqs.delete_message_batch(QueueUrl=self.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
         return out
 
     def drain(self) -> int:

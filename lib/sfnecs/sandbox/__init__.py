@@ -1,6 +1,16 @@
 """The embedded sandbox: a local AWS (moto's server, repaired) with a Fargate emulator, a virtual
 clock, a schedule firer and fault injection. `Sandbox()` runs it in this process; `sfnecs sandbox
-start` runs it in the background (see `sfnecs.sandbox.process`)."""
+start` runs it in the background (see `sfnecs.sandbox.process`).
+
+Modules. The server composes the parts and passes itself in (or registers in `runtime`); no part
+imports the server back, only `serve` and `process`, which start it.
+  core     server (`Sandbox`), serve and process (a sandbox in the background), control (the
+           /_sfnecs/ HTTP API and the call log), runtime (which sandbox serves this process),
+           clock (virtual time), faults (what to inject)
+  services fargate and ecs_api (ECS tasks), registry (ECR blobs and image platforms), repairs (moto's
+           Step Functions interpreter and ECS model, repaired), scheduler (EventBridge Scheduler
+           deliveries), iam (SimulateCustomPolicy)
+"""
 
 from sfnecs.sandbox.server import Sandbox
 

@@ -12,10 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sfnecs.exceptions import ValidationError
 from sfnecs.checks import check_positive
+from sfnecs.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class VirtualClock:
     def __init__(self, start: datetime | None = None, speed: float = 1.0, *, _monotonic=time.monotonic):
         self._lock = threading.RLock()
         self._monotonic = _monotonic
-        self._anchor_virtual = start or datetime.now(timezone.utc)
+        self._anchor_virtual = start or datetime.now(UTC)
         self._anchor_real = self._monotonic()
         self._speed = self._check_speed(speed)
         self._paused = False

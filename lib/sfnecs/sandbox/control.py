@@ -27,13 +27,13 @@ import json
 import re
 import threading
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from sfnecs.exceptions import SfnecsError, ValidationError
-
-if TYPE_CHECKING:
-    from sfnecs.sandbox.server import Sandbox
+from sfnecs.sandbox import iam as iam_front
+from sfnecs.sandbox.registry import BlobStore
 
 PREFIX = "/_sfnecs/"
 #: API verbs that change nothing (everything else counts as mutating); REST calls are logged as
@@ -74,7 +74,7 @@ def _identify(environ: dict[str, Any], body: bytes) -> tuple[str, str, bool] | N
     auth = environ.get("HTTP_AUTHORIZATION", "")
     m = re.search(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/", auth)
     service = m[2] if m else "?"
-    internal = bool(m) and m[1] in INTERNAL_KEYS
+    internal = m is not None and m[1] in INTERNAL_KEYS
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         return service, target.rsplit(".", 1)[-1], internal
@@ -86,10 +86,20 @@ def _identify(environ: dict[str, Any], body: bytes) -> tuple[str, str, bool] | N
     return None
 
 
+class Controlled(Protocol):
+    """What the middleware needs of the sandbox it fronts (server.Sandbox, which passes itself in)."""
+
+    blobs: BlobStore
+
+    def ensure_repairs(self) -> None: ...
+
+    def control(self, method: str, route: str, payload: dict[str, Any]) -> Any: ...
+
+
 class ControlMiddleware:
     """WSGI middleware: serves /_sfnecs/*, answers IAM SimulateCustomPolicy, counts calls."""
 
-    def __init__(self, app: Callable, sandbox: "Sandbox"):
+    def __init__(self, app: Callable, sandbox: Controlled):
         self.app = app
         self.sandbox = sandbox
         self.calls = CallLog()
@@ -97,7 +107,7 @@ class ControlMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(PREFIX):
-            return self._control(environ, start_response, path[len(PREFIX):])
+            return self._control(environ, start_response, path[len(PREFIX) :])
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -110,8 +120,6 @@ class ControlMiddleware:
         return self.app(environ, start_response)
 
     def _simulate(self, body: bytes, start_response: Callable) -> Iterable[bytes]:
-        from sfnecs.sandbox import iam as iam_front
-
         params = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         try:
             xml, status = iam_front.handle_request(params), "200 OK"
@@ -128,11 +136,12 @@ class ControlMiddleware:
         try:
             payload = json.loads(raw) if raw else {}
             if route.startswith("blobs/"):
-                data = self.sandbox.blobs.get(route[len("blobs/"):])
+                data = self.sandbox.blobs.get(route[len("blobs/") :])
                 if data is None:
                     return _reply(start_response, 404, {"error": "no such blob"})
-                start_response("200 OK", [("Content-Type", "application/octet-stream"),
-                                          ("Content-Length", str(len(data)))])
+                start_response(
+                    "200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(data)))]
+                )
                 return [data]
             result = self.sandbox.control(method, route, payload)
         except (SfnecsError, ValueError, TypeError) as exc:

@@ -52,10 +52,11 @@ def run_task(self: Any) -> ActionResult:
         return ActionResult({"tasks": [t.describe(sb.clock.now()) for t in previous], "failures": []})
     if sb.faults.take(td.family, ("throttle",)):
         raise ThrottlingException()
-    if (fault := sb.faults.take(td.family, ("runtask_failure",))):
+    if fault := sb.faults.take(td.family, ("runtask_failure",)):
         # RunTask answers HTTP 200 with failures and no task (RunTask API reference, Failure).
-        return ActionResult({"tasks": [], "failures": [{"arn": td.arn, "reason": fault.reason,
-                                                          "detail": fault.message or None}]})
+        return ActionResult(
+            {"tasks": [], "failures": [{"arn": td.arn, "reason": fault.reason, "detail": fault.message or None}]}
+        )
     strategy = p("capacityProviderStrategy") or []
     provider = _capacity_provider(cluster, p("launchType"), strategy)
     # Fargate capacity providers run Fargate tasks: launchType FARGATE beside capacityProviderName
@@ -63,15 +64,26 @@ def run_task(self: Any) -> ActionResult:
     launch_type = p("launchType") or "FARGATE"
     net = p("networkConfiguration") or {}
     if td.network_mode == "awsvpc" and not net.get("awsvpcConfiguration", {}).get("subnets"):
-        raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+        raise InvalidParameterException(
+            "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+        )
     tasks: list[EmulatedTask] = []
     for _ in range(count):
         attachments = _eni(self, net, cluster.region_name) if td.network_mode == "awsvpc" else []
         task = sb.fargate.plan_task(
-            cluster=cluster, task_def=td, account=self.current_account, region=cluster.region_name,
-            overrides=p("overrides") or {}, started_by=p("startedBy") or "", group=p("group"),
-            tags=p("tags") or [], launch_type=launch_type, platform_version=p("platformVersion"),
-            attachments=attachments)
+            cluster=cluster,
+            task_def=td,
+            account=self.current_account,
+            region=cluster.region_name,
+            overrides=p("overrides") or {},
+            started_by=p("startedBy") or "",
+            group=p("group"),
+            tags=p("tags") or [],
+            launch_type=launch_type,
+            platform_version=p("platformVersion"),
+            attachments=attachments,
+            network=net.get("awsvpcConfiguration"),
+        )
         task.capacity_provider_name = provider
         if provider == "FARGATE_SPOT" and (fault := sb.faults.take(td.family, ("spot_interruption",))):
             sb.fargate.interrupt(task, fault.seconds)
@@ -93,16 +105,21 @@ def _capacity_provider(cluster: Any, launch_type: str | None, strategy: list[dic
     if not strategy:
         return None
     if launch_type:
-        raise InvalidParameterException("Specifying both a launch type and capacity provider strategy is not "
-                                        "supported. Remove one and try again.")
+        raise InvalidParameterException(
+            "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."
+        )
     associated = set(cluster.capacity_providers or [])
     if any(item.get("capacityProvider") not in associated for item in strategy):
-        raise InvalidParameterException("The specified capacity provider strategy cannot contain a capacity provider "
-                                        "that is not associated with the cluster. Associate the capacity provider "
-                                        "with the cluster or specify a valid capacity provider and try again.")
+        raise InvalidParameterException(
+            "The specified capacity provider strategy cannot contain a capacity provider "
+            "that is not associated with the cluster. Associate the capacity provider "
+            "with the cluster or specify a valid capacity provider and try again."
+        )
     if not any(int(item.get("weight") or 0) > 0 or int(item.get("base") or 0) > 0 for item in strategy):
-        raise InvalidParameterException("The specified capacity provider strategy must have at least one capacity "
-                                        "provider with a weight greater than zero.")
+        raise InvalidParameterException(
+            "The specified capacity provider strategy must have at least one capacity "
+            "provider with a weight greater than zero."
+        )
     chosen = max(strategy, key=lambda item: (int(item.get("base") or 0) > 0, int(item.get("weight") or 0)))
     return chosen["capacityProvider"]
 
@@ -119,18 +136,31 @@ def _eni(self: Any, net: dict[str, Any], region: str) -> list[dict[str, Any]]:
     except Exception:  # noqa: BLE001 - moto raises its own InvalidSubnetID error type
         raise InvalidParameterException(
             f"Error retrieving subnet information for [{subnet_id}]: The subnet ID '{subnet_id}' does not exist "
-            "(Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)") from None
+            "(Service: AmazonEC2; Status Code: 400; Error Code: InvalidSubnetID.NotFound)"
+        ) from None
     for sg in cfg.get("securityGroups") or []:
         if ec2.get_security_group_from_id(sg) is None:
-            raise InvalidParameterException(f"Error retrieving security group information for [{sg}]: The security "
-                                            f"group '{sg}' does not exist")
-    eni = ec2.create_network_interface(subnet=subnet, private_ip_address=random_private_ip(),
-                                       group_ids=cfg.get("securityGroups") or [], description="sfnecs sandbox task")
-    return [{"id": eni.id, "type": "ElasticNetworkInterface", "status": "ATTACHED", "details": [
-        {"name": "subnetId", "value": subnet_id},
-        {"name": "networkInterfaceId", "value": eni.id},
-        {"name": "privateIPv4Address", "value": eni.private_ip_address},
-    ]}]
+            raise InvalidParameterException(
+                f"Error retrieving security group information for [{sg}]: The security group '{sg}' does not exist"
+            )
+    eni = ec2.create_network_interface(
+        subnet=subnet,
+        private_ip_address=random_private_ip(),
+        group_ids=cfg.get("securityGroups") or [],
+        description="sfnecs sandbox task",
+    )
+    return [
+        {
+            "id": eni.id,
+            "type": "ElasticNetworkInterface",
+            "status": "ATTACHED",
+            "details": [
+                {"name": "subnetId", "value": subnet_id},
+                {"name": "networkInterfaceId", "value": eni.id},
+                {"name": "privateIPv4Address", "value": eni.private_ip_address},
+            ],
+        }
+    ]
 
 
 def describe_tasks(self: Any) -> ActionResult:
@@ -197,8 +227,9 @@ def _repo_or_raise(self: Any) -> str:
 def initiate_layer_upload(self: Any) -> str:
     name = _repo_or_raise(self)
     upload_id = runtime.current().blobs.initiate()
-    return json.dumps({"uploadId": upload_id, "partSize": 10_485_760, "registryId": self.current_account,
-                       "repositoryName": name})
+    return json.dumps(
+        {"uploadId": upload_id, "partSize": 10_485_760, "registryId": self.current_account, "repositoryName": name}
+    )
 
 
 def upload_layer_part(self: Any) -> str:
@@ -211,16 +242,18 @@ def upload_layer_part(self: Any) -> str:
         last = runtime.current().blobs.upload_part(upload_id, int(self._get_param("partFirstByte")), data)
     except KeyError:
         raise EcsClientException(f"Upload {upload_id} not found") from None
-    return json.dumps({"registryId": self.current_account, "repositoryName": name, "uploadId": upload_id,
-                       "lastByteReceived": last})
+    return json.dumps(
+        {"registryId": self.current_account, "repositoryName": name, "uploadId": upload_id, "lastByteReceived": last}
+    )
 
 
 def complete_layer_upload(self: Any) -> str:
     name = _repo_or_raise(self)
     upload_id = self._get_param("uploadId")
     digest = runtime.current().blobs.complete(upload_id, self._get_param("layerDigests") or [])
-    return json.dumps({"registryId": self.current_account, "repositoryName": name, "uploadId": upload_id,
-                       "layerDigest": digest})
+    return json.dumps(
+        {"registryId": self.current_account, "repositoryName": name, "uploadId": upload_id, "layerDigest": digest}
+    )
 
 
 def batch_check_layer_availability(self: Any) -> str:
@@ -230,8 +263,9 @@ def batch_check_layer_availability(self: Any) -> str:
     for digest in self._get_param("layerDigests") or []:
         data = blobs.get(digest)
         if data is None:
-            failures.append({"layerDigest": digest, "failureCode": "MissingLayerDigest",
-                             "failureReason": "Could not find layer"})
+            failures.append(
+                {"layerDigest": digest, "failureCode": "MissingLayerDigest", "failureReason": "Could not find layer"}
+            )
         else:
             layers.append({"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": len(data)})
     del name

@@ -11,8 +11,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sfnecs.exceptions import ValidationError
 from sfnecs.checks import check_int, check_positive
+from sfnecs.exceptions import ValidationError
 
 # kind -> what it does; the registry is also the CLI's help text.
 FAULT_KINDS: dict[str, str] = {
@@ -23,7 +23,7 @@ FAULT_KINDS: dict[str, str] = {
     "pull_error": "the image pull fails: CannotPullContainerError with `message`, no container starts",
     "oom": "the container is killed for memory: exit 137, OutOfMemoryError",
     "spot_interruption": "a task on FARGATE_SPOT is reclaimed `seconds` after it starts running: SIGTERM, "
-                         "exit 143, stopCode SpotInterruption (tasks on FARGATE leave the fault pending)",
+    "exit 143, stopCode SpotInterruption (tasks on FARGATE leave the fault pending)",
 }
 RUNTASK_FAILURE_REASONS = ("RESOURCE:MEMORY", "RESOURCE:CPU", "RESOURCE:ENI", "AGENT", "ATTRIBUTE", "MISSING")
 

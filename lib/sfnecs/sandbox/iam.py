@@ -43,8 +43,10 @@ def _context_entries(params: dict[str, str]) -> list[dict[str, Any]]:
     entries = []
     for n in numbers:
         base = f"ContextEntries.member.{n}"
-        entry: dict[str, Any] = {"ContextKeyName": params.get(f"{base}.ContextKeyName"),
-                                 "ContextKeyValues": _members(params, f"{base}.ContextKeyValues")}
+        entry: dict[str, Any] = {
+            "ContextKeyName": params.get(f"{base}.ContextKeyName"),
+            "ContextKeyValues": _members(params, f"{base}.ContextKeyValues"),
+        }
         if f"{base}.ContextKeyType" in params:
             entry["ContextKeyType"] = params[f"{base}.ContextKeyType"]
         entries.append(entry)
@@ -72,8 +74,12 @@ def handle_request(querystring_params: dict[str, str]) -> str:
     answer. Raises ValidationError for bad input; `error_response` renders that as IAM would.
     """
     params = querystring_params
-    results = simulate_custom_policy(_members(params, "PolicyInputList"), _members(params, "ActionNames"),
-                                     _members(params, "ResourceArns"), _context_entries(params))
+    results = simulate_custom_policy(
+        _members(params, "PolicyInputList"),
+        _members(params, "ActionNames"),
+        _members(params, "ResourceArns"),
+        _context_entries(params),
+    )
     start = 0
     if params.get("Marker"):
         if not params["Marker"].isdigit() or int(params["Marker"]) > len(results):
@@ -84,7 +90,7 @@ def handle_request(querystring_params: dict[str, str]) -> str:
         if not params["MaxItems"].isdigit() or not 1 <= int(params["MaxItems"]) <= 1000:
             raise ValidationError("MaxItems", params["MaxItems"], "a whole number from 1 to 1000")
         size = int(params["MaxItems"])
-    page, end = results[start:start + size], min(start + size, len(results))
+    page, end = results[start : start + size], min(start + size, len(results))
     root = ET.Element("SimulateCustomPolicyResponse", xmlns=XML_NAMESPACE)
     body = ET.SubElement(root, "SimulateCustomPolicyResult")
     _element(body, "IsTruncated", end < len(results))

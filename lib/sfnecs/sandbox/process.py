@@ -32,12 +32,14 @@ def state_file() -> Path:
     return home() / "sandbox.json"
 
 
-def control_request(endpoint: str, method: str, route: str, payload: dict[str, Any] | None = None,
-                    timeout: float = 10.0) -> Any:
+def control_request(
+    endpoint: str, method: str, route: str, payload: dict[str, Any] | None = None, timeout: float = 10.0
+) -> Any:
     """One call to a sandbox's /_sfnecs/ control API; raises SandboxError with its message."""
     data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(f"{endpoint}/_sfnecs/{route}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        f"{endpoint}/_sfnecs/{route}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return json.loads(resp.read() or b"null")
@@ -93,18 +95,30 @@ def start(port: int = 0, speed: float = 1.0) -> dict[str, Any]:
     """Start a background sandbox and wait until it answers; returns its record."""
     existing = read_state()
     if existing:
-        raise SandboxError(f"a sandbox is already running at {existing['endpoint']} (pid {existing['pid']}): "
-                           "use it, or `sfnecs sandbox stop` first")
+        raise SandboxError(
+            f"a sandbox is already running at {existing['endpoint']} (pid {existing['pid']}): "
+            "use it, or `sfnecs sandbox stop` first"
+        )
     if port and not port_free("127.0.0.1", port):
         raise SandboxError(f"port {port} on 127.0.0.1 is in use: choose another with --port, or omit it")
     home().mkdir(parents=True, exist_ok=True)
     log_path = home() / "sandbox.log"
     ready_path = home() / f"ready-{os.getpid()}-{time.monotonic_ns()}.json"
-    cmd = [sys.executable, "-m", "sfnecs.sandbox.serve", "--port", str(port), "--speed", str(speed),
-           "--ready-file", str(ready_path)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sfnecs.sandbox.serve",
+        "--port",
+        str(port),
+        "--speed",
+        str(speed),
+        "--ready-file",
+        str(ready_path),
+    ]
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -2,7 +2,8 @@
 
 Why: the architecture lessons need ECR to answer like AWS — an image index lists its platforms;
 a single-platform image's config blob says its `architecture` — so the Fargate emulator can fail
-a mismatched launch the way Fargate does.
+a mismatched launch the way Fargate does. The platforms are read by the library's own image
+reader (`sfnecs.images.manifest_platforms`), so the sandbox and `verify`/`diagnose` agree.
 """
 
 from __future__ import annotations
@@ -15,14 +16,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sfnecs.images.platforms import ImagePlatforms
+from sfnecs.images.readers import manifest_platforms
 from sfnecs.model.arns import ECR_IMAGE_RE
-
-INDEX_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-)
-#: ECS cpuArchitecture -> OCI architecture name
-ECS_TO_OCI_ARCH = {"X86_64": "amd64", "ARM64": "arm64"}
+from sfnecs.model.fargate import CPU_ARCHITECTURES, OS_FAMILIES
 
 
 class BlobStore:
@@ -80,16 +77,31 @@ class ImageLookup:
 
     known: bool  # False: not an ECR image of this sandbox (e.g. a public image): runs as matching
     found: bool  # False: an ECR reference that does not resolve (pull fails: not found)
-    platforms: tuple[str, ...] = ()  # "linux/amd64", ...; empty when it cannot be told
-    is_index: bool = False
-    entrypoint: tuple[str, ...] = ()
+    image: ImagePlatforms | None = None  # what the image reader found; None when there was nothing to read
+
+    @property
+    def is_index(self) -> bool:
+        """Whether the pull resolves an image index (a missing platform then fails the pull)."""
+        return self.image is not None and self.image.is_index
+
+    @property
+    def entrypoint(self) -> tuple[str, ...]:
+        """A single-platform image's own Entrypoint + Cmd; () for an index or when unknown."""
+        binary = self.image.binary if self.image is not None and not self.image.is_index else None
+        return binary.command if binary is not None else ()
 
     def supports(self, cpu_architecture: str, os_family: str = "LINUX") -> bool | None:
-        """True/False when the platforms are known, None when they cannot be told."""
-        if not self.platforms:
-            return None
-        os_name = "linux" if os_family == "LINUX" else "windows"
-        return f"{os_name}/{ECS_TO_OCI_ARCH.get(cpu_architecture, cpu_architecture.lower())}" in self.platforms
+        """True/False when the platforms are known, None when they cannot be told.
+
+        An index is judged by its entries' platforms (what the pull checks); a single-platform
+        image by what the kernel would exec: the entrypoint's ELF header when the layers hold it
+        (a label can lie: an arm64 image holding an x86-64 download), else the config's label.
+        """
+        if self.image is None or cpu_architecture not in CPU_ARCHITECTURES or os_family not in OS_FAMILIES:
+            return None  # a runtimePlatform ECS refuses at registration (moto accepts it): nothing to compare
+        if self.image.is_index:
+            return self.image.supports(cpu_architecture, os_family)
+        return self.image.runs_on(cpu_architecture, os_family)
 
 
 def lookup(image: str, ecr_backends: Any, blobs: BlobStore) -> ImageLookup:
@@ -115,39 +127,13 @@ def lookup(image: str, ecr_backends: Any, blobs: BlobStore) -> ImageLookup:
 
 
 def _platforms_of(manifest_text: str, blobs: BlobStore) -> ImageLookup:
+    """Read an image's platforms from its manifest and the blobs uploaded through the layer API."""
     try:
         manifest = json.loads(manifest_text)
     except (TypeError, ValueError):
         return ImageLookup(known=True, found=True)
-    media = manifest.get("mediaType", "")
-    if media in INDEX_TYPES or "manifests" in manifest:
-        plats = tuple(
-            f"{p.get('os', 'linux')}/{p.get('architecture', '?')}"
-            for p in (d.get("platform", {}) for d in manifest.get("manifests", []))
-            if p.get("architecture") != "unknown"  # attestation manifests (buildx) carry unknown/unknown
-        )
-        return ImageLookup(known=True, found=True, platforms=plats, is_index=True)
-    config_digest = (manifest.get("config") or {}).get("digest", "")
-    raw = blobs.get(config_digest)
-    if raw is None:
-        return ImageLookup(known=True, found=True)
-    try:
-        config = json.loads(raw)
-    except ValueError:
-        return ImageLookup(known=True, found=True)
-    arch = config.get("architecture")
-    inner = config.get("config") or {}
-    entry = tuple(inner.get("Entrypoint") or ()) + tuple(inner.get("Cmd") or ())
-    plats = (f"{config.get('os', 'linux')}/{arch}",) if arch else ()
-    # The kernel execs the entrypoint, whatever the label says: when the layers hold it, its ELF
-    # header decides (a label can lie: an arm64 image holding an x86-64 download). An entryPoint
-    # set in the task definition is not seen here; the image's own Entrypoint/Cmd is.
-    from sfnecs.images import manifest_platforms
-
-    binary = manifest_platforms(manifest, blobs.get, source="sandbox registry").binary
-    if binary is not None and binary.platform is not None:
-        plats = (f"{config.get('os', 'linux')}/{binary.platform.architecture}",)
-    return ImageLookup(known=True, found=True, platforms=plats, entrypoint=entry)
+    # An entryPoint set in the task definition is not seen here; the image's own Entrypoint/Cmd is.
+    return ImageLookup(known=True, found=True, image=manifest_platforms(manifest, blobs.get, source="sandbox registry"))
 
 
 def b64(data: bytes) -> str:

@@ -2,7 +2,7 @@
 
 Why one module: the sandbox must behave as AWS documents (AWS_FACTS.md), and moto's vendored
 Step Functions interpreter and ECS model have gaps. Each repair is a `Repair` in `REPAIRS`; tests
-(tests/test_sandbox_fixes.py) show each defect with the repair removed and gone with it applied.
+(tests/test_sandbox_repairs.py) show each defect with the repair removed and gone with it applied.
 """
 
 from __future__ import annotations
@@ -12,81 +12,29 @@ import functools
 import json
 import time as _time
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import botocore.session
 from botocore import xform_name
+
+from sfnecs.sandbox import runtime
+from sfnecs.sandbox.patching import ORIGINALS as _ORIGINALS
+from sfnecs.sandbox.patching import Repair
+from sfnecs.sandbox.patching import combine as _combine
+from sfnecs.sandbox.patching import patch as _patch
+from sfnecs.sandbox.patching import replacing as _replacing
+from sfnecs.sandbox.patching import unpatch as _unpatch
 
 #: how often `.sync` polls DescribeTasks in the sandbox (moto's default is 0.5 s)
 SYNC_POLL_SECONDS = 0.1
 
 
-@dataclass
-class Repair:
-    """A named patch: `apply()` installs it, `revert()` restores moto's original."""
-
-    name: str
-    defect: str
-    apply: Callable[[], None]
-    revert: Callable[[], None]
-
-
-_ORIGINALS: dict[tuple[Any, str], Any] = {}
 _SYNC_TASKS: dict[int, tuple[Any, str, str]] = {}  # id(frame env) -> (ecs client, cluster, task) of a .sync wait
 
 
-_MISSING = object()
-
-
-def _patch(owner: Any, attr: str, new: Any) -> None:
-    _ORIGINALS.setdefault((owner, attr), owner.__dict__.get(attr, _MISSING))
-    setattr(owner, attr, new)
-
-
-def _unpatch(owner: Any, attr: str) -> None:
-    if (owner, attr) not in _ORIGINALS:
-        return
-    original = _ORIGINALS.pop((owner, attr))
-    if original is _MISSING:
-        delattr(owner, attr)
-    else:
-        setattr(owner, attr, original)
-
-
-def _replacing(owner: Callable[[], Any], **new: Any) -> tuple[Callable[[], None], Callable[[], None]]:
-    """`(apply, revert)` for a repair that replaces attributes of `owner()` by `new`.
-
-    `owner` is called at apply/revert time: moto's modules are imported only when the sandbox starts.
-    """
-    def apply() -> None:
-        found = owner()
-        for attr, value in new.items():
-            _patch(found, attr, value)
-
-    def revert() -> None:
-        found = owner()
-        for attr in new:
-            _unpatch(found, attr)
-
-    return apply, revert
-
-
-def _combine(*pairs: tuple[Callable[[], None], Callable[[], None]]) -> tuple[Callable[[], None], Callable[[], None]]:
-    """One `(apply, revert)` from several (reverted in reverse order)."""
-    def apply() -> None:
-        for do, _ in pairs:
-            do()
-
-    def revert() -> None:
-        for _, undo in reversed(pairs):
-            undo()
-
-    return apply, revert
-
-
 # ---- 1. request/response normalisation of service integrations -----------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _operation_model(service: str, snake_action: str) -> Any:
     model = botocore.session.get_session().get_service_model(service)
     names = {xform_name(n): n for n in model.operation_names}
@@ -94,20 +42,24 @@ def _operation_model(service: str, snake_action: str) -> Any:
     return model.operation_model(name) if name else None
 
 
-def _normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
-                          service_action_name: str | None = None) -> None:
+def _normalise_parameters(
+    self: Any, parameters: dict, boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
     """Step Functions takes PascalCase parameters; boto wants the API's own casing."""
-    op = _operation_model(self._get_boto_service_name(boto_service_name),
-                          self._get_boto_service_action(service_action_name))
+    op = _operation_model(
+        self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+    )
     if op is not None and op.input_shape is not None:
         self._to_boto_request(parameters, op.input_shape)
 
 
-def _normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
-                        service_action_name: str | None = None) -> None:
+def _normalise_response(
+    self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
     """Step Functions returns service results with PascalCase keys (e.g. `.sync` output `TaskArn`)."""
-    op = _operation_model(self._get_boto_service_name(boto_service_name),
-                          self._get_boto_service_action(service_action_name))
+    op = _operation_model(
+        self._get_boto_service_name(boto_service_name), self._get_boto_service_action(service_action_name)
+    )
     if op is not None and op.output_shape is not None:
         self._from_boto_response(response, op.output_shape)
     _timestamps_to_millis(response)
@@ -137,7 +89,7 @@ def _ecs_module() -> Any:
     return state_task_service_ecs
 
 
-def _task_failed(env: Any, error: str, cause: str, resource: Any) -> Exception:
+def _task_failed(env: Any, error: str, cause: str, resource: Any) -> Any:
     from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -150,14 +102,27 @@ def _task_failed(env: Any, error: str, cause: str, resource: Any) -> Exception:
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
-    name = StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed) if error == "States.TaskFailed" \
+    name = (
+        StatesErrorName(typ=StatesErrorNameType.StatesTaskFailed)
+        if error == "States.TaskFailed"
         else CustomErrorName(error)
-    return FailureEventException(FailureEvent(
-        env=env, error_name=name, event_type=HistoryEventType.TaskFailed,
-        event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(
-            error=error, cause=cause, resource=resource._get_sfn_resource(),
-            resourceType=resource._get_sfn_resource_type())),
-    ))
+    )
+    return FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=name,
+            event_type=HistoryEventType.TaskFailed,
+            # moto declares EventDetails total (every key required); an event carries one of them
+            event_details=EventDetails(
+                taskFailedEventDetails=TaskFailedEventDetails(  # type: ignore[typeddict-item]
+                    error=error,
+                    cause=cause,
+                    resource=resource._get_sfn_resource(),
+                    resourceType=resource._get_sfn_resource_type(),
+                )
+            ),
+        )
+    )
 
 
 def task_failed(task: dict[str, Any]) -> bool:
@@ -172,8 +137,9 @@ def task_failed(task: dict[str, Any]) -> bool:
     return any(c.get("ExitCode") != 0 for c in task.get("Containers") or [])
 
 
-def _ecs_eval_service_task(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
-                           state_credentials: Any) -> None:
+def _ecs_eval_service_task(
+    self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
+) -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
     from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
@@ -203,8 +169,9 @@ def _ecs_eval_service_task(self: Any, env: Any, resource_runtime_part: Any, norm
     env.stack.append(described)
 
 
-def _ecs_build_sync_resolver(self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict,
-                             state_credentials: Any) -> Callable[[], Any]:
+def _ecs_build_sync_resolver(
+    self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict, state_credentials: Any
+) -> Callable[[], Any]:
     from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
     ecs = boto_client_for(service="ecs", region=resource_runtime_part.region, state_credentials=state_credentials)
@@ -257,8 +224,10 @@ def _ecs_from_error(self: Any, env: Any, ex: Exception) -> Any:
         err, meta = ex.response.get("Error", {}), ex.response.get("ResponseMetadata", {})
         # Error name as observed for ECS API errors under the optimized integration (AWS_FACTS.md,
         # community): ECS.AmazonECSException, the service message and code in the cause.
-        cause = (f"{err.get('Message', '')} (Service: AmazonECS; Status Code: {meta.get('HTTPStatusCode')}; "
-                 f"Error Code: {err.get('Code')}; Request ID: {meta.get('RequestId')}; Proxy: null)")
+        cause = (
+            f"{err.get('Message', '')} (Service: AmazonECS; Status Code: {meta.get('HTTPStatusCode')}; "
+            f"Error Code: {err.get('Code')}; Request ID: {meta.get('RequestId')}; Proxy: null)"
+        )
         return _task_failed(env, "ECS.AmazonECSException", cause, self).failure_event
     return _callback_cls()._from_error(self, env, ex)
 
@@ -302,8 +271,9 @@ def _ecs_supported_parameters(self: Any) -> set[str] | None:
 
 
 # ---- 2b. a retried .sync attempt waits afresh ---------------------------------------------
-def _eval_sync_afresh(self: Any, env: Any, sync_resolver: Any, timeout_seconds: Any, callback_endpoint: Any,
-                      heartbeat_endpoint: Any) -> Any:
+def _eval_sync_afresh(
+    self: Any, env: Any, sync_resolver: Any, timeout_seconds: Any, callback_endpoint: Any, heartbeat_endpoint: Any
+) -> Any:
     # moto makes one task token (and callback endpoint) per state entry, not per attempt, and
     # interrupts the endpoint when an attempt ends: a Retry of a .sync Task whose job failed then
     # found the endpoint interrupted and recorded TaskTimedOut at once instead of waiting for the
@@ -311,8 +281,9 @@ def _eval_sync_afresh(self: Any, env: Any, sync_resolver: Any, timeout_seconds: 
     # "Handling errors in Step Functions workflows"), so each waits for its own task.
     if callback_endpoint is not None and callback_endpoint.get_outcome() is None:
         callback_endpoint._notify_event.clear()
-    return _ORIGINALS[(_callback_cls(), "_eval_sync")](self, env, sync_resolver, timeout_seconds,
-                                                       callback_endpoint, heartbeat_endpoint)
+    return _ORIGINALS[(_callback_cls(), "_eval_sync")](
+        self, env, sync_resolver, timeout_seconds, callback_endpoint, heartbeat_endpoint
+    )
 
 
 # ---- 2c. GetExecutionHistory paging and order --------------------------------------------
@@ -333,7 +304,7 @@ def _get_execution_history(self: Any) -> Any:
         events.reverse()
     size = int(self._get_param("maxResults") or 100) or 100
     start = int(self._get_param("nextToken") or 0)
-    history["events"] = events[start:start + min(size, 1000)]
+    history["events"] = events[start : start + min(size, 1000)]
     history.pop("nextToken", None)
     if start + size < len(events):
         history["nextToken"] = str(start + size)
@@ -345,8 +316,6 @@ def _get_execution_history(self: Any) -> Any:
 # schedule: on a clock running 50 times faster, a 60 s Retry interval must take 1.2 real s, as the
 # 5-minute job it retries takes 6. (TimeoutSeconds stays real: moto's interpreter measures it.)
 def _sandbox_sleep(seconds: float, keep_going: Callable[[], bool] | None = None) -> None:
-    from sfnecs.sandbox import runtime
-
     sandbox = runtime.get()
     if sandbox is None:  # moto used without a sandbox in this process: real time, as moto does
         _time.sleep(seconds)
@@ -407,10 +376,15 @@ def _eval_jsonata(expression: str) -> Any:
         expr.register_lambda("parse", lambda text: json.loads(text))
         expr.register_lambda("uuid", lambda: str(uuid.uuid4()))
         expr.register_lambda("random", lambda: _random.random())
-        expr.register_lambda("hash", lambda text, algorithm="SHA-256": hashlib.new(
-            algorithm.replace("-", "").lower(), str(text).encode()).hexdigest())
-        expr.register_lambda("partition", lambda items, size: [
-            list(items[i:i + int(size)]) for i in range(0, len(items), int(size))])
+        expr.register_lambda(
+            "hash",
+            lambda text, algorithm="SHA-256": hashlib.new(
+                algorithm.replace("-", "").lower(), str(text).encode()
+            ).hexdigest(),
+        )
+        expr.register_lambda(
+            "partition", lambda items, size: [list(items[i : i + int(size)]) for i in range(0, len(items), int(size))]
+        )
         expr.register_lambda("range", lambda start, end, step=1: list(range(int(start), int(end), int(step))))
         return json.loads(json.dumps(expr.evaluate(None), default=str))
     except Exception as exc:  # noqa: BLE001 - reported to the interpreter as AWS reports query errors
@@ -508,12 +482,14 @@ def _parser_backend() -> Any:
     return StepFunctionsParserBackend
 
 
-def _start_execution(self: Any, state_machine_arn: str, name: str | None = None, execution_input: Any = None,
-                     trace_header: Any = None) -> Any:
+def _start_execution(
+    self: Any, state_machine_arn: str, name: str | None = None, execution_input: Any = None, trace_header: Any = None
+) -> Any:
     # StartExecution API reference: "If you don't provide a name for the execution, Step Functions
     # automatically generates a universally unique identifier (UUID) as the execution name."
     return _ORIGINALS[(_parser_backend(), "start_execution")](
-        self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+        self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+    )
 
 
 # ---- 4. a second execution of the same state machine --------------------------------------
@@ -560,40 +536,101 @@ def _resource_requirements(task_definition: Any) -> dict[str, Any]:
     return req
 
 
+def _vpc_backend_cls() -> Any:
+    from moto.ec2.models.vpcs import VPCBackend
+
+    return VPCBackend
+
+
+def _create_default_vpc(self: Any) -> Any:
+    """The default VPC, completed as AWS creates it (VPC user guide, "Default VPCs": an internet gateway
+    attached, and the main route table sends 0.0.0.0/0 to it), so its public subnets have a pull path."""
+    vpc = _ORIGINALS[(_vpc_backend_cls(), "create_default_vpc")](self)
+    gateway = self.create_internet_gateway()
+    self.attach_internet_gateway(gateway.id, vpc.id)
+    main = next(t for t in self.route_tables.values() if t.vpc_id == vpc.id and t.main_association_id)
+    self.create_route(main.id, "0.0.0.0/0", gateway_id=gateway.id)
+    return vpc
+
+
 REPAIRS: dict[str, Repair] = {
     r.name: r
     for r in (
-        Repair("normalise", "ASL _normalise_parameters/_normalise_response are stubs: PascalCase keys reach "
-               "boto and results keep the API's casing",
-               *_replacing(_service_base, _normalise_parameters=_normalise_parameters,
-                           _normalise_response=_normalise_response)),
-        Repair("ecs_sync", "ecs:runTask.sync ignores RunTask failures and exit codes, maps no ECS errors and "
-               "leaves the task running on timeout", _apply_ecs_sync, _revert_ecs_sync),
-        Repair("ecs_parameters", "ecs:runTask drops CapacityProviderStrategy from the state's parameters, so the "
-               "task runs without the strategy",
-               *_replacing(lambda: _ecs_module().StateTaskServiceEcs,
-                           _get_supported_parameters=_ecs_supported_parameters)),
-        Repair("sync_retry", "a Retry of a .sync Task state after its job failed records TaskTimedOut at once "
-               "(every attempt shares one callback endpoint, interrupted by the first)",
-               *_replacing(_callback_cls, _eval_sync=_eval_sync_afresh)),
-        Repair("jsonata", "JSONata expressions cannot be evaluated (moto's evaluator is a stub needing Java)",
-               *_replacing(_jsonata_module, _eval_jsonata=_eval_jsonata)),
-        Repair("json_path", "a definite JSONPath below an array index (\"$.Containers[0].ExitCode\") gives a "
-               "one-element list instead of the node", _apply_json_path, _revert_json_path),
-        Repair("sfn_timers", "Step Functions Retry intervals and Wait states run on the real clock, not the "
-               "sandbox's virtual one the tasks and schedules use",
-               *_combine(_replacing(_retrier_module, time=_ClockTime()),
-                         _replacing(_wait_function_cls, _wait_interval=_wait_interval))),
-        Repair("history", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
-               *_replacing(_sfn_response_cls, get_execution_history=_get_execution_history)),
-        Repair("execution_name", "StartExecution without a name yields an ARN ending in ':None'",
-               *_replacing(_parser_backend, start_execution=_start_execution)),
-        Repair("second_execution", "a second StartExecution of a state machine whose earlier execution used a "
-               ".sync/callback integration fails (deep copy of locks)",
-               *_replacing(_state_machine_cls, __deepcopy__=_state_machine_deepcopy)),
-        Repair("task_memory", "task-level cpu/memory without container-level memory raises TypeError",
-               *_replacing(_ecs_backend_cls,
-                           _calculate_task_resource_requirements=staticmethod(_resource_requirements))),
+        Repair(
+            "normalise",
+            "ASL _normalise_parameters/_normalise_response are stubs: PascalCase keys reach "
+            "boto and results keep the API's casing",
+            *_replacing(
+                _service_base, _normalise_parameters=_normalise_parameters, _normalise_response=_normalise_response
+            ),
+        ),
+        Repair(
+            "ecs_sync",
+            "ecs:runTask.sync ignores RunTask failures and exit codes, maps no ECS errors and "
+            "leaves the task running on timeout",
+            _apply_ecs_sync,
+            _revert_ecs_sync,
+        ),
+        Repair(
+            "ecs_parameters",
+            "ecs:runTask drops CapacityProviderStrategy from the state's parameters, so the "
+            "task runs without the strategy",
+            *_replacing(lambda: _ecs_module().StateTaskServiceEcs, _get_supported_parameters=_ecs_supported_parameters),
+        ),
+        Repair(
+            "sync_retry",
+            "a Retry of a .sync Task state after its job failed records TaskTimedOut at once "
+            "(every attempt shares one callback endpoint, interrupted by the first)",
+            *_replacing(_callback_cls, _eval_sync=_eval_sync_afresh),
+        ),
+        Repair(
+            "jsonata",
+            "JSONata expressions cannot be evaluated (moto's evaluator is a stub needing Java)",
+            *_replacing(_jsonata_module, _eval_jsonata=_eval_jsonata),
+        ),
+        Repair(
+            "json_path",
+            'a definite JSONPath below an array index ("$.Containers[0].ExitCode") gives a '
+            "one-element list instead of the node",
+            _apply_json_path,
+            _revert_json_path,
+        ),
+        Repair(
+            "sfn_timers",
+            "Step Functions Retry intervals and Wait states run on the real clock, not the "
+            "sandbox's virtual one the tasks and schedules use",
+            *_combine(
+                _replacing(_retrier_module, time=_ClockTime()),
+                _replacing(_wait_function_cls, _wait_interval=_wait_interval),
+            ),
+        ),
+        Repair(
+            "history",
+            "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
+            *_replacing(_sfn_response_cls, get_execution_history=_get_execution_history),
+        ),
+        Repair(
+            "execution_name",
+            "StartExecution without a name yields an ARN ending in ':None'",
+            *_replacing(_parser_backend, start_execution=_start_execution),
+        ),
+        Repair(
+            "second_execution",
+            "a second StartExecution of a state machine whose earlier execution used a "
+            ".sync/callback integration fails (deep copy of locks)",
+            *_replacing(_state_machine_cls, __deepcopy__=_state_machine_deepcopy),
+        ),
+        Repair(
+            "task_memory",
+            "task-level cpu/memory without container-level memory raises TypeError",
+            *_replacing(_ecs_backend_cls, _calculate_task_resource_requirements=staticmethod(_resource_requirements)),
+        ),
+        Repair(
+            "default_vpc_gateway",
+            "the default VPC has no internet gateway and its main route table no "
+            "0.0.0.0/0 route, so no task there could reach ECR",
+            *_replacing(_vpc_backend_cls, create_default_vpc=_create_default_vpc),
+        ),
     )
 }
 

@@ -20,12 +20,14 @@ import itertools
 import random
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sfnecs.exceptions import ValidationError
 from sfnecs.sandbox.clock import VirtualClock
+from sfnecs.schedule import fire_times_between, flexible_window, parse_expression
 
 #: Scheduler's retry backoff (AWS documents exponential backoff with jitter, not the constants)
 RETRY_BASE_SECONDS = 1.0
@@ -94,8 +96,14 @@ class SchedulerClock:
             self.plan = InjectionPlan()
             self._rng = random.Random(0)
 
-    def configure(self, duplicate_probability: float = 0.0, duplicate_times: list[str] | None = None,
-                  copies: int = 2, delay_seconds: float = 0.0, seed: int = 0) -> dict[str, Any]:
+    def configure(
+        self,
+        duplicate_probability: float = 0.0,
+        duplicate_times: list[str] | None = None,
+        copies: int = 2,
+        delay_seconds: float = 0.0,
+        seed: int = 0,
+    ) -> dict[str, Any]:
         """Set the at-least-once effects to inject from now on (validated)."""
         if not isinstance(duplicate_probability, (int, float)) or not 0 <= duplicate_probability <= 1:
             raise ValidationError("duplicate_probability", duplicate_probability, "a number from 0 to 1")
@@ -108,7 +116,9 @@ class SchedulerClock:
             try:
                 times.add(_utc(datetime.fromisoformat(t)).isoformat())
             except (TypeError, ValueError):
-                raise ValidationError("duplicate_times", t, "ISO 8601 date-times, e.g. 2026-11-29T09:00:00+09:00") from None
+                raise ValidationError(
+                    "duplicate_times", t, "ISO 8601 date-times, e.g. 2026-11-29T09:00:00+09:00"
+                ) from None
         with self._lock:
             self.plan = InjectionPlan(float(duplicate_probability), times, copies, float(delay_seconds), seed)
             self._rng = random.Random(seed)
@@ -116,8 +126,13 @@ class SchedulerClock:
 
     def describe_plan(self) -> dict[str, Any]:
         p = self.plan
-        return {"duplicate_probability": p.duplicate_probability, "duplicate_times": sorted(p.duplicate_times),
-                "copies": p.copies, "delay_seconds": p.delay_seconds, "seed": p.seed}
+        return {
+            "duplicate_probability": p.duplicate_probability,
+            "duplicate_times": sorted(p.duplicate_times),
+            "copies": p.copies,
+            "delay_seconds": p.delay_seconds,
+            "seed": p.seed,
+        }
 
     # ---- the tick ---------------------------------------------------------------------------
     def tick(self) -> None:
@@ -137,11 +152,21 @@ class SchedulerClock:
                 for s in list(group.schedules.values()):
                     if s.state != "ENABLED":
                         continue
-                    found.append({"arn": s.arn, "account": account, "region": region, "kind": "schedule",
-                                  "expression": s.schedule_expression, "timezone": s.schedule_expression_timezone,
-                                  "window": s.flexible_time_window or {"Mode": "OFF"}, "target": s.target,
-                                  "start": _date(s.start_date), "end": _date(s.end_date),
-                                  "created": _date(s.creation_date)})
+                    found.append(
+                        {
+                            "arn": s.arn,
+                            "account": account,
+                            "region": region,
+                            "kind": "schedule",
+                            "expression": s.schedule_expression,
+                            "timezone": s.schedule_expression_timezone,
+                            "window": s.flexible_time_window or {"Mode": "OFF"},
+                            "target": s.target,
+                            "start": _date(s.start_date),
+                            "end": _date(s.end_date),
+                            "created": _date(s.creation_date),
+                        }
+                    )
         for account, region, backend in _backends(events_backends):
             for bus in backend.event_buses.values():
                 for rule in list(getattr(bus, "rules", {}).values()):
@@ -149,15 +174,24 @@ class SchedulerClock:
                         continue
                     for target in rule.targets:
                         # legacy rules are UTC only (EventBridge User Guide, "Schedule expressions for rules")
-                        found.append({"arn": f"{rule.arn}#{target.get('Id')}", "account": account, "region": region,
-                                      "kind": "rule", "expression": rule.scheduled_expression, "timezone": "UTC",
-                                      "window": {"Mode": "OFF"}, "target": target, "start": None, "end": None,
-                                      "created": None})
+                        found.append(
+                            {
+                                "arn": f"{rule.arn}#{target.get('Id')}",
+                                "account": account,
+                                "region": region,
+                                "kind": "rule",
+                                "expression": rule.scheduled_expression,
+                                "timezone": "UTC",
+                                "window": {"Mode": "OFF"},
+                                "target": target,
+                                "start": None,
+                                "end": None,
+                                "created": None,
+                            }
+                        )
         return found
 
     def _enqueue_due(self, source: dict[str, Any], now: datetime) -> None:
-        from sfnecs.schedule import fire_times_between, flexible_window, parse_expression
-
         try:
             kind = parse_expression(source["expression"]).kind
         except (ValidationError, ValueError):
@@ -176,8 +210,9 @@ class SchedulerClock:
             end = min(t for t in (now, source["end"]) if t is not None)
             if end <= start:
                 return
-            times = fire_times_between(source["expression"], start, end, source["timezone"],
-                                       anchor=self._anchor.get(key))[:MAX_CATCH_UP]
+            times = fire_times_between(
+                source["expression"], start, end, source["timezone"], anchor=self._anchor.get(key)
+            )[:MAX_CATCH_UP]
         window = source["window"]
         for t in times:
             minutes = int(window.get("MaximumWindowInMinutes", 0)) if window.get("Mode") == "FLEXIBLE" else 0
@@ -186,8 +221,7 @@ class SchedulerClock:
             execution_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
             for n in range(copies):
                 due = t + timedelta(seconds=offset + self.plan.delay_seconds)
-                d = Delivery(source["arn"], source["target"]["Arn"], t, due, execution_id, duplicate=n > 0,
-                             spec=source)
+                d = Delivery(source["arn"], source["target"]["Arn"], t, due, execution_id, duplicate=n > 0, spec=source)
                 self._push(d)
 
     def _copies(self, t: datetime) -> int:
@@ -234,36 +268,54 @@ class SchedulerClock:
         if ":ecs:" in arn and ":cluster/" in arn:
             p = target.get("EcsParameters") or {}
             ecs = self._client("ecs", region, account)
-            kwargs: dict[str, Any] = {"cluster": arn, "taskDefinition": p["TaskDefinitionArn"],
-                                      "count": p.get("TaskCount", 1), "startedBy": "events-scheduler"}
+            kwargs: dict[str, Any] = {
+                "cluster": arn,
+                "taskDefinition": p["TaskDefinitionArn"],
+                "count": p.get("TaskCount", 1),
+                "startedBy": "events-scheduler",
+            }
             if p.get("LaunchType"):
                 kwargs["launchType"] = p["LaunchType"]
             if p.get("CapacityProviderStrategy"):  # items camelCase in this API, as RunTask takes them
                 kwargs["capacityProviderStrategy"] = p["CapacityProviderStrategy"]
             net = p.get("NetworkConfiguration", {}).get("awsvpcConfiguration")  # camelCase in this API
             if net:
-                kwargs["networkConfiguration"] = {"awsvpcConfiguration": {
-                    "subnets": net.get("Subnets", []), "securityGroups": net.get("SecurityGroups", []),
-                    "assignPublicIp": net.get("AssignPublicIp", "DISABLED")}}
+                kwargs["networkConfiguration"] = {
+                    "awsvpcConfiguration": {
+                        "subnets": net.get("Subnets", []),
+                        "securityGroups": net.get("SecurityGroups", []),
+                        "assignPublicIp": net.get("AssignPublicIp", "DISABLED"),
+                    }
+                }
             if p.get("Group"):
                 kwargs["group"] = p["Group"]
             out = ecs.run_task(**kwargs)
             # HTTP 200 with failures still counts as delivered: the Scheduler reports success
             # while no task runs (AWS_FACTS.md, "Direct RunTask targets fail silently").
             return {"taskArns": [t["taskArn"] for t in out["tasks"]], "failures": out.get("failures", [])}
-        raise ValueError(f"the sandbox scheduler cannot deliver to {arn}: only Step Functions state machines and "
-                         "ECS clusters are emulated")
+        raise ValueError(
+            f"the sandbox scheduler cannot deliver to {arn}: only Step Functions state machines and "
+            "ECS clusters are emulated"
+        )
 
     def _retry_or_dead_letter(self, d: Delivery, now: datetime, exc: Exception) -> None:
-        policy = (d.spec["target"].get("RetryPolicy") or {})
+        policy = d.spec["target"].get("RetryPolicy") or {}
         attempts = int(policy.get("MaximumRetryAttempts", 185))
         max_age = float(policy.get("MaximumEventAgeInSeconds", 86_400))
         d.result = {"error": type(exc).__name__, "message": str(exc)}
         backoff = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (d.attempt - 1))
         next_due = now + timedelta(seconds=backoff)
         if d.attempt <= attempts and (next_due - d.scheduled_time).total_seconds() <= max_age:
-            retry = Delivery(d.source, d.target_arn, d.scheduled_time, next_due, d.execution_id, d.attempt + 1,
-                             d.duplicate, spec=d.spec)
+            retry = Delivery(
+                d.source,
+                d.target_arn,
+                d.scheduled_time,
+                next_due,
+                d.execution_id,
+                d.attempt + 1,
+                d.duplicate,
+                spec=d.spec,
+            )
             d.outcome = "retrying"
             with self._lock:
                 self.deliveries.append(d)
@@ -272,7 +324,8 @@ class SchedulerClock:
         dlq = (d.spec["target"].get("DeadLetterConfig") or {}).get("Arn")
         d.outcome = "dead-lettered" if dlq else "dropped"
         if dlq:
-            self._dead_letter(d, dlq, exc, "MaximumRetryAttempts" if d.attempt > attempts else "MaximumEventAgeInSeconds")
+            reason = "MaximumRetryAttempts" if d.attempt > attempts else "MaximumEventAgeInSeconds"
+            self._dead_letter(d, dlq, exc, reason)
 
     def _dead_letter(self, d: Delivery, queue_arn: str, exc: Exception, exhausted: str) -> None:
         _, _, _, region, account, name = queue_arn.split(":", 5)
@@ -281,15 +334,27 @@ class SchedulerClock:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
         # Message attributes as the Scheduler documents them for DLQ messages (User Guide,
         # "Configuring a dead-letter queue for EventBridge Scheduler").
-        attrs = {"ERROR_CODE": code, "ERROR_MESSAGE": str(exc)[:256], "EXHAUSTED_RETRY_CONDITION": exhausted,
-                 "RETRY_ATTEMPTS": str(d.attempt - 1), "SCHEDULE_ARN": d.source, "TARGET_ARN": d.target_arn}
-        sqs.send_message(QueueUrl=url, MessageBody=_context(d.spec["target"].get("Input", "{}"), d, d.spec),
-                         MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attrs.items()})
+        attrs = {
+            "ERROR_CODE": code,
+            "ERROR_MESSAGE": str(exc)[:256],
+            "EXHAUSTED_RETRY_CONDITION": exhausted,
+            "RETRY_ATTEMPTS": str(d.attempt - 1),
+            "SCHEDULE_ARN": d.source,
+            "TARGET_ARN": d.target_arn,
+        }
+        sqs.send_message(
+            QueueUrl=url,
+            MessageBody=_context(d.spec["target"].get("Input", "{}"), d, d.spec),
+            MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attrs.items()},
+        )
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            return {"plan": self.describe_plan(), "pending": len(self._queue),
-                    "deliveries": [d.to_dict() for d in self.deliveries]}
+            return {
+                "plan": self.describe_plan(),
+                "pending": len(self._queue),
+                "deliveries": [d.to_dict() for d in self.deliveries],
+            }
 
 
 def _context(template: str, d: Delivery, source: dict[str, Any]) -> str:
@@ -314,7 +379,7 @@ def _backends(backend_dict: Any) -> list[tuple[str, str, Any]]:
 
 
 def _utc(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc) if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _date(value: Any) -> datetime | None:
@@ -323,7 +388,7 @@ def _date(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return _utc(value)
     if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, timezone.utc)
+        return datetime.fromtimestamp(value, UTC)
     try:
         return _utc(datetime.fromisoformat(str(value)))
     except ValueError:

@@ -3,6 +3,10 @@
 Why in-process threads: one process keeps start-up near a bare moto server's, shares moto's global
 backends with the emulator, and lets a test or notebook drive the clock directly, while other
 processes reach the same state over HTTP (AWS APIs and the /_sfnecs/ control API).
+
+The server composes the parts: it imports the control API, the Fargate emulator, the Scheduler,
+the repairs and the ECS/ECR handlers, and passes itself in (or registers in `runtime`); none of them
+imports it back.
 """
 
 from __future__ import annotations
@@ -14,14 +18,20 @@ import threading
 from typing import Any
 
 from sfnecs.exceptions import SandboxError
-from sfnecs.sandbox import runtime
+from sfnecs.sandbox import repairs, runtime
 from sfnecs.sandbox.clock import VirtualClock
+from sfnecs.sandbox.control import INTERNAL_ACCESS_KEY, ControlMiddleware
+from sfnecs.sandbox.fargate import FargateEmulator
 from sfnecs.sandbox.faults import FaultPlan
 from sfnecs.sandbox.registry import BlobStore
+from sfnecs.sandbox.scheduler import SchedulerClock
 
 #: credentials the sandbox accepts (moto accepts any; these make it explicit and never real)
-SANDBOX_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing"}
+SANDBOX_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
 DEFAULT_REGION = "us-east-1"
 SANDBOX_ACCOUNT = "123456789012"  # moto's default account
 TICK_SECONDS = 0.05
@@ -46,7 +56,7 @@ def _dispatcher(base: type) -> type:
     about 170) on every request, under its global lock; the answer for a host never changes.
     """
 
-    class CachedDispatcher(base):  # type: ignore[misc, valid-type]
+    class CachedDispatcher(base):
         def get_backend_for_host(self, host: str | None) -> Any:
             cache = self.__dict__.setdefault("_sfnecs_backends", {})
             if host not in cache:  # called under moto's lock (get_application)
@@ -92,22 +102,20 @@ class Sandbox:
     def running(self) -> bool:
         return self._server is not None
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self.running:
             return self
-        if runtime.get() is not None:
+        if (other := runtime.get()) is not None:
             raise SandboxError(
-                f"a sandbox is already running in this process at {runtime.get().endpoint}: use it, or stop it first")
+                f"a sandbox is already running in this process at {other.endpoint}: use it, or stop it first"
+            )
         if self.port and not port_free(self.host, self.port):
-            raise SandboxError(f"port {self.port} on {self.host} is in use: choose another with --port, "
-                               "or 0 for any free port")
-        from werkzeug.serving import make_server
-
+            raise SandboxError(
+                f"port {self.port} on {self.host} is in use: choose another with --port, or 0 for any free port"
+            )
         from moto.core.config import default_user_config
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-
-        from sfnecs.sandbox.control import ControlMiddleware
-        from sfnecs.sandbox.fargate import FargateEmulator
+        from werkzeug.serving import make_server
 
         default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
         # request lines and moto's interpreter tracebacks are noise here: failures reach the caller
@@ -115,10 +123,9 @@ class Sandbox:
         for noisy in ("werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
         self.fargate = FargateEmulator(self.clock, self.faults, self.blobs)
-        from sfnecs.sandbox.scheduler import SchedulerClock
-
-        self.scheduler = SchedulerClock(self.clock, lambda service, region, account: self.client(
-            service, region, internal=True))
+        self.scheduler = SchedulerClock(
+            self.clock, lambda service, region, account: self.client(service, region, internal=True)
+        )
         app = _dispatcher(DomainDispatcherApplication)(create_backend_app)
         self.control_app = ControlMiddleware(app, self)
         try:
@@ -130,8 +137,13 @@ class Sandbox:
         # The Step Functions interpreter calls other services over HTTP at localhost:MOTO_PORT.
         self._set_env({"MOTO_PORT": str(self.port)})
         if self.export:
-            self._set_env({"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION":
-                           os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION), **SANDBOX_CREDENTIALS})
+            self._set_env(
+                {
+                    "AWS_ENDPOINT_URL": self.endpoint,
+                    "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION),
+                    **SANDBOX_CREDENTIALS,
+                }
+            )
         self._stop.clear()
         self._spawn(self._server.serve_forever, "sfnecs-sandbox-http")
         self._spawn(self._tick_loop, "sfnecs-sandbox-clock")
@@ -147,7 +159,7 @@ class Sandbox:
             return
         with self._repair_lock:
             if not self._repaired:
-                from sfnecs.sandbox import ecs_api, repairs
+                from sfnecs.sandbox import ecs_api  # lazy: moto's ECS/ECR cost ~1 s, paid at the first AWS request
 
                 repairs.apply_all()
                 ecs_api.install()
@@ -186,7 +198,7 @@ class Sandbox:
         self._threads.clear()
         self._server = None
         if self._repaired:
-            from sfnecs.sandbox import ecs_api, repairs
+            from sfnecs.sandbox import ecs_api  # lazy: ~1 s of moto, loaded by ensure_repairs (already done here)
 
             ecs_api.uninstall()
             repairs.revert_all()
@@ -206,7 +218,7 @@ class Sandbox:
         if self.scheduler is not None:
             self.scheduler.reset()
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -234,11 +246,14 @@ class Sandbox:
         """
         import boto3
 
-        from sfnecs.sandbox.control import INTERNAL_ACCESS_KEY
-
-        return boto3.client(service, region_name=region, endpoint_url=self.endpoint,
-                            aws_access_key_id=INTERNAL_ACCESS_KEY if internal else "testing",
-                            aws_secret_access_key="testing", aws_session_token="testing")
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=INTERNAL_ACCESS_KEY if internal else "testing",
+            aws_secret_access_key="testing",
+            aws_session_token="testing",
+        )
 
     def control(self, method: str, route: str, payload: dict[str, Any]) -> Any:
         """Serve one control-API call (see sfnecs.sandbox.control)."""

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from tests.test_sandbox import ACCOUNT, REGION, ensure_log_group, execute, failed_event, register, wait_for
 
 from sfnecs.sandbox.repairs import REPAIRS
-from tests.test_sandbox import ACCOUNT, REGION, ensure_log_group, execute, failed_event, register, wait_for
 
 
 @contextlib.contextmanager
@@ -35,12 +35,25 @@ def subnet(target) -> str:
 
 
 def sync_machine(target, name: str, family: str, subnet: str) -> str:
-    defn = {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
-        "Parameters": {"LaunchType": "FARGATE", "Cluster": "fixes", "TaskDefinition": family,
-                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    defn = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "End": True,
+                "Parameters": {
+                    "LaunchType": "FARGATE",
+                    "Cluster": "fixes",
+                    "TaskDefinition": family,
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                },
+            }
+        },
+    }
     return target.client("stepfunctions").create_state_machine(
-        name=name, definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+        name=name, definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
 
 
 def test_normalise_repair(target):
@@ -48,11 +61,20 @@ def test_normalise_repair(target):
     # StateMachineArn, the API (JSON protocol) wants stateMachineArn, and answers camelCase.
     sfn = target.client("stepfunctions")
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:fixes-list"
-    defn = {"StartAt": "L", "States": {"L": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
-                                             "Parameters": {"StateMachineArn": arn, "StatusFilter": "RUNNING"},
-                                             "End": True}}}
-    sm = sfn.create_state_machine(name="fixes-list", definition=json.dumps(defn),
-                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    defn = {
+        "StartAt": "L",
+        "States": {
+            "L": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+                "Parameters": {"StateMachineArn": arn, "StatusFilter": "RUNNING"},
+                "End": True,
+            }
+        },
+    }
+    sm = sfn.create_state_machine(
+        name="fixes-list", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
     with without("normalise"):
         assert execute(target, sm)["status"] == "FAILED"
     fixed = execute(target, sm)
@@ -75,13 +97,25 @@ def test_ecs_parameters_repair(target, subnet):
     # it for FARGATE_SPOT): moto dropped the parameter, so the task ran without it
     target.client("ecs").create_cluster(clusterName="fixes-spot", capacityProviders=["FARGATE_SPOT"])
     register(target, "fixes-spot")
-    defn = {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
-        "Parameters": {"CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
-                       "Cluster": "fixes-spot", "TaskDefinition": "fixes-spot",
-                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    defn = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "End": True,
+                "Parameters": {
+                    "CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
+                    "Cluster": "fixes-spot",
+                    "TaskDefinition": "fixes-spot",
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                },
+            }
+        },
+    }
     sm = target.client("stepfunctions").create_state_machine(
-        name="fixes-spot", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+        name="fixes-spot", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
     with without("ecs_parameters"):
         dropped = execute(target, sm)
         assert dropped["status"] == "SUCCEEDED" and "CapacityProviderName" not in json.loads(dropped["output"])
@@ -93,14 +127,27 @@ def test_sync_retry_repair(target, sandbox, subnet):
     # A Retry of States.TaskFailed (a job that exited non-zero) runs the task again and waits for it;
     # moto shared one interrupted callback endpoint between attempts, so the retry "timed out" at once.
     register(target, "fixes-again")
-    defn = {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True,
-        "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 1}],
-        "Parameters": {"LaunchType": "FARGATE", "Cluster": "fixes", "TaskDefinition": "fixes-again",
-                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    defn = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "End": True,
+                "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                "Parameters": {
+                    "LaunchType": "FARGATE",
+                    "Cluster": "fixes",
+                    "TaskDefinition": "fixes-again",
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                },
+            }
+        },
+    }
     sfn = target.client("stepfunctions")
-    sm = sfn.create_state_machine(name="fixes-again", definition=json.dumps(defn),
-                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    sm = sfn.create_state_machine(
+        name="fixes-again", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
 
     def once_failing() -> tuple[str, list[str]]:
         sandbox.control("POST", "faults", {"kind": "exit_code", "family": "fixes-again", "exit_code": 3, "count": 1})
@@ -109,8 +156,9 @@ def test_sync_retry_repair(target, sandbox, subnet):
         finally:
             sandbox.control("DELETE", "faults", {})
         events = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
-        return done["status"], [e["type"] for e in events if e["type"] in ("TaskFailed", "TaskTimedOut",
-                                                                            "TaskSucceeded")]
+        return done["status"], [
+            e["type"] for e in events if e["type"] in ("TaskFailed", "TaskTimedOut", "TaskSucceeded")
+        ]
 
     with without("sync_retry"):
         assert once_failing() == ("FAILED", ["TaskFailed", "TaskTimedOut"])
@@ -120,8 +168,9 @@ def test_sync_retry_repair(target, sandbox, subnet):
 def test_execution_name_repair(target):
     defn = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
     sfn = target.client("stepfunctions")
-    sm = sfn.create_state_machine(name="fixes-name", definition=json.dumps(defn),
-                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    sm = sfn.create_state_machine(
+        name="fixes-name", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
     with without("execution_name"):
         assert sfn.start_execution(stateMachineArn=sm)["executionArn"].endswith(":None")
     arn = sfn.start_execution(stateMachineArn=sm)["executionArn"]
@@ -131,8 +180,9 @@ def test_execution_name_repair(target):
 def test_history_repair(target):
     defn = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}}}
     sfn = target.client("stepfunctions")
-    sm = sfn.create_state_machine(name="fixes-history", definition=json.dumps(defn),
-                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    sm = sfn.create_state_machine(
+        name="fixes-history", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
     arn = execute(target, sm)["executionArn"]
     with without("history"):
         assert sfn.get_execution_history(executionArn=arn, reverseOrder=True)["events"][0]["type"] == "ExecutionStarted"
@@ -145,13 +195,27 @@ def test_history_repair(target):
 
 def test_timed_out_sync_state_records_no_success(target, subnet):
     register(target, "fixes-hang", env_vars={"SFNECS_HANG": "1"})
-    defn = {"StartAt": "Run", "States": {"Run": {
-        "Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "End": True, "TimeoutSeconds": 1,
-        "Parameters": {"LaunchType": "FARGATE", "Cluster": "fixes", "TaskDefinition": "fixes-hang",
-                       "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}}}}}}
+    defn = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::ecs:runTask.sync",
+                "End": True,
+                "TimeoutSeconds": 1,
+                "Parameters": {
+                    "LaunchType": "FARGATE",
+                    "Cluster": "fixes",
+                    "TaskDefinition": "fixes-hang",
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                },
+            }
+        },
+    }
     sfn = target.client("stepfunctions")
-    sm = sfn.create_state_machine(name="fixes-hang", definition=json.dumps(defn),
-                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    sm = sfn.create_state_machine(
+        name="fixes-hang", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
     arn = execute(target, sm)["executionArn"]
     # the abandoned wait stops the task, then ends: after that nothing more is recorded
     ecs = target.client("ecs")
@@ -164,8 +228,9 @@ def test_second_execution_repair(target, subnet):
     register(target, "fixes-twice")
     sm = sync_machine(target, "fixes-twice", "fixes-twice", subnet)
     assert execute(target, sm)["status"] == "SUCCEEDED"
-    sfn = target.session.client("stepfunctions", endpoint_url=target.endpoint_url,
-                                config=Config(retries={"max_attempts": 1}))
+    sfn = target.session.client(
+        "stepfunctions", endpoint_url=target.endpoint_url, config=Config(retries={"max_attempts": 1})
+    )
     with without("second_execution"):
         with pytest.raises(ClientError, match="500"):
             sfn.start_execution(stateMachineArn=sm, input="{}")
@@ -175,8 +240,16 @@ def test_second_execution_repair(target, subnet):
 def test_task_memory_repair(sandbox):
     from moto.ecs.models import EC2ContainerServiceBackend, TaskDefinition
 
-    td = TaskDefinition("f", 1, [{"name": "job", "image": "busybox"}], ACCOUNT, REGION,
-                        requires_compatibilities=["FARGATE"], cpu="256", memory="512")
+    td = TaskDefinition(
+        "f",
+        1,
+        [{"name": "job", "image": "busybox"}],
+        ACCOUNT,
+        REGION,
+        requires_compatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+    )
     with without("task_memory"):
         with pytest.raises(TypeError):
             EC2ContainerServiceBackend._calculate_task_resource_requirements(td)
@@ -192,8 +265,16 @@ def test_private_dns_name_defect_is_fixed_upstream(target, subnet):
 
     backend = ecs_backends[ACCOUNT][REGION]
     register(target, "fixes-moto-native")
-    tasks = backend.run_task("fixes", "fixes-moto-native", 1, None, "", None, "FARGATE",
-                             {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}})
+    tasks = backend.run_task(
+        "fixes",
+        "fixes-moto-native",
+        1,
+        None,
+        "",
+        None,
+        "FARGATE",
+        {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
+    )
     details = {d["name"]: d["value"] for d in tasks[0].attachments[0]["details"]}
     assert details["privateDnsName"]
 
@@ -202,16 +283,30 @@ def test_jsonata_repair(target):
     # QueryLanguage JSONata (what the AWS docs now lead with): moto's evaluator is a stub that needs
     # a Java VM, so every `{% ... %}` expression fails the execution; jsonata-python evaluates it,
     # with $parse, one of the functions Step Functions adds to JSONata.
-    defn = {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
-        "Type": "Pass", "End": True,
-        "Output": {"sum": "{% $states.input.a + 1 %}", "parsed": "{% $parse('{\"k\": [1, 2]}').k[1] %}",
-                   "name": "{% $states.context.Execution.Name %}"}}}}
+    defn = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Pass",
+                "End": True,
+                "Output": {
+                    "sum": "{% $states.input.a + 1 %}",
+                    "parsed": "{% $parse('{\"k\": [1, 2]}').k[1] %}",
+                    "name": "{% $states.context.Execution.Name %}",
+                },
+            }
+        },
+    }
     sfn = target.client("stepfunctions")
-    sm = sfn.create_state_machine(name="fixes-jsonata", definition=json.dumps(defn),
-                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    sm = sfn.create_state_machine(
+        name="fixes-jsonata", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
 
     def run() -> dict:
-        arn = sfn.start_execution(stateMachineArn=sm, name=f"j-{uuid.uuid4().hex[:8]}", input='{"a": 41}')["executionArn"]
+        arn = sfn.start_execution(stateMachineArn=sm, name=f"j-{uuid.uuid4().hex[:8]}", input='{"a": 41}')[
+            "executionArn"
+        ]
         return wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d)
 
     with without("jsonata"):
@@ -226,17 +321,27 @@ def test_json_path_repair(target):
     # Step Functions developer guide, "Using JSONPath paths": a path naming one node gives that node
     # ($.car.cdr => true); a filter gives a list even of one ($.jar[?(@.a >= 5)] => [...]). moto wraps
     # a definite path below an index in a list: the kit's "$.Containers[0].ExitCode" gave [0].
-    selected = {"code.$": "$.Containers[0].ExitCode", "name.$": "$.Containers[0]['Name']",
-                "first.$": "$.Containers[0]", "last.$": "$.Containers[-1].ExitCode",
-                "sliced.$": "$.Containers[0:1].ExitCode", "filtered.$": "$.Containers[?(@.ExitCode == 3)].Name",
-                "all.$": "$.Containers[*].ExitCode"}
-    defn = {"StartAt": "Select", "States": {
-        "Select": {"Type": "Pass", "Parameters": {"Checks": [{"selected": selected}]}, "Next": "Out"},
-        "Out": {"Type": "Pass", "OutputPath": "$.Checks[0].selected", "End": True}}}
+    selected = {
+        "code.$": "$.Containers[0].ExitCode",
+        "name.$": "$.Containers[0]['Name']",
+        "first.$": "$.Containers[0]",
+        "last.$": "$.Containers[-1].ExitCode",
+        "sliced.$": "$.Containers[0:1].ExitCode",
+        "filtered.$": "$.Containers[?(@.ExitCode == 3)].Name",
+        "all.$": "$.Containers[*].ExitCode",
+    }
+    defn = {
+        "StartAt": "Select",
+        "States": {
+            "Select": {"Type": "Pass", "Parameters": {"Checks": [{"selected": selected}]}, "Next": "Out"},
+            "Out": {"Type": "Pass", "OutputPath": "$.Checks[0].selected", "End": True},
+        },
+    }
     task = {"Containers": [{"Name": "job", "ExitCode": 0}, {"Name": "sidecar", "ExitCode": 3}]}
     sfn = target.client("stepfunctions")
-    sm = sfn.create_state_machine(name="fixes-json-path", definition=json.dumps(defn),
-                                  roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+    sm = sfn.create_state_machine(
+        name="fixes-json-path", definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+    )["stateMachineArn"]
 
     def run() -> Any:
         arn = sfn.start_execution(stateMachineArn=sm, input=json.dumps(task))["executionArn"]
@@ -247,8 +352,15 @@ def test_json_path_repair(target):
     with without("json_path"):
         broken = run()  # OutputPath wraps the object, Parameters wrap the number
         assert isinstance(broken, list) and broken[0]["code"] == [0]
-    assert run() == {"code": 0, "name": "job", "first": task["Containers"][0], "last": 3,
-                     "sliced": [0], "filtered": ["sidecar"], "all": [0, 3]}
+    assert run() == {
+        "code": 0,
+        "name": "job",
+        "first": task["Containers"][0],
+        "last": 3,
+        "sliced": [0],
+        "filtered": ["sidecar"],
+        "all": [0, 3],
+    }
 
 
 def test_sfn_timers_repair(target, sandbox):
@@ -257,14 +369,22 @@ def test_sfn_timers_repair(target, sandbox):
     sfn = target.client("stepfunctions")
 
     def machine(name: str, interval: int, wait: int) -> str:
-        defn = {"StartAt": "Fail", "States": {
-            "Fail": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:getQueueUrl",
-                     "Parameters": {"QueueName": f"{name}-missing"},
-                     "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": interval, "MaxAttempts": 1}],
-                     "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Nap"}]},
-            "Nap": {"Type": "Wait", "Seconds": wait, "End": True}}}
-        return sfn.create_state_machine(name=name, definition=json.dumps(defn),
-                                        roleArn=f"arn:aws:iam::{ACCOUNT}:role/x")["stateMachineArn"]
+        defn = {
+            "StartAt": "Fail",
+            "States": {
+                "Fail": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:sqs:getQueueUrl",
+                    "Parameters": {"QueueName": f"{name}-missing"},
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": interval, "MaxAttempts": 1}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Nap"}],
+                },
+                "Nap": {"Type": "Wait", "Seconds": wait, "End": True},
+            },
+        }
+        return sfn.create_state_machine(
+            name=name, definition=json.dumps(defn), roleArn=f"arn:aws:iam::{ACCOUNT}:role/x"
+        )["stateMachineArn"]
 
     def events(arn: str, kind: str) -> int:
         return sum(e["type"] == kind for e in sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"])

@@ -1,4 +1,4 @@
-"""faultmatrix.py: the design's promises per fault and pattern, and one cell of every row run in the sandbox.
+"""evidence/fault_matrix.py: the design's promises per fault and pattern, and one cell of every row run in the sandbox.
 
 The full matrix (every fault x A, B+guard, B-guard) runs in `bench/faults.py`; here each row runs
 once, on the variant whose promise says most, plus the one launch retry of pattern B. The
@@ -8,15 +8,15 @@ sandbox-restart cell restarts the session sandbox.
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-
-from sfnecs.evidence import fault_matrix as fm
-from sfnecs import runs
-from sfnecs.exceptions import ValidationError
 from tests.test_stack import deployed, make_spec
+
+from sfnecs import runs
+from sfnecs.evidence import fault_matrix as fm
+from sfnecs.exceptions import ValidationError
 
 #: one cell per row of the matrix
 SUBSET = [
@@ -38,9 +38,15 @@ SUBSET = [
     ("sandbox_restart", "A"),
 ]
 NO_RETRY = fm.MatrixSettings(launch_retry_attempts=0, prefix="tf")
-JOB_FAILURES = {"pull_error": "pull_error", "exec_format": "architecture_mismatch", "exit_3": "application_exit",
-                "exit_127": "application_exit", "oom": "out_of_memory", "spot_interruption": "stopped",
-                "hang": "timeout"}
+JOB_FAILURES = {
+    "pull_error": "pull_error",
+    "exec_format": "architecture_mismatch",
+    "exit_3": "application_exit",
+    "exit_127": "application_exit",
+    "oom": "out_of_memory",
+    "spot_interruption": "stopped",
+    "hang": "timeout",
+}
 
 
 # ---- the promises (pure) ------------------------------------------------------------------------------
@@ -59,8 +65,14 @@ def test_pattern_b_notices_notifies_and_names_every_job_failure_without_rerunnin
     for fault, category in JOB_FAILURES.items():
         for variant in ("B+guard", "B-guard"):
             p = fm.promise(fault, variant)
-            assert (p.tasks, p.retried, p.noticed, p.notified, p.diagnosis, p.limitation) == \
-                (1, False, True, True, category, "")
+            assert (p.tasks, p.retried, p.noticed, p.notified, p.diagnosis, p.limitation) == (
+                1,
+                False,
+                True,
+                True,
+                category,
+                "",
+            )
         a = fm.promise(fault, "A")
         assert (a.noticed, a.notified) == (False, False) and a.limitation  # shows only in the task
 
@@ -148,11 +160,18 @@ def test_a_cell_of_every_row_keeps_the_designs_promise(target, sandbox):
 @pytest.mark.sandbox
 @pytest.mark.slow
 def test_pattern_b_retries_a_refused_launch_and_the_job_runs(target):
-    frame = fm.run_matrix(target, cells=[("runtask_memory", "B+guard")],
-                          settings=fm.MatrixSettings(launch_retry_attempts=1, prefix="tr"))
+    frame = fm.run_matrix(
+        target, cells=[("runtask_memory", "B+guard")], settings=fm.MatrixSettings(launch_retry_attempts=1, prefix="tr")
+    )
     cell = frame.iloc[0]
-    assert (cell.verdict, cell.tasks, cell.retried, cell.noticed, cell.notified, cell.diagnosis) == \
-        ("handled", 1, True, True, False, "capacity"), cell.to_dict()
+    assert (cell.verdict, cell.tasks, cell.retried, cell.noticed, cell.notified, cell.diagnosis) == (
+        "handled",
+        1,
+        True,
+        True,
+        False,
+        "capacity",
+    ), cell.to_dict()
 
 
 # ---- sandbox defects the matrix found (each fixed in the sandbox; these keep them fixed) -------------------
@@ -162,10 +181,12 @@ def test_task_logs_are_kept_when_the_virtual_clock_is_hours_ahead(target, sandbo
     spec = make_spec(target, "ahead", pattern="A", schedule_enabled=False, environment={"SFNECS_LOG": "one|two"})
     with deployed(target, spec):
         sandbox.control("POST", "clock", {"advance_seconds": 3 * 3600})
-        assert datetime.fromisoformat(sandbox.control("GET", "clock", {})["now"]) > \
-            datetime.now(timezone.utc).replace(microsecond=0) + pd.Timedelta(hours=2)
-        result = runs.run_direct(target, spec, client_token="ahead-1", progress=False, timeout=30,
-                                 backoff=runs.Backoff(0.05, 1.6, 0.5))
+        assert datetime.fromisoformat(sandbox.control("GET", "clock", {})["now"]) > datetime.now(UTC).replace(
+            microsecond=0
+        ) + pd.Timedelta(hours=2)
+        result = runs.run_direct(
+            target, spec, client_token="ahead-1", progress=False, timeout=30, backoff=runs.Backoff(0.05, 1.6, 0.5)
+        )
         assert result.ok and result.log_tail == ["one", "two"]
 
 

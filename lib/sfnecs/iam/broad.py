@@ -1,0 +1,180 @@
+"""The broad Step Functions policy of the note this kit teaches from, and what it grants beyond ours.
+
+Why: the least-privilege lesson shows each extra grant, what it would let the role do, and why
+runTask.sync does not need it; the verdicts come from the policy evaluator, not from prose.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from sfnecs.iam.policies import ECS_TASKS, SYNC_RULE, VERSION, _document, permission_policy
+from sfnecs.iam.render import to_json
+from sfnecs.iam.simulate import Call, _context_entries, _other, _resource_outcome, _statement_names
+from sfnecs.model.policy_evaluation import as_list, simulate_custom_policy
+from sfnecs.model.spec import StackSpec
+
+
+def broad_policy(spec: StackSpec) -> dict[str, Any]:
+    """The Step Functions role policy of the note this kit teaches from (ORIGINAL_NOTE.md), for `spec`.
+
+    Why: the kit's lesson compares it with ours; kept as written (no Sids), with the note's
+    `aws_iam_role.ecs_task_execution_role.arn` resolved to the spec's execution role.
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Effect": "Allow", "Action": ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": [spec.role_arn(spec.execution_role)]},
+            {
+                "Effect": "Allow",
+                "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                "Resource": "*",
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["iam:CreateServiceLinkedRole", "iam:AttachRolePolicy", "iam:PutRolePolicy"],
+                "Resource": f"arn:{spec.partition}:iam::*:role/aws-service-role/events.amazonaws.com/"
+                "AWSServiceRoleForCloudWatchEvents*",
+                "Condition": {"StringEquals": {"iam:AWSServiceName": "events.amazonaws.com"}},
+            },
+        ],
+    }
+
+
+def _compare_probes(spec: StackSpec) -> list[tuple[Call, str, str]]:
+    """(probe, what the broad grant allows beyond ours, why ours does not need it)."""
+    own_td = spec.arn("ecs", f"task-definition/{spec.family}:1")
+    cluster = {"ecs:cluster": spec.cluster_arn}
+    to_ecs = {"iam:PassedToService": ECS_TASKS}
+    other_cluster = _other(spec.cluster, {spec.cluster})
+    slr = (
+        f"arn:{spec.partition}:iam::{spec.account}:role/aws-service-role/events.amazonaws.com/"
+        "AWSServiceRoleForCloudWatchEvents"
+    )
+    same = "(both grant it)"
+    probes = [
+        (Call("ecs:RunTask", own_td, cluster), same, "needed: the Task state runs this family in this cluster"),
+        (
+            Call("ecs:RunTask", spec.arn("ecs", f"task-definition/{_other(spec.family, {spec.family})}:1"), cluster),
+            "start any task definition of the account (any image, with whatever task role it names) as this role",
+            "the state machine runs one family; ours names task-definition/<family>:* (every revision)",
+        ),
+        (
+            Call("ecs:RunTask", own_td, {"ecs:cluster": spec.arn("ecs", f"cluster/{other_cluster}")}),
+            "launch into any cluster of the account",
+            "the ecs:cluster condition pins the stack's cluster",
+        ),
+        (
+            Call("ecs:StopTask", spec.arn("ecs", f"task/{other_cluster}/0123456789abcdef")),
+            "stop any task in any cluster, e.g. a production service's tasks",
+            "Step Functions stops only the task it started, which runs in the stack's cluster",
+        ),
+        (
+            Call("ecs:DescribeTasks", spec.arn("ecs", f"task/{spec.cluster}/0123456789abcdef")),
+            same,
+            "needed: .sync reads the task it started",
+        ),
+        (
+            Call("iam:PassRole", spec.role_arn(spec.execution_role), to_ecs),
+            same,
+            "needed: the task definition names the execution role",
+        ),
+        (
+            Call("iam:PassRole", spec.role_arn(spec.task_role), to_ecs),
+            "(missing from the broad policy)",
+            "needed, and missing from the note: its PassRole names only the execution role, so a task "
+            "definition with a task role fails to launch (AccessDenied on iam:PassRole)",
+        ),
+        (
+            Call("iam:PassRole", spec.role_arn(spec.execution_role), {"iam:PassedToService": "lambda.amazonaws.com"}),
+            "hand the execution role to services other than ECS tasks",
+            "iam:PassedToService = ecs-tasks.amazonaws.com is the only use",
+        ),
+        (
+            Call("events:PutTargets", spec.arn("events", f"rule/{SYNC_RULE}")),
+            same,
+            f"needed: .sync learns that the task stopped through the managed rule {SYNC_RULE}",
+        ),
+        (
+            Call("events:PutRule", spec.arn("events", "rule/any-rule")),
+            "create or change any EventBridge rule on the default bus (and with PutTargets send its events anywhere)",
+            f"Step Functions manages only the rule {SYNC_RULE}",
+        ),
+        (
+            Call("iam:CreateServiceLinkedRole", slr, {"iam:AWSServiceName": "events.amazonaws.com"}),
+            "create EventBridge's service-linked role",
+            "runTask.sync needs no IAM action besides PassRole (AWS's template has none)",
+        ),
+        (
+            Call("iam:PutRolePolicy", slr),
+            "nothing in practice: iam:AWSServiceName is not in PutRolePolicy's (or AttachRolePolicy's) request "
+            "context, so the StringEquals never matches (parliament: UNKNOWN_CONDITION_FOR_ACTION)",
+            "dead text that reads like a privilege-escalation grant",
+        ),
+    ]
+    if spec.notify_failure or spec.notify_success:
+        probes.append(
+            (
+                Call("sns:Publish", spec.topic_arn),
+                "(not in the broad policy)",
+                "needed by notify_failure/notify_success: the note's policy has no notifications",
+            )
+        )
+    if spec.guard:
+        probes.append(
+            (
+                Call("states:ListExecutions", spec.state_machine_arn),
+                "(not in the broad policy)",
+                "needed by the overlap guard: the note's policy has none",
+            )
+        )
+    if spec.execution_logging:
+        probes.append(
+            (
+                Call("logs:CreateLogDelivery", "*"),
+                "(not in the broad policy)",
+                "needed by execution logging: the note's policy has none",
+            )
+        )
+    return probes
+
+
+def compare_with_broad(spec: StackSpec) -> pd.DataFrame:
+    """What the note's broad policy grants that the kit's Step Functions role does not, and the reverse.
+
+    Why: a learner sees each extra grant with what it would let the role do and why runTask.sync
+    does not need it. The granted columns are computed by the sandbox's policy evaluator (pure,
+    offline), so the table cannot claim what the policies do not say.
+    """
+    ours = permission_policy(spec, "sfn") or _document([])
+    rows = []
+    for call, allows, why in _compare_probes(spec):
+        verdicts = {}
+        for label, doc in (("broad", broad_policy(spec)), ("ours", ours)):
+            statements = as_list(doc["Statement"])
+            result = simulate_custom_policy(
+                [to_json(_document([st])) for st in statements],
+                [call.action],
+                [] if call.resource == "*" else [call.resource],
+                _context_entries(call.context),
+            )[0]
+            outcome = _resource_outcome(result, call.resource)
+            verdicts[label] = (outcome[0] == "allowed", _statement_names(outcome[1], statements, label))
+        rows.append(
+            {
+                "statement": verdicts["broad"][1],
+                "our_statement": verdicts["ours"][1],
+                "action": call.action,
+                "resource": call.resource,
+                "context": json.dumps(call.context, sort_keys=True) if call.context else "",
+                "granted_by_broad": verdicts["broad"][0],
+                "granted_by_ours": verdicts["ours"][0],
+                "extra_grant_allows": allows,
+                "why_not_needed": why,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -140,7 +140,9 @@ def test_no_module_is_over_700_lines():
 def _sfnecs_imports(path: Path) -> list[tuple[ast.stmt, str, bool]]:
     """(node, imported module, at top level) for every import of an sfnecs module in `path`."""
     tree = ast.parse(path.read_text())
+    # module level: the body, and imports under a module-level `if TYPE_CHECKING:` (not function-local)
     top = {id(node) for node in tree.body}
+    top |= {id(inner) for node in tree.body if isinstance(node, ast.If) for inner in node.body}
     package = _dotted(path) if path.name == "__init__.py" else _dotted(path).rpartition(".")[0]
     found = []
     for node in ast.walk(tree):

@@ -10,8 +10,15 @@ import json
 from typing import Any
 
 from sfnecs.exceptions import SfnecsError
-from sfnecs.sandbox import process
 from sfnecs.sandbox.faults import FAULT_KINDS
+
+
+def _process() -> Any:
+    """The sandbox's process control, imported when a sandbox command runs (moto's botocore set-up takes
+    ~0.15 s: `sfnecs --help` and the other commands do not pay it)."""
+    from sfnecs.sandbox import process  # lazy: start-up time of every other `sfnecs` command
+
+    return process
 
 
 def _print(data: Any) -> None:
@@ -19,7 +26,7 @@ def _print(data: Any) -> None:
 
 
 def _start(args: argparse.Namespace) -> int:
-    record = process.start(port=args.port, speed=args.speed)
+    record = _process().start(port=args.port, speed=args.speed)
     print(f"sandbox running (pid {record['pid']}); log: {record['log']}")
     print("use it from any shell with:  export AWS_ENDPOINT_URL=" + record["endpoint"])
     print(record["endpoint"])  # last line: the endpoint, for scripts
@@ -27,24 +34,24 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    _print(process.status())
+    _print(_process().status())
     return 0
 
 
 def _stop(args: argparse.Namespace) -> int:
-    state = process.stop()
+    state = _process().stop()
     print(f"sandbox at {state['endpoint']} (pid {state['pid']}) stopped")
     return 0
 
 
 def _reset(args: argparse.Namespace) -> int:
-    process.reset()
+    _process().reset()
     print("sandbox reset: every resource, task, fault and blob forgotten")
     return 0
 
 
 def _running_endpoint() -> str:
-    endpoint = process.find_endpoint()
+    endpoint = _process().find_endpoint()
     if endpoint is None:
         raise SfnecsError("no sandbox is running: start one with `sfnecs sandbox start`")
     return endpoint
@@ -60,22 +67,22 @@ def _clock(args: argparse.Namespace) -> int:
         payload["pause"] = True
     if args.resume:
         payload["pause"] = False
-    _print(process.control_request(_running_endpoint(), "POST" if payload else "GET", "clock", payload or None))
+    _print(_process().control_request(_running_endpoint(), "POST" if payload else "GET", "clock", payload or None))
     return 0
 
 
 def _fault(args: argparse.Namespace) -> int:
     endpoint = _running_endpoint()
     if args.clear:
-        _print(process.control_request(endpoint, "DELETE", "faults"))
+        _print(_process().control_request(endpoint, "DELETE", "faults"))
     elif args.kind:
         payload = {"kind": args.kind, "count": args.count}
         for key in ("family", "reason", "exit_code", "message", "seconds"):
             if getattr(args, key) is not None:
                 payload[key] = getattr(args, key)
-        _print(process.control_request(endpoint, "POST", "faults", payload))
+        _print(_process().control_request(endpoint, "POST", "faults", payload))
     else:
-        _print(process.control_request(endpoint, "GET", "faults"))
+        _print(_process().control_request(endpoint, "GET", "faults"))
     return 0
 
 

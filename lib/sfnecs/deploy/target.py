@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from sfnecs.checks import check_name
 from sfnecs.exceptions import TargetError, ValidationError
 from sfnecs.model.target import Target, TargetName
+
+if TYPE_CHECKING:
+    import boto3
 
 TARGETS = ("sandbox", "aws")
 
@@ -85,6 +86,8 @@ def connect(
     endpoint = endpoint_url or find_endpoint()
     if endpoint is None:
         endpoint = _in_process_sandbox().endpoint
+    import boto3  # boto3 takes ~0.25 s to import: not paid by `sfnecs --help` or `sfnecs sandbox ...`
+
     session = boto3.Session(
         aws_access_key_id=SANDBOX_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=SANDBOX_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
@@ -104,6 +107,8 @@ def _connect_aws(region: str | None, profile: str | None) -> Connection:
             f"target=aws but AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set (a sandbox?): "
             "unset it to use real AWS"
         )
+    import boto3  # see above: imported when a target is made
+
     session = boto3.Session(profile_name=profile, region_name=region)
     if session.get_credentials() is None:
         raise TargetError(

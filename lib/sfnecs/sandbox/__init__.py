@@ -12,6 +12,21 @@ imports the server back, only `serve` and `process`, which start it.
            deliveries), iam (SimulateCustomPolicy)
 """
 
-from sfnecs.sandbox.server import Sandbox
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sfnecs.sandbox.server import Sandbox
 
 __all__ = ["Sandbox"]
+
+
+def __getattr__(name: str) -> Any:
+    """`sfnecs.sandbox.Sandbox`, loaded on first use: importing a light part of the package (the fault
+    kinds for the CLI's argument parser) does not load moto."""
+    if name == "Sandbox":
+        from sfnecs.sandbox.server import Sandbox  # lazy: see the docstring (PEP 562)
+
+        return Sandbox
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

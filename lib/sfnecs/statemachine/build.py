@@ -44,6 +44,13 @@ from sfnecs.runtask import RUN_TASK_SYNC, RunTask
 #: (StackSpec.integration_arn), as aws-cdk writes `arn:${Partition}:states:::...`
 SNS_PUBLISH = "arn:aws:states:::sns:publish"
 LIST_EXECUTIONS = "arn:aws:states:::aws-sdk:sfn:listExecutions"
+_AWS_INTEGRATION = "arn:aws:states:::"
+
+
+def _in_partition(spec: StackSpec, integration: str) -> str:
+    """One of the integration constants above, rewritten for the stack's partition."""
+    return spec.integration_arn(integration.removeprefix(_AWS_INTEGRATION))
+
 
 # ---- state names shared by both languages (sfnecs.patterns counts transitions with them) --------------
 CHECK_RUNNING = "CheckRunning"
@@ -186,7 +193,7 @@ class _Dialect(abc.ABC):
 
     def _list_executions(self, next_state: str) -> dict[str, Any]:
         state = self._task(
-            self.spec.integration_arn(LIST_EXECUTIONS.split(":::")[1]),
+            _in_partition(self.spec, LIST_EXECUTIONS),
             {"StateMachineArn": self.spec.state_machine_arn, "StatusFilter": "RUNNING", "MaxResults": LIST_PAGE_SIZE},
             "Overlap guard: the RUNNING executions of this state machine, this one included "
             "(ListExecutions lists the most recent first and is eventually consistent).",
@@ -196,7 +203,7 @@ class _Dialect(abc.ABC):
     def run_job(self) -> dict[str, Any]:
         args = RunTask(self.spec).state_arguments(group=self.group(), overrides=self.overrides())
         state = self._task(
-            self.spec.integration_arn(RUN_TASK_SYNC.split(":::")[1]),
+            _in_partition(self.spec, RUN_TASK_SYNC),
             args,
             "Run the job on Fargate and wait until the task stops (.sync).",
         )
@@ -217,7 +224,7 @@ class _Dialect(abc.ABC):
         # Subject: ASCII, at most 100 characters (SNS Publish); the stack name keeps it short. The
         # message is always a string the definition builds itself (JSON text), never an object.
         return self._task(
-            self.spec.integration_arn(SNS_PUBLISH.split(":::")[1]),
+            _in_partition(self.spec, SNS_PUBLISH),
             {
                 "TopicArn": self.spec.topic_arn,
                 "Subject": f"sfnecs {self.spec.name}: {subject}",

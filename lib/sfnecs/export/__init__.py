@@ -1,0 +1,1 @@
+"""The stack as code: Terraform and CloudFormation rendered from the same StackSpec and builders `apply` uses."""

@@ -57,7 +57,9 @@ def main() -> int:
                                 "LaunchType": "FARGATE",
                                 "Cluster": "bench",
                                 "TaskDefinition": "bench",
-                                "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                                "NetworkConfiguration": {
+                                    "AwsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}
+                                },
                             },
                         }
                     },
@@ -76,7 +78,9 @@ def main() -> int:
                     "EcsParameters": {
                         "TaskDefinitionArn": td,
                         "LaunchType": "FARGATE",
-                        "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": [subnet]}},
+                        "NetworkConfiguration": {
+                            "awsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}
+                        },
                     },
                 },
             ),

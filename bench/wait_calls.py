@@ -50,6 +50,7 @@ def main() -> int:
             account=target.account,
             subnets=subnets[:1],
             security_groups=groups,
+            assign_public_ip=True,  # the default VPC: no NAT gateway, the public IP is the path to the registry
             environment={"SFNECS_DURATION": str(JOB_SECONDS)},
             schedule_enabled=False,
             query_language="JSONPath",

@@ -8,6 +8,7 @@ from sfnecs.exceptions import ValidationError
 from sfnecs.model import StackSpec
 from sfnecs.model.console import (
     execution_link,
+    links_markdown,
     log_stream_link,
     run_links,
     schedule_link,
@@ -93,3 +94,12 @@ def test_results_carry_links_to_the_console():
     assert set(links) == {"task", "log_stream"}
     assert links["log_stream"].endswith(f"log-group/$252Fecs$252Fnightly/log-events/nightly$252Fjob$252F{TASK_ID}")
     assert run_links(spec) == {}
+
+
+def test_links_render_as_a_clickable_list():
+    links = stack_links(StackSpec("nightly", region="cn-north-1"))
+    text = links_markdown(links)
+    assert text.startswith("**In the AWS console:**\n\n- ")
+    assert f"- state machine: [{links['state_machine']}]({links['state_machine']})" in text.splitlines()
+    assert "console.amazonaws.cn" in text and len(text.splitlines()) == 2 + len(links)
+    assert links_markdown({}) == "**In the AWS console:** no console links (nothing deployed or run yet)"

@@ -635,7 +635,7 @@ def test_diagnose_a_task_arn_reads_task_definition_logs_and_image(target, arm_jo
         cluster="diag",
         taskDefinition="diag-job",
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [arm_job["subnet"]]}},
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [arm_job["subnet"]], "assignPublicIp": "ENABLED"}},
     )["tasks"][0]["taskArn"]
     _wait(lambda: ecs.describe_tasks(cluster="diag", tasks=[arn])["tasks"][0]["lastStatus"] == "STOPPED")
     d = diagnose(target, arn, inspect_image=True)
@@ -660,7 +660,7 @@ def _run_execution(target, subnet: str, name: str, family: str, **task_state: An
                     "LaunchType": "FARGATE",
                     "Cluster": "diag",
                     "TaskDefinition": family,
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}},
                 },
             }
         },

@@ -142,6 +142,7 @@ def sandbox_spec(target, name: str, **changes) -> StackSpec:
         account=target.account,
         subnets=subnets[:1],
         security_groups=groups,
+        assign_public_ip=True,  # the default VPC: no NAT gateway, the public IP is the path to the registry
         schedule_enabled=False,
         schedule_expression="cron(0 3 * * ? *)",
         **changes,
@@ -169,6 +170,8 @@ def test_secrets_reach_the_container(target, stored):
     )
     stack.apply(target, spec)
     try:
+        found = sorted((c.resource, c.status) for c in stack.verify(target, spec).checks if c.check == "secret exists")
+        assert found == [(f"SFNECS_DURATION <- {parameter}", "pass"), (f"SFNECS_LOG <- {secret}:password::", "pass")]
         result = runs.run_direct(target, spec, timeout=30, progress=False, backoff=FAST)
         assert result.ok, result
         assert "hunter2" in result.log_tail
@@ -195,6 +198,10 @@ def test_a_missing_secret_stops_the_task_before_its_container(target, kind):
     try:
         result = runs.run_direct(target, spec, timeout=30, progress=False, backoff=FAST)
         assert (result.status, result.stop_code, result.exit_code) == ("FAILED", "TaskFailedToStart", None)
+        (check,) = [c for c in stack.verify(target, spec).checks if c.check == "secret exists"]  # verify foresaw it
+        assert (check.resource, check.status) == (f"TOKEN <- {missing}", "fail")
+        tool = "secretsmanager create-secret" if kind == "asm" else "ssm put-parameter"
+        assert check.fix.startswith(f"create it in {target.region} (aws {tool})")
         prefix = ASM_FAILED if kind == "asm" else SSM_FAILED
         assert result.stopped_reason.startswith(prefix), result.stopped_reason
         assert (

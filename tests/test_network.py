@@ -194,12 +194,12 @@ def test_default_vpc_gateway_repair(target):
 
 # ---- the emulator: a task without a path stops as on Fargate, and diagnose names it ----------------------
 @contextlib.contextmanager
-def _strict_default_vpc(sandbox: Any):
-    sandbox.fargate.default_vpc_needs_public_ip = True
+def _lenient_default_vpc(sandbox: Any):
+    sandbox.fargate.default_vpc_needs_public_ip = False
     try:
         yield
     finally:
-        sandbox.fargate.default_vpc_needs_public_ip = False
+        sandbox.fargate.default_vpc_needs_public_ip = True
 
 
 def _run(target: Any, family: str, subnet: str, public_ip: bool = False, image: str | None = None) -> dict[str, Any]:
@@ -263,13 +263,13 @@ def test_tasks_with_a_path_run(target, sandbox):
 @pytest.mark.sandbox
 def test_the_default_vpc_without_a_public_ip(target, sandbox):
     subnet = stack.default_network(target)[0][0]
-    assert _run(target, "net-dflt", subnet)["stopCode"] == "EssentialContainerExited"  # lenient by default
-    with _strict_default_vpc(sandbox):
-        assert _run(target, "net-dflt", subnet)["stoppedReason"].startswith("CannotPullContainerError")
-        assert _run(target, "net-dflt", subnet, image=ECR_IMAGE)["stoppedReason"].startswith(
-            "ResourceInitializationError: unable to pull secrets or registry auth"
-        )
-        assert _run(target, "net-dflt", subnet, public_ip=True)["stopCode"] == "EssentialContainerExited"
+    assert _run(target, "net-dflt", subnet)["stoppedReason"].startswith("CannotPullContainerError")  # as on Fargate
+    assert _run(target, "net-dflt", subnet, image=ECR_IMAGE)["stoppedReason"].startswith(
+        "ResourceInitializationError: unable to pull secrets or registry auth"
+    )
+    assert _run(target, "net-dflt", subnet, public_ip=True)["stopCode"] == "EssentialContainerExited"
+    with _lenient_default_vpc(sandbox):  # the switch for experiments that leave the network out
+        assert _run(target, "net-dflt", subnet)["stopCode"] == "EssentialContainerExited"
 
 
 # ---- parameters refused at the door -------------------------------------------------------------------
@@ -283,6 +283,9 @@ def test_runbook_network_parameters_are_checked():
     with pytest.raises(ValidationError, match="security_groups=.* at most 5 security groups"):
         check_parameters("deploy", security_groups=[f"sg-{n:08x}" for n in range(6)])
     assert check_parameters("deploy", subnets=["subnet-0a1b2c3d"], assign_public_ip=True)["assign_public_ip"] is True
+    assert (
+        check_parameters("deploy", assign_public_ip=None)["assign_public_ip"] is None
+    )  # the kit picks (runbook default)
     assert check_parameters("deploy", subnets=[], security_groups=["sg-0a1b2c3d"])["subnets"] == []
 
 
@@ -293,7 +296,7 @@ def test_runbook_network_parameters_are_checked():
             ["-p", "subnets", "[subnet-1]", "-p", "assign_public_ip", "true"],
             "subnets='subnet-1' is not valid: a subnet id",
         ),
-        (["-p", "assign_public_ip", "maybe"], "assign_public_ip='maybe' is not valid: a bool"),
+        (["-p", "assign_public_ip", "maybe"], "assign_public_ip='maybe' is not valid: True or False"),
         (["-p", "security_groups", "[sg-1]"], "security_groups='sg-1' is not valid"),
     ],
 )

@@ -98,8 +98,15 @@ def test_sample_images_are_for_the_sandbox_only():
     check_parameters("deploy", target="aws", sample_image="", confirm=True)
 
 
+#: parameters whose None means "the kit picks" (assign_public_ip: on in the default VPC, off elsewhere)
+NONE_PICKS = {"assign_public_ip"}
+
+
 def test_every_rule_refuses_none():
     for name, rule in RULES.items():
+        if name in NONE_PICKS:
+            assert rule(name, None) is None
+            continue
         with pytest.raises(ValidationError):
             rule(name, None)
 

@@ -139,6 +139,10 @@ def test_demo_chain_end_to_end(home, tmp_path):
         assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
         assert json.loads(Path(outcome.result.result_path).read_text())["ok"] == outcome.result.ok
         assert (index.parent / Path(outcome.result.notebook).with_suffix(".html").name).exists()
+        last = [c for c in executed.cells if c.cell_type == "code"][-1]
+        shown = [o["data"]["text/markdown"] for o in last.outputs if "text/markdown" in o.get("data", {})]
+        if outcome.step.runbook != "teardown":  # deploy, run_now (the failed one too), diagnose, audit
+            assert shown and "**In the AWS console:**" in shown[0] and "(https://us-east-1.console.aws" in shown[0]
     page = index.read_text()
     assert page.count("<tr><td>") == 7 and "failed (as meant)" in page and "architecture_mismatch" in page
     assert len(report.table().splitlines()) == 8
@@ -236,6 +240,9 @@ def test_plain_papermill_deploy_starts_its_own_sandbox(home, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     last = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"][-1]
-    shown = last.outputs[0]["data"]["text/plain"]
-    assert "'ok': True" in shown and "'applied': {'create': 14}" in shown and "'verified': True" in shown
+    links, shown = (o["data"] for o in last.outputs)  # the console links (Markdown), then the result
+    assert "'ok': True" in shown["text/plain"] and "'applied': {'create': 14}" in shown["text/plain"]
+    assert "'verified': True" in shown["text/plain"]
+    page = "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/statemachines/view/"
+    assert f"- state machine: [{page}" in links["text/markdown"]  # one click from the notebook
     assert not home.exists()  # the kernel's sandbox lived and died with the kernel

@@ -80,7 +80,7 @@ def machine(target, env, name: str, family: str, *, timeout: int | None = None, 
             "LaunchType": "FARGATE",
             "Cluster": "sbx",
             "TaskDefinition": family,
-            "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [env["subnet"]]}},
+            "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [env["subnet"]], "AssignPublicIp": "ENABLED"}},
         },
         "End": True,
     }
@@ -143,7 +143,7 @@ def test_lifecycle_states_are_observable(target, env, sandbox):
         cluster="sbx",
         taskDefinition="slow-job",
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}},
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]], "assignPublicIp": "ENABLED"}},
     )["tasks"][0]
     seen = [task["lastStatus"]]
 
@@ -229,7 +229,7 @@ def test_runtask_failures_answer_http_200_to_direct_callers(target, env):
         cluster="sbx",
         taskDefinition="direct-capacity",
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}},
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]], "assignPublicIp": "ENABLED"}},
     )
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert resp["tasks"] == [] and resp["failures"][0]["reason"] == "RESOURCE:CPU"
@@ -274,7 +274,7 @@ def test_client_token_makes_runtask_idempotent(target, env):
         taskDefinition="token-job",
         launchType="FARGATE",
         clientToken="tick-2026-11-29T09:00",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]]}},
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]], "assignPublicIp": "ENABLED"}},
     )
     first, second = ecs.run_task(**kwargs)["tasks"], ecs.run_task(**kwargs)["tasks"]
     assert [t["taskArn"] for t in first] == [t["taskArn"] for t in second]
@@ -343,7 +343,7 @@ def test_run_task_with_a_capacity_provider_strategy(target, env):
     ecs = target.client("ecs")
     ecs.create_cluster(clusterName="sbx-spot", capacityProviders=["FARGATE", "FARGATE_SPOT"])
     register(target, "sbx-spot")
-    net = {"awsvpcConfiguration": {"subnets": [env["subnet"]]}}
+    net = {"awsvpcConfiguration": {"subnets": [env["subnet"]], "assignPublicIp": "ENABLED"}}
     spot = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
     with pytest.raises(ecs.exceptions.InvalidParameterException, match="not associated with the cluster"):
         ecs.run_task(cluster="sbx", taskDefinition="sbx-spot", networkConfiguration=net, capacityProviderStrategy=spot)
@@ -395,7 +395,7 @@ def test_call_log_keeps_calls_aws_makes_for_you_apart(target, sandbox):
                     "LaunchType": "FARGATE",
                     "Cluster": "calllog",
                     "TaskDefinition": "calllog",
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}},
                 },
             }
         },
@@ -433,7 +433,7 @@ def test_spot_interruption_stops_only_a_fargate_spot_task(target, env):
     ecs.create_cluster(clusterName="sbx-reclaim", capacityProviders=["FARGATE", "FARGATE_SPOT"])
     register(target, "sbx-reclaim", env_vars={"SFNECS_DURATION": "60"})
     target.control("POST", "faults", {"kind": "spot_interruption", "seconds": 20, "family": "sbx-reclaim"})
-    net = {"awsvpcConfiguration": {"subnets": [env["subnet"]]}}
+    net = {"awsvpcConfiguration": {"subnets": [env["subnet"]], "assignPublicIp": "ENABLED"}}
     (plain,) = ecs.run_task(
         cluster="sbx-reclaim", taskDefinition="sbx-reclaim", networkConfiguration=net, launchType="FARGATE"
     )["tasks"]

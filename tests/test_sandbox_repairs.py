@@ -46,7 +46,7 @@ def sync_machine(target, name: str, family: str, subnet: str) -> str:
                     "LaunchType": "FARGATE",
                     "Cluster": "fixes",
                     "TaskDefinition": family,
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}},
                 },
             }
         },
@@ -108,7 +108,7 @@ def test_ecs_parameters_repair(target, subnet):
                     "CapacityProviderStrategy": [{"CapacityProvider": "FARGATE_SPOT", "Weight": 1}],
                     "Cluster": "fixes-spot",
                     "TaskDefinition": "fixes-spot",
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}},
                 },
             }
         },
@@ -139,7 +139,7 @@ def test_sync_retry_repair(target, sandbox, subnet):
                     "LaunchType": "FARGATE",
                     "Cluster": "fixes",
                     "TaskDefinition": "fixes-again",
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}},
                 },
             }
         },
@@ -207,7 +207,7 @@ def test_timed_out_sync_state_records_no_success(target, subnet):
                     "LaunchType": "FARGATE",
                     "Cluster": "fixes",
                     "TaskDefinition": "fixes-hang",
-                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet]}},
+                    "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}},
                 },
             }
         },
@@ -273,7 +273,7 @@ def test_private_dns_name_defect_is_fixed_upstream(target, subnet):
         "",
         None,
         "FARGATE",
-        {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}},
+        {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [], "assignPublicIp": "ENABLED"}},
     )
     details = {d["name"]: d["value"] for d in tasks[0].attachments[0]["details"]}
     assert details["privateDnsName"]

@@ -132,7 +132,7 @@ def test_ecs_target_runs_tasks_and_failures_count_as_delivered(paused, target):
             "EcsParameters": {
                 "TaskDefinitionArn": td,
                 "LaunchType": "FARGATE",
-                "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": [subnet]}},
+                "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": [subnet], "AssignPublicIp": "ENABLED"}},
             },
         },
     )

@@ -28,7 +28,10 @@ __all__ = [
 
 #: the Step Functions optimized integration that runs a task and waits until it stops
 RUN_TASK_SYNC = "arn:aws:states:::ecs:runTask.sync"
-#: the service principal of ECS tasks (the task and execution roles are passed to it)
+#: the service principal of ECS tasks (the task and execution roles are passed to it). The same name in
+#: every partition: AWS documents no China-specific form for it, and a `.amazonaws.com.cn` principal is
+#: refused there as invalid (reported by users, e.g. terraform-aws-modules/terraform-aws-ecs issue 124);
+#: unverified by the kit on a China or GovCloud account.
 ECS_TASKS = "ecs-tasks.amazonaws.com"
 #: the rule Step Functions creates and owns to learn that a .sync task stopped
 SYNC_RULE = "StepFunctionsGetEventsForECSTaskRule"

@@ -20,6 +20,7 @@ from sfnecs.deploy.resources import ClusterResource, LogGroupResource, ecr_refer
 from sfnecs.exceptions import ValidationError
 from sfnecs.iam import policies_for
 from sfnecs.images import ecr_platforms
+from sfnecs.model.job import secret_source
 from sfnecs.model.network import default_route_target, in_regional_ecr, pull_path, route_table_of
 from sfnecs.model.platforms import ECS_PLATFORMS
 from sfnecs.model.spec import StackSpec
@@ -99,6 +100,7 @@ def verify(target: Target, spec: StackSpec, *, inspect_binary: bool = False) -> 
         *_check_image(target, spec, inspect_binary),
         _exists("log group exists", spec.log_group, LogGroupResource().read(target, spec, spec.log_group)),
         *_check_network(target, spec),
+        *_check_secrets(target, spec),
         _check_schedule(spec),
     ]
     return Verification(spec.name, checks)
@@ -411,6 +413,41 @@ def _check_pull_paths(ec2: Any, spec: StackSpec, subnets: dict[str, dict[str, An
         status = {True: "pass", False: "fail", None: "skip"}[path.works]
         out.append(Check("image pull path", subnet, status, path.via, path.fix))
     return out
+
+
+_CREATE = {"secretsmanager": "aws secretsmanager create-secret", "ssm": "aws ssm put-parameter"}
+
+
+def _check_secrets(target: Target, spec: StackSpec) -> list[Check]:
+    """Each secret the container reads exists (with the operator's credentials): Fargate resolves them
+    before the container starts, so a missing one stops every run with ResourceInitializationError."""
+    checks = []
+    for name, value_from in spec.secrets:
+        service, arn = secret_source(value_from)
+        try:
+            if service == "secretsmanager":
+                target.client("secretsmanager").describe_secret(SecretId=arn)
+                found = True
+            else:  # the parameter's name: what follows "parameter" in its ARN (a path keeps its leading /)
+                path = arn.split(":parameter", 1)[1]
+                wanted = path if path.count("/") > 1 else path[1:]
+                found = bool(target.client("ssm").get_parameters(Names=[wanted])["Parameters"])
+        except ClientError as exc:
+            if error_code(exc) not in ("ResourceNotFoundException", "ParameterNotFound"):
+                raise
+            found = False
+        checks.append(
+            Check("secret exists", f"{name} <- {value_from}", "pass", arn)
+            if found
+            else Check(
+                "secret exists",
+                f"{name} <- {value_from}",
+                "fail",
+                "not found: Fargate stops the task before its container (ResourceInitializationError)",
+                f"create it in {spec.region} ({_CREATE[service]}) or fix the ARN in secrets",
+            )
+        )
+    return checks
 
 
 def _check_schedule(spec: StackSpec) -> Check:

@@ -53,6 +53,7 @@ def _context(target: Target, name: str, case: FaultCase, variant: str, settings:
         account=target.account,
         subnets=subnets[:2],
         security_groups=groups,
+        assign_public_ip=True,  # the default VPC: no NAT gateway, the public IP is the path to the registry
         schedule_expression=f"at({fire_at:%Y-%m-%dT%H:%M:%S})",
         launch_retry_attempts=settings.launch_retry_attempts,
         **{**case.spec_changes(settings), **VARIANTS[variant]},

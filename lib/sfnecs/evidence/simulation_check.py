@@ -181,6 +181,7 @@ def live_spec(target: Target, scenario: Scenario, variant: str, name: str) -> St
         account=target.account,
         subnets=subnets[:2],
         security_groups=groups,
+        assign_public_ip=True,  # the default VPC: no NAT gateway, the public IP is the path to the registry
         image="busybox",
         environment=tuple(env),
         cpu=s.cpu,

@@ -16,7 +16,10 @@ from sfnecs.model.spec import StackSpec, log_stream_prefix, schedule_group
 
 __all__ = [
     "CONSOLE_DOMAINS",
+    "cluster_tasks_link",
     "execution_link",
+    "links_markdown",
+    "log_group_link",
     "log_stream_link",
     "run_links",
     "schedule_link",
@@ -60,6 +63,17 @@ def task_link(task_arn: str) -> str:
     return f"https://{region}.{domain}/ecs/v2/clusters/{m['cluster']}/tasks/{m['id']}/configuration?region={region}"
 
 
+def cluster_tasks_link(region: str, cluster: str) -> str:
+    """The ECS console page listing a cluster's tasks (stopped ones among them, for about an hour)."""
+    domain = CONSOLE_DOMAINS[partition_of(region)]
+    return f"https://{region}.{domain}/ecs/v2/clusters/{cluster}/tasks?region={region}"
+
+
+def log_group_link(region: str, log_group: str) -> str:
+    """The CloudWatch Logs console page of a log group (its streams, newest first)."""
+    return f"{_home(region, 'cloudwatch')}#logsV2:log-groups/log-group/{_console_escape(log_group)}"
+
+
 def _console_escape(text: str) -> str:
     # the CloudWatch console escapes a log group or stream name twice inside its URL fragment
     # ("/" -> %2F -> $252F): quote once, then turn each % into $25
@@ -97,3 +111,14 @@ def run_links(spec: StackSpec, execution_arn: str | None = None, task_arn: str |
         stream = awslogs_stream(log_stream_prefix(spec), spec.container_name, task_arn)
         links["log_stream"] = log_stream_link(spec.region, spec.log_group, stream)
     return {k: v for k, v in links.items() if v}
+
+
+def links_markdown(links: dict[str, str], title: str = "In the AWS console") -> str:
+    """The links as a Markdown list (name: clickable URL), for a runbook's last cell and for people.
+
+    Why: a .result.json holds the URLs for machines; the notebook a person opens should make them one
+    click. An empty dict says so instead of showing nothing."""
+    if not links:
+        return f"**{title}:** no console links (nothing deployed or run yet)"
+    rows = "\n".join(f"- {name.replace('_', ' ')}: [{url}]({url})" for name, url in links.items())
+    return f"**{title}:**\n\n{rows}"

@@ -126,7 +126,7 @@ RULES: dict[str, Rule] = {
     "schedule_enabled": check_bool,
     "subnets": _strings("subnet"),
     "security_groups": _strings("security_group"),
-    "assign_public_ip": check_bool,
+    "assign_public_ip": lambda name, value: None if value is None else check_bool(name, value),  # None: the kit picks
     "dry_run": check_bool,
     "delete_logs": check_bool,
     "delete_images": check_bool,
@@ -205,7 +205,7 @@ def _network_fits_spec(values: Mapping[str, Any]) -> None:
     groups); the runbook's names are StackSpec's, so its message names the parameter as given."""
     given = {key: value for key in ("subnets", "security_groups") if (value := values.get(key))}
     if given:  # empty lists mean the default VPC's: known only when the runbook connects
-        StackSpec("network-check", **given, assign_public_ip=values.get("assign_public_ip", False))
+        StackSpec("network-check", **given, assign_public_ip=values.get("assign_public_ip") or False)
 
 
 def _job_fits_spec(values: Mapping[str, Any]) -> None:

@@ -49,6 +49,8 @@ class Parameter:
     def check(self, value: Any) -> Any:
         """Return `value` coerced to this parameter's type, or raise ValidationError."""
         kinds = _TYPES.get(self.type)
+        if self.default is None and isinstance(value, str):  # no type to read from a None default: YAML says
+            return _parse_cli_value(value)  # (the runbook's own rule in sfnecs.ops.parameters checks it)
         if value is None or kinds is None:
             return value
         if isinstance(value, str) and self.type != "str":

@@ -17,7 +17,7 @@ from sfnecs.deploy.network import network_fields
 from sfnecs.deploy.stack import ChangeSet, Verification, schedule_group
 from sfnecs.exceptions import RunbookError, StackError, ValidationError
 from sfnecs.images.sample import push_sample_image
-from sfnecs.model.console import execution_link, run_links, stack_links, task_link
+from sfnecs.model.console import execution_link, links_markdown, run_links, stack_links, task_link
 from sfnecs.model.fargate import check_capacity_provider_strategy
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
@@ -35,6 +35,7 @@ __all__ = [
     "poll_backoff",
     "push_sample",
     "raise_if_failed",
+    "show_links",
     "run_once",
     "run_result",
     "run_to_diagnose",
@@ -323,3 +324,11 @@ def raise_if_failed(result: dict[str, Any]) -> dict[str, Any]:
     if result.get("ok") is False:
         raise RunbookError(str(result.get("error") or "the runbook's result says ok=false"))
     return result
+
+
+def show_links(links: dict[str, str]) -> None:
+    """Show the console links of a result as clickable Markdown in the notebook (a runbook's last cell),
+    before any failure is raised: the links are where the operator looks next."""
+    from IPython.display import Markdown, display  # IPython is there whenever a notebook runs this
+
+    display(Markdown(links_markdown(links)))

@@ -300,10 +300,9 @@ class FargateEmulator:
         self.on_stopped: list[Callable[[EmulatedTask], None]] = []
         self._announced: set[str] = set()
         #: Fargate fails a task in a default-VPC subnet without a public IP (no NAT gateway there), and
-        #: `verify` says so; the sandbox lets it run unless this is True, because lessons, benches and
-        #: tests written before the pull-path check launch there with assignPublicIp DISABLED. Subnets
-        #: of every other VPC are judged as on Fargate.
-        self.default_vpc_needs_public_ip = False
+        #: `verify` says so; so does the sandbox. False lets such a task run anyway (a switch for
+        #: experiments that want to leave the network out); subnets of other VPCs are always judged.
+        self.default_vpc_needs_public_ip = True
 
     @property
     def _ecr(self) -> Any:

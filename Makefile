@@ -4,6 +4,9 @@ PYTHON ?= python3.11
 VENV := .venv
 STAMP := $(VENV)/.installed
 BIN := $(VENV)/bin
+# checkov in a venv of its own: its bc-python-hcl2 overwrites python-hcl2's `hcl2` module (pyproject [checkov])
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: demo test bench clean
 
@@ -15,10 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name sfnecs --display-name "Python (sfnecs)" >/dev/null
 	touch $(STAMP)
 
+$(CHECKOV_STAMP): pyproject.toml
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet "$$($(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["checkov"])')"
+	touch $(CHECKOV_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/python -m sfnecs.ops.demo
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest
 
 # every bench/*.py, one after another; writes BENCHMARKS.md (ratios against their goals, the fault matrix)
@@ -26,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/report.py
 
 clean:
-	rm -rf $(VENV) runs test-artifacts
+	rm -rf $(VENV) $(CHECKOV_VENV) runs test-artifacts

@@ -27,8 +27,11 @@ $(CHECKOV_STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m sfnecs.ops.demo
 
+# two workers by default (CI machines have 2 cores; much of a test's time is spent waiting on the sandbox);
+# a test file runs whole on one worker (lessons' cells in order, one sandbox per module). JOBS=0: no workers.
+JOBS ?= 2
 test: $(STAMP) $(CHECKOV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 # every bench/*.py, one after another; writes BENCHMARKS.md (ratios against their goals, the fault matrix)
 bench: $(STAMP)

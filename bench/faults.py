@@ -3,8 +3,10 @@
 Prints one row per cell (tasks run, retried, noticed, notified, diagnosis, duplicate/overlap, what
 teardown left, verdict against the design's promise), the mismatches if any, and ends with
   faults: N tried, N handled, N lost (N documented limitations)
-"handled": the kit did what it promises; "limitation": the outcome AWS documents for that pattern
-(pattern A's silent failures, duplicates with the guard off); "lost": anything else. The exit
+"handled": the kit did what it promises (pattern A alerting as AWS recommends: its failed tasks are
+noticed and notified by the EventBridge rule on task state change events); "limitation": the outcome AWS
+documents for that pattern (A's RunTask `failures` that start no task, its hung task, duplicates; B's
+duplicates with the guard off); "lost": anything else. The exit
 status is 1 when any cell is lost. Launch retries wait on the sandbox clock; the hang cells wait
 their Task TimeoutSeconds in real seconds; the whole matrix takes a few minutes.
 """

@@ -54,7 +54,8 @@ def sync_latency(repeats: int = 5) -> tuple[float, float]:
     from sfnecs.sandbox.repairs import SYNC_POLL_SECONDS
 
     latencies = []
-    with Sandbox(export=False) as sb:
+    # the role here is made up: this bench measures latency, not IAM (sfnecs.sandbox.enforcement)
+    with Sandbox(export=False, enforce_iam=False) as sb:
         ec2, ecs, sfn = sb.client("ec2"), sb.client("ecs"), sb.client("stepfunctions")
         subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
         ecs.create_cluster(clusterName="bench")

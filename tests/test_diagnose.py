@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+from tests.roles import open_role
 
 from sfnecs.diagnose import CONFIDENCES, MATCHERS, Diagnosis, diagnose, diagnose_task
 from sfnecs.exceptions import ValidationError
@@ -437,7 +438,9 @@ def test_run_task_failures_and_step_functions_errors():
             ),
         }
     )
-    assert denied.category == "run_task_rejected" and "iam:PassRole" in denied.fix
+    # an IAM denial is its own category, whose fix names the action and the role (the RunTask rejection too)
+    assert denied.category == "access_denied" and "run_task_rejected" in denied.also
+    assert "iam:PassRole" in denied.fix and "nightly-sfn" in denied.fix
     bad = diagnose_task(
         None,
         error="ECS.InvalidParameterException",
@@ -647,6 +650,7 @@ def test_diagnose_a_task_arn_reads_task_definition_logs_and_image(target, arm_jo
 
 def _run_execution(target, subnet: str, name: str, family: str, **task_state: Any) -> str:
     """Run a one-state `.sync` machine to its end; return the execution ARN."""
+    open_role(target.client("iam"), "diag-sfn")  # the sandbox enforces IAM: Step Functions must assume it
     sfn = target.client("stepfunctions")
     definition = {
         "StartAt": "Run",

@@ -7,6 +7,7 @@ sandbox-restart cell restarts the session sandbox.
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import UTC, datetime
 
@@ -58,7 +59,7 @@ def test_every_fault_has_a_promise_for_every_variant():
             assert p.tasks is not None and p.noticed is not None and p.text()
             if p.limitation:  # only the documented behaviours of A and of B without its guard
                 assert variant in ("A", "B-guard")
-                assert "AWS_FACTS" in p.limitation or "feature_table" in p.limitation  # the source is named
+                assert re.search(r'\((?:ECS|Step Functions|EventBridge)[^)]*"[^"]+"', p.limitation)  # the AWS page
 
 
 def test_pattern_b_notices_notifies_and_names_every_job_failure_without_rerunning_it():
@@ -74,7 +75,10 @@ def test_pattern_b_notices_notifies_and_names_every_job_failure_without_rerunnin
                 "",
             )
         a = fm.promise(fault, "A")
-        assert (a.noticed, a.notified) == (False, False) and a.limitation  # shows only in the task
+        if fault == "hang":  # a hung task never stops: no event, and nothing times it out
+            assert (a.noticed, a.notified, a.limitation) == (False, False, fm.NO_TIMEOUT)
+        else:  # as AWS recommends: the task's STOPPED event matches the rule, which tells the topic
+            assert (a.tasks, a.noticed, a.notified, a.diagnosis, a.limitation) == (1, True, True, category, "")
 
 
 def test_launch_failures_a_is_silent_b_retries_then_notifies():
@@ -106,11 +110,20 @@ def test_verdicts_leftovers_and_mismatches_are_lost():
     silent = fm.Cell("exit_3", "B+guard", "x", tasks=1, noticed=True, diagnosis="application_exit")
     fm._verdict(silent, promise)
     assert silent.verdict == "lost" and "notified=False (promised True)" in silent.mismatch
-    leftover = fm.Cell("exit_3", "A", "x", tasks=1, diagnosis="application_exit", left=("AWS::SQS::Queue q",))
+    leftover = fm.Cell(
+        "exit_3",
+        "A",
+        "x",
+        tasks=1,
+        noticed=True,
+        notified=True,
+        diagnosis="application_exit",
+        left=("AWS::SQS::Queue q",),
+    )
     fm._verdict(leftover, fm.promise("exit_3", "A"))
     assert leftover.verdict == "lost" and "left after teardown" in leftover.mismatch
-    limited = fm.Cell("exit_3", "A", "x", tasks=1, diagnosis="application_exit")
-    fm._verdict(limited, fm.promise("exit_3", "A"))
+    limited = fm.Cell("duplicates_2", "A", "x", tasks=2, diagnosis="success")
+    fm._verdict(limited, fm.promise("duplicates_2", "A"))
     assert limited.verdict == "limitation"
     frame = pd.DataFrame([c.to_dict() for c in (good, silent, leftover, limited)])
     summary = fm.summarize(frame)

@@ -19,7 +19,7 @@ from sfnecs.ops import chain, runbook
 from sfnecs.ops.parameters import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNBOOKS = ["audit", "deploy", "diagnose", "run_now", "teardown"]
+RUNBOOKS = ["audit", "deploy", "diagnose", "export", "prove", "run_now", "teardown"]
 BIN = Path(sys.executable).parent
 
 
@@ -35,7 +35,7 @@ def home(tmp_path, monkeypatch) -> Path:
         process.stop()
 
 
-def test_the_five_runbooks():
+def test_every_runbook_is_listed():
     assert runbook.list_runbooks() == RUNBOOKS
 
 
@@ -112,7 +112,8 @@ def test_demo_chain_end_to_end(home, tmp_path):
     assert report.ok, report.table()
     deploy, failed, diagnosis, fix, rerun, audit, teardown = [o.result for o in report.outcomes]
 
-    assert deploy.result["plan"] == {"create": 14} and not deploy.result["verified"]
+    # 14 resources run the job; the topic policy and 4 alarms tell someone when it fails
+    assert deploy.result["plan"] == {"create": 19} and not deploy.result["verified"]
     assert "exec format error" in deploy.result["failed_checks"][0]  # verify predicted it
     assert not failed.ok and failed.result["status"] == "FAILED" and failed.result["exit_code"] == 1
     assert failed.error == (
@@ -132,7 +133,7 @@ def test_demo_chain_end_to_end(home, tmp_path):
     assert audit.result["counts"] == {"total": 2, "SUCCEEDED": 1, "FAILED": 1}
     assert audit.result["success_rate"] == 0.5 and audit.result["failures_by_category"] == {"architecture_mismatch": 1}
     assert audit.result["duplicates"] == {} and audit.result["overlaps"] == []
-    assert len(teardown.result["deleted"]) == 14 and teardown.result["kept"] == []
+    assert len(teardown.result["deleted"]) == 19 and teardown.result["kept"] == []
 
     for outcome in report.outcomes:  # the audit log: executed notebook, result JSON, HTML
         executed = nbformat.read(outcome.result.notebook, as_version=4)
@@ -198,7 +199,7 @@ def test_cli_runbooks_share_the_running_sandbox_and_write_to_s3(background, tmp_
     planned = sfnecs("deploy", "-p", "stack", "cli", *quiet, "-p", "dry_run", "true")
     assert planned.returncode == 0, planned.stderr
     result = json.loads(Path(planned.stdout.split("result:")[1].strip()).read_text())
-    assert result["result"]["dry_run"] and result["result"]["plan"] == {"create": 14} and result["sandbox"] == endpoint
+    assert result["result"]["dry_run"] and result["result"]["plan"] == {"create": 19} and result["sandbox"] == endpoint
     assert not result["sandbox_started"] and "started a background sandbox" not in planned.stdout
 
     deployed = sfnecs("deploy", "-p", "stack", "cli", *quiet, "-p", "sample_image", "arm64", output="s3://runbooks/cli")
@@ -206,7 +207,7 @@ def test_cli_runbooks_share_the_running_sandbox_and_write_to_s3(background, tmp_
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="runbooks", Prefix="cli/")["Contents"])
     assert [k.rsplit("-", 1)[1] for k in keys] == ["deploy.ipynb", "deploy.result.json"]
     saved = json.loads(s3.get_object(Bucket="runbooks", Key=keys[1])["Body"].read())
-    assert saved["ok"] and saved["result"]["applied"] == {"create": 14}
+    assert saved["ok"] and saved["result"]["applied"] == {"create": 19}
     assert nbformat.reads(s3.get_object(Bucket="runbooks", Key=keys[0])["Body"].read().decode(), as_version=4).cells
 
     failed = sfnecs("run_now", "-p", "stack", "cli")
@@ -220,7 +221,7 @@ def test_cli_runbooks_share_the_running_sandbox_and_write_to_s3(background, tmp_
     assert removed.returncode == 0, removed.stderr
     result = json.loads(Path(removed.stdout.split("result:")[1].strip()).read_text())["result"]
     # the two log groups and the repository are kept (the logs of the failed run, the image), with how to remove them
-    assert len(result["deleted"]) == 11 and len(result["kept"]) == 3, result["kept"]
+    assert len(result["deleted"]) == 16 and len(result["kept"]) == 3, result["kept"]
     assert all("kept:" in k and "remove with delete_" in k for k in result["kept"])
     removed = sfnecs("teardown", "-p", "stack", "cli", "-p", "delete_logs", "true", "-p", "delete_images", "true")
     assert removed.returncode == 0, removed.stderr
@@ -241,7 +242,7 @@ def test_plain_papermill_deploy_starts_its_own_sandbox(home, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     last = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"][-1]
     links, shown = (o["data"] for o in last.outputs)  # the console links (Markdown), then the result
-    assert "'ok': True" in shown["text/plain"] and "'applied': {'create': 14}" in shown["text/plain"]
+    assert "'ok': True" in shown["text/plain"] and "'applied': {'create': 19}" in shown["text/plain"]
     assert "'verified': True" in shown["text/plain"]
     page = "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/statemachines/view/"
     assert f"- state machine: [{page}" in links["text/markdown"]  # one click from the notebook

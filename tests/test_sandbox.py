@@ -9,8 +9,18 @@ from typing import Any
 import boto3
 import pytest
 from tests.ecr_push import push_index, push_single
+from tests.roles import open_role
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _roles(sandbox):
+    """The hand-made roles these tests name (the sandbox enforces IAM on AWS's behalf: roles must exist)."""
+    for name in ("sbx-sfn", "calllog", "x"):
+        open_role(sandbox.client("iam"), name)
+
+
 LOG_GROUP = "/ecs/sbx"
 
 

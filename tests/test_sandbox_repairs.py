@@ -13,9 +13,16 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from tests.roles import open_role
 from tests.test_sandbox import ACCOUNT, REGION, ensure_log_group, execute, failed_event, register, wait_for
 
 from sfnecs.sandbox.repairs import REPAIRS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _roles(sandbox):
+    """The role `x` these tests name (the sandbox enforces IAM on AWS's behalf: roles must exist)."""
+    open_role(sandbox.client("iam"), "x")
 
 
 @contextlib.contextmanager
@@ -224,6 +231,23 @@ def test_timed_out_sync_state_records_no_success(target, subnet):
     assert "TaskTimedOut" in types and "TaskSucceeded" not in types
 
 
+def test_stopped_stays_aborted_repair(target, subnet):
+    register(target, "fixes-stop", env_vars={"SFNECS_HANG": "1"})
+    sm = sync_machine(target, "fixes-stop", "fixes-stop", subnet)
+    sfn, ecs = target.client("stepfunctions"), target.client("ecs")
+
+    def stopped_while_waiting() -> dict[str, Any]:
+        arn = sfn.start_execution(stateMachineArn=sm, input="{}")["executionArn"]
+        wait_for(lambda: ecs.list_tasks(cluster="fixes", family="fixes-stop", desiredStatus="RUNNING")["taskArns"])
+        sfn.stop_execution(executionArn=arn, cause="operator")
+        wait_for(lambda: not ecs.list_tasks(cluster="fixes", family="fixes-stop", desiredStatus="RUNNING")["taskArns"])
+        return wait_for(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d)
+
+    assert stopped_while_waiting()["status"] == "ABORTED"
+    with without("stopped_stays_aborted"):
+        assert stopped_while_waiting()["status"] == "FAILED"  # the abandoned .sync wait's error won
+
+
 def test_second_execution_repair(target, subnet):
     register(target, "fixes-twice")
     sm = sync_machine(target, "fixes-twice", "fixes-twice", subnet)
@@ -257,7 +281,7 @@ def test_task_memory_repair(sandbox):
 
 
 def test_private_dns_name_defect_is_fixed_upstream(target, subnet):
-    """DESIGN.md lists moto's Fargate awsvpc run_task raising on NetworkInterface.private_dns_name.
+    """moto's Fargate awsvpc run_task used to raise on NetworkInterface.private_dns_name (a known defect).
 
     moto 5.2.1 (pinned) no longer raises: its own run_task path works, so no repair is installed.
     """

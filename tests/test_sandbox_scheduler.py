@@ -6,9 +6,16 @@ import json
 from datetime import timedelta
 
 import pytest
+from tests.roles import open_role
 from tests.test_sandbox import ACCOUNT, REGION, register, wait_for
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sched"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _roles(sandbox):
+    """The role the schedules name (the sandbox enforces IAM on AWS's behalf: roles must exist)."""
+    open_role(sandbox.client("iam"), "sched")
 
 
 @pytest.fixture

@@ -33,14 +33,15 @@ def test_deterministic_overlap_and_duplicate_counts_agree_exactly(target, varian
         assert (c["overlapping_launches"], c["duplicate_launches"], c["max_concurrent"]) == (5, 1, 3)
 
 
-def test_job_failures_are_noticed_and_notified_in_b_and_silent_in_a(target):
+def test_job_failures_are_noticed_and_notified_in_both_patterns(target):
     s = Scenario(horizon="3h", interval_minutes=60, duration_minutes=10.0, job_failure_rate=1.0)
     b = agreed(target, s, "B+guard", "replay-jobfail-b").counts
     assert (b["failures_noticed"], b["notifications"], b["state_transitions"]) == (3, 3, 15)
     # the queue that counted the notifications went with the stack: nothing of the replay is left
     assert not target.client("sqs").list_queues(QueueNamePrefix="replay-jobfail-b").get("QueueUrls")
+    # A as AWS recommends: the task-failure rule sees each failed task stop and notifies
     a = agreed(target, s, "A", "replay-jobfail-a").counts
-    assert (a["failures_silent"], a["notifications"]) == (3, 0)
+    assert (a["failures_silent"], a["failures_noticed"], a["notifications"]) == (0, 3, 3)
 
 
 def test_launch_failures_agree(target):

@@ -106,6 +106,14 @@ def tagged_resources(target: Any, name: str) -> list[str]:
     for r in ecr.describe_repositories()["repositories"]:
         if owned(ecr.list_tags_for_resource(resourceArn=r["repositoryArn"]).get("tags")):
             found.append(r["repositoryArn"])
+    events = target.client("events")
+    for rule in events.list_rules()["Rules"]:
+        if owned(events.list_tags_for_resource(ResourceARN=rule["Arn"]).get("Tags")):
+            found.append(rule["Arn"])
+    cw = target.client("cloudwatch")
+    for alarm in cw.describe_alarms()["MetricAlarms"]:
+        if owned(cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]).get("Tags")):
+            found.append(alarm["AlarmArn"])
     sched = target.client("scheduler")
     for g in sched.list_schedule_groups()["ScheduleGroups"]:
         if g.get("State") == "ACTIVE" and owned(sched.list_tags_for_resource(ResourceArn=g["Arn"]).get("Tags")):
@@ -236,8 +244,10 @@ def test_a_capacity_provider_strategy_reaches_every_launch_and_the_cluster():
 def test_desired_resources_per_pattern():
     kinds_b = [d.kind for d in stack.desired_resources(StackSpec("pat"))]
     kinds_a = [d.kind for d in stack.desired_resources(StackSpec("pat", pattern="A"))]
-    assert {"state_machine", "topic"} <= set(kinds_b)
-    assert "state_machine" not in kinds_a and "topic" not in kinds_a
+    assert {"state_machine", "topic", "topic_policy", "alarm"} <= set(kinds_b)
+    assert "state_machine" not in kinds_a and "task_failure_rule" not in kinds_b
+    # pattern A tells someone too: the task-failure rule and the dead-letter queue's alarm, to the topic
+    assert {"topic", "topic_policy", "task_failure_rule", "alarm"} <= set(kinds_a)
     for kinds in (kinds_a, kinds_b):
         assert kinds.index("task_definition") < kinds.index("schedule")  # creation order
         assert kinds.index("role") < kinds.index("task_definition")
@@ -270,8 +280,9 @@ def test_apply_converges_and_a_second_apply_changes_nothing(target, sandbox):
     sandbox.control("DELETE", "calls", {})
     again = stack.apply(target, spec)
     assert again.changed == [] and mutating_calls(sandbox) == {}
-    # every resource carries the stack tag (the schedule through its tagged group)
-    assert len(tagged_resources(target, "conv")) == len(first)
+    # every resource carries the stack tag (the schedule through its tagged group, the topic's policy
+    # through its topic)
+    assert len(tagged_resources(target, "conv")) == len(first[first["type"] != "AWS::SNS::TopicPolicy"])
     stack.teardown(target, spec, delete_logs=True, delete_images=True)
 
 
@@ -328,7 +339,14 @@ def test_switching_pattern_deletes_what_b_alone_needed(target):
     stack.apply(target, spec)
     planned = stack.plan(target, spec.replace(pattern="A")).to_frame()
     deleted = set(planned[planned["action"] == "delete"]["type"])
-    assert deleted == {"AWS::StepFunctions::StateMachine", "AWS::SNS::Topic", "AWS::IAM::Role", "AWS::Logs::LogGroup"}
+    # the topic stays (pattern A's rule publishes to it); B's execution alarms go
+    assert deleted == {
+        "AWS::StepFunctions::StateMachine",
+        "AWS::CloudWatch::Alarm",
+        "AWS::IAM::Role",
+        "AWS::Logs::LogGroup",
+    }
+    assert set(planned[planned["action"] == "create"]["type"]) == {"AWS::Events::Rule"}
     schedule_row = planned[planned["type"] == "AWS::Scheduler::Schedule"].iloc[0]
     assert schedule_row["action"] == "update" and "cluster/switch" in schedule_row["diff"]
     stack.apply(target, spec.replace(pattern="A"))
@@ -420,7 +438,12 @@ def test_teardown_cleans_up_after_apply_fails_midway(target):
     # the plan picks up where apply stopped: what was done is up to date, the rest is still to create
     remaining = stack.plan(target, spec).to_frame()
     created = set(remaining[remaining["action"] == "create"]["type"])
-    assert created == {"AWS::StepFunctions::StateMachine", "AWS::Scheduler::ScheduleGroup", "AWS::Scheduler::Schedule"}
+    assert created == {
+        "AWS::StepFunctions::StateMachine",
+        "AWS::Scheduler::ScheduleGroup",
+        "AWS::Scheduler::Schedule",
+        "AWS::CloudWatch::Alarm",
+    }
     assert set(remaining["action"]) == {"create", "no-op"}
     deleted = stack.teardown(target, spec, delete_logs=True, delete_images=True)
     assert "AWS::StepFunctions::StateMachine" not in {c.type for c in deleted.changes}
@@ -632,20 +655,29 @@ def test_teardown_finishes_what_an_interrupted_teardown_left(target):
 
 
 @pytest.mark.sandbox
-def test_alert_email_is_subscribed_and_removed(target):
-    spec = make_spec(target, "mail")
-    stack.apply(target, spec, email="ops@example.com")
+def test_alert_email_is_subscribed_confirmed_and_removed(target):
+    from sfnecs.sandbox.notifications import confirm_email  # the recipient's click, which only the sandbox can make
+
+    spec = make_spec(target, "mail", notify_email="ops@example.com")
+    stack.apply(target, spec)
     sns = target.client("sns")
 
-    def emails() -> list[str]:
-        return [s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=spec.topic_arn)["Subscriptions"]]
+    def subscriptions() -> list[tuple[str, bool]]:
+        found = sns.list_subscriptions_by_topic(TopicArn=spec.topic_arn)["Subscriptions"]
+        return [(s["Endpoint"], s["SubscriptionArn"].startswith("arn:")) for s in found]
 
-    assert emails() == ["ops@example.com"]
-    assert set(stack.plan(target, spec, email="ops@example.com").to_frame()["action"]) == {"no-op"}
-    row = stack.plan(target, spec).to_frame().set_index("type").loc["AWS::SNS::Topic"]
+    assert subscriptions() == [("ops@example.com", False)]  # pending until the recipient confirms
+    assert set(stack.plan(target, spec).to_frame()["action"]) == {"no-op"}
+    assert set(stack.plan(target, spec.replace(notify_email=""), email="ops@example.com").to_frame()["action"]) == {
+        "no-op"
+    }
+    # a pending subscription cannot be removed (SNS): one the spec no longer wants is no difference yet
+    assert set(stack.plan(target, spec.replace(notify_email="")).to_frame()["action"]) == {"no-op"}
+    assert confirm_email(spec.topic_arn, "ops@example.com")
+    row = stack.plan(target, spec.replace(notify_email="")).to_frame().set_index("type").loc["AWS::SNS::Topic"]
     assert row["action"] == "update" and row["diff"] == 'EmailSubscriptions: ["ops@example.com"] -> []'
-    stack.apply(target, spec)
-    assert emails() == []
+    stack.apply(target, spec.replace(notify_email=""))
+    assert subscriptions() == []
     stack.teardown(target, spec, delete_logs=True, delete_images=True)
 
 

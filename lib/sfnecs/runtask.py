@@ -1,6 +1,6 @@
 """RunTask: one description of "run the stack's job once on Fargate", rendered for every caller.
 
-Why one object (aws-cdk's `EcsRunTask`, STYLE.md): the RunTask API request (`runs.run_direct`), the
+Why one object (as aws-cdk's `EcsRunTask` does): the RunTask API request (`runs.run_direct`), the
 EventBridge Scheduler `EcsParameters` target (pattern A), the Step Functions Task state's arguments
 (pattern B) and the IAM statements each of them needs are all rendered here from one StackSpec, so
 the network block, the placement and the policy cannot drift apart. Each AWS API spells the same
@@ -180,7 +180,7 @@ class RunTask:
             # needs no new state machine (ECS API reference, RunTask taskDefinition)
             "TaskDefinition": self.definition,
             # StartedBy is not set: under .sync Step Functions sets it to "AWS Step Functions"
-            # itself (AWS_FACTS.md; community-observed, the integration's docs are silent on it).
+            # itself; community-observed, the integration's docs are silent (fact: sync-output-task-object).
             # The task group carries the execution name instead, so a task in the ECS console
             # names the execution that started it.
             **group,

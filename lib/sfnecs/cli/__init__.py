@@ -1,6 +1,6 @@
 """The `sfnecs` command: a thin layer over the library (papermill's cli.py style).
 
-Each command group lives in its own module (sandbox, runbook, stack) and adds its parsers here.
+Each command group lives in its own module (sandbox, runbook, stack, export, prove) and adds its parsers here.
 Errors print one line to stderr and exit non-zero: 2 for bad usage or parameters, 1 for failures.
 """
 
@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from sfnecs import __version__
-from sfnecs.cli import runbook, sandbox, stack
+from sfnecs.cli import export, prove, runbook, sandbox, stack
 from sfnecs.exceptions import SfnecsError, ValidationError
 
 
@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sfnecs", description="Run Amazon ECS tasks on a schedule, and learn how.")
     parser.add_argument("--version", action="version", version=f"sfnecs {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in (sandbox.register, runbook.register, stack.register):
+    for register in (sandbox.register, runbook.register, stack.register, export.register, prove.register):
         register(sub)
     return parser
 

@@ -154,7 +154,8 @@ def _instant(text: str | None) -> datetime | None:
     return at
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def add_stack_arguments(p: argparse.ArgumentParser) -> None:
+    """The stack flags every stack command shares (plan, apply, verify, teardown, run, export)."""
     p.add_argument("--stack", required=True, help="the stack name (1-32: lowercase letters, digits, '-')")
     p.add_argument(
         "--pattern", choices=("A", "B"), default="B", help="A: schedule -> RunTask; B: via Step Functions (default)"
@@ -244,6 +245,18 @@ def _job_options(p: argparse.ArgumentParser) -> None:
         metavar="DAYS",
         help="CloudWatch Logs retention of the job's logs (default 30; 0: forever)",
     )
+    p.add_argument(
+        "--notify-email",
+        dest="notify_email",
+        metavar="ADDRESS",
+        help="subscribe this address to the alert topic (the recipient confirms by e-mail)",
+    )
+    p.add_argument(
+        "--notify-topic-arn",
+        dest="notify_topic_arn",
+        metavar="ARN",
+        help="send alerts to this existing SNS topic instead of the stack's own",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -257,9 +270,9 @@ def register(subparsers: Any) -> None:
     }
     for name, (func, help_text) in specs.items():
         p = subparsers.add_parser(name, help=help_text, description=help_text)
-        _common(p)
+        add_stack_arguments(p)
         if name in ("plan", "apply"):
-            p.add_argument("--email", help="subscribe this address to the alert topic (pattern B)")
+            p.add_argument("--email", help="subscribe this address to the alert topic (as --notify-email)")
         if name == "verify":
             p.add_argument(
                 "--inspect-binary",
@@ -287,4 +300,4 @@ def register(subparsers: Any) -> None:
         p.set_defaults(func=func)
 
 
-__all__ = ["register", "spec_from_args"]
+__all__ = ["add_stack_arguments", "register", "spec_from_args"]

@@ -28,6 +28,8 @@ JOB_SETTINGS = (
     "guard",
     "platform_version",
     "log_retention_days",
+    "notify_email",
+    "notify_topic_arn",
 )
 #: StackSpec's longest machine_timeout_seconds (Step Functions: a Standard execution runs at most a year)
 _LONGEST = 31_536_000

@@ -9,6 +9,7 @@ from typing import Any
 
 from sfnecs.deploy.changes import Current, Desired, document_diff
 from sfnecs.deploy.resource import Resource, is_owned, tag_list
+from sfnecs.model.alerting import owns_topic
 from sfnecs.model.target import Target
 
 __all__ = ["DLQ_RETENTION_SECONDS", "QueueResource", "TopicResource"]
@@ -62,14 +63,16 @@ class QueueResource(Resource):
 
 
 class TopicResource(Resource):
-    """The alert topic (pattern B with notifications), with the optional e-mail subscription."""
+    """The alert topic (unless `notify_topic_arn` names another), with the e-mail subscription of `notify_email`
+    (or apply's `email`)."""
 
     key, type = "topic", "AWS::SNS::Topic"
 
     def desired(self, spec, refs, email):
-        if spec.pattern != "B" or not (spec.notify_failure or spec.notify_success):
+        if not owns_topic(spec):
             return []
-        return [Desired(self.key, spec.topic, {"Name": spec.topic, "EmailSubscriptions": [email] if email else []})]
+        emails = sorted({e for e in (email, spec.notify_email) if e})
+        return [Desired(self.key, spec.topic, {"Name": spec.topic, "EmailSubscriptions": emails})]
 
     def names(self, spec):
         return [spec.topic]

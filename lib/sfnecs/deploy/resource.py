@@ -2,8 +2,8 @@
 codes, the ECR reference of the image, and the retry while a just-created role propagates.
 
 Why one base: plan, apply and teardown drive every type through the same methods, and every resource
-carries the tag `sfnecs:stack=<name>`; what lacks it is never changed or deleted (DESIGN.md, "Own only
-what you tagged").
+carries the tag `sfnecs:stack=<name>`; what lacks it is never changed or deleted: the kit owns only
+what it tagged, so a shared account's other resources are safe from teardown.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ shared helpers live in `sfnecs.deploy.resource`; this module re-exports the name
 
 from __future__ import annotations
 
+from sfnecs.deploy.alerting_resources import AlarmResource, TaskFailureRuleResource, TopicPolicyResource
 from sfnecs.deploy.container_resources import (
     ClusterResource,
     LogGroupResource,
@@ -19,6 +20,7 @@ from sfnecs.deploy.resource import NEXT_REVISION, Resource, ecr_reference, error
 from sfnecs.deploy.workflow_resources import ScheduleGroupResource, ScheduleResource, StateMachineResource
 
 __all__ = [
+    "AlarmResource",
     "ClusterResource",
     "LogGroupResource",
     "NEXT_REVISION",
@@ -31,6 +33,8 @@ __all__ = [
     "ScheduleResource",
     "StateMachineResource",
     "TaskDefinitionResource",
+    "TaskFailureRuleResource",
+    "TopicPolicyResource",
     "TopicResource",
     "ecr_reference",
     "error_code",
@@ -45,8 +49,11 @@ RESOURCES: tuple[Resource, ...] = (
     RoleResource(),
     QueueResource(),
     TopicResource(),
+    TopicPolicyResource(),
     TaskDefinitionResource(),
     StateMachineResource(),
     ScheduleGroupResource(),
     ScheduleResource(),
+    TaskFailureRuleResource(),
+    AlarmResource(),
 )

@@ -156,7 +156,7 @@ def plan(target: Target, spec: StackSpec, *, email: str | None = None) -> Change
     """What apply would do, as a dry-run ChangeSet: per resource its type, action (create, update,
     no-op, delete, conflict), reason and diff; `.to_frame()` gives them as a DataFrame.
 
-    Reads only. `email`: an address to subscribe to the alert topic (pattern B).
+    Reads only. `email`: an address to subscribe to the alert topic besides the spec's `notify_email`.
     """
     spec = check_spec(target, spec, email)
     return ChangeSet(spec.name, _converge(target, spec, email, execute=False), dry_run=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sfnecs.checks import check_name
@@ -48,9 +49,18 @@ class Connection:
         return self.name == "sandbox"
 
     def client(self, service: str) -> Any:
-        """A cached boto3 client for `service` on this target."""
+        """A cached boto3 client for `service` on this target.
+
+        A sandbox client does not inject host prefixes: botocore sends TestState and
+        StartSyncExecution to `sync-<host>`, a name a local endpoint cannot resolve.
+        """
         if service not in self._clients:
-            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url)
+            config = None
+            if self.endpoint_url:
+                from botocore.config import Config  # botocore comes with boto3 (already imported here)
+
+                config = Config(inject_host_prefix=False)
+            self._clients[service] = self.session.client(service, endpoint_url=self.endpoint_url, config=config)
         return self._clients[service]
 
     def control(self, method: str, route: str, payload: dict[str, Any] | None = None) -> Any:
@@ -86,15 +96,28 @@ def connect(
     endpoint = endpoint_url or find_endpoint()
     if endpoint is None:
         endpoint = _in_process_sandbox().endpoint
-    import boto3  # boto3 takes ~0.25 s to import: not paid by `sfnecs --help` or `sfnecs sandbox ...`
-
-    session = boto3.Session(
+    session = _session(
         aws_access_key_id=SANDBOX_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=SANDBOX_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=SANDBOX_CREDENTIALS["AWS_SESSION_TOKEN"],
         region_name=region,
     )
     return Connection("sandbox", region, SANDBOX_ACCOUNT, session, endpoint)
+
+
+#: botocore model additions shipped with the kit (TestState's mock, stateName, context and
+#: stateConfiguration are newer than some botocore releases the kit allows); see the file's _comment
+BOTOCORE_MODELS = Path(__file__).resolve().parent / "botocore_models"
+
+
+def _session(**kwargs: Any) -> boto3.Session:
+    """A boto3 session whose botocore also reads the kit's model additions (BOTOCORE_MODELS)."""
+    import boto3  # boto3 takes ~0.25 s to import: not paid by `sfnecs --help` or `sfnecs sandbox ...`
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.get_component("data_loader").search_paths.append(str(BOTOCORE_MODELS))
+    return boto3.Session(botocore_session=core, **kwargs)
 
 
 def _connect_aws(region: str | None, profile: str | None) -> Connection:
@@ -107,9 +130,7 @@ def _connect_aws(region: str | None, profile: str | None) -> Connection:
             f"target=aws but AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set (a sandbox?): "
             "unset it to use real AWS"
         )
-    import boto3  # see above: imported when a target is made
-
-    session = boto3.Session(profile_name=profile, region_name=region)
+    session = _session(profile_name=profile, region_name=region)
     if session.get_credentials() is None:
         raise TargetError(
             "target=aws found no AWS credentials: configure a profile, environment variables or an "

@@ -17,9 +17,11 @@ from botocore.exceptions import ClientError
 
 from sfnecs.checks import check_bool
 from sfnecs.deploy.resources import ClusterResource, LogGroupResource, ecr_reference, error_code
+from sfnecs.deploy.verify_alerting import alerting_checks
 from sfnecs.exceptions import ValidationError
 from sfnecs.iam import policies_for
 from sfnecs.images import ecr_platforms
+from sfnecs.model.alerting import owns_topic
 from sfnecs.model.job import secret_source
 from sfnecs.model.network import default_route_target, in_regional_ecr, pull_path, route_table_of
 from sfnecs.model.platforms import ECS_PLATFORMS
@@ -43,6 +45,13 @@ def check_spec(target: Target, spec: object, email: object = None) -> StackSpec:
         )
     if email is not None and (not isinstance(email, str) or "@" not in email.strip("@") or " " in email):
         raise ValidationError("email", email, "an e-mail address such as ops@example.com, or None")
+    if email is not None and not owns_topic(spec):
+        raise ValidationError(
+            "email",
+            email,
+            "None: the stack has no topic of its own to subscribe it to "
+            "(notify_topic_arn names another's, or nothing notifies)",
+        )
     return spec
 
 
@@ -84,7 +93,8 @@ class Verification:
 
 def verify(target: Target, spec: StackSpec, *, inspect_binary: bool = False) -> Verification:
     """Check what a launch needs before it is tried: cluster, roles and their trust, image and its
-    platform, log group, subnets, security groups, each subnet's image pull path, schedule expression.
+    platform, log group, subnets, security groups, each subnet's image pull path, schedule expression,
+    and whether a failure would reach a person (topic, its policy, e-mail subscription, rule, alarms).
     Reads only.
 
     The image check reads its labels (what the pull checks). `inspect_binary=True` also downloads
@@ -102,6 +112,7 @@ def verify(target: Target, spec: StackSpec, *, inspect_binary: bool = False) -> 
         *_check_network(target, spec),
         *_check_secrets(target, spec),
         _check_schedule(spec),
+        *(Check(*row) for row in alerting_checks(target, spec)),
     ]
     return Verification(spec.name, checks)
 

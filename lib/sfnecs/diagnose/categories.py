@@ -1,6 +1,6 @@
 """The failure categories: a registry of matchers in priority order, and `diagnose_task` that runs it.
 
-Why a registry (STYLE.md): each matcher owns one category and reads the gathered Facts; the first
+Why a registry, not an if/elif chain: each matcher owns one category and reads the gathered Facts; the first
 that recognises its signs is the diagnosis and the others are listed as `also`, so adding a
 category is adding a matcher, not another branch. Texts matched are the ones AWS documents
 ("Amazon ECS stopped task error messages", "API failure reasons") and ones widely reported by
@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from sfnecs.checks import check_choice
+from sfnecs.diagnose.access import ACCESS_MATCHERS
 from sfnecs.diagnose.architecture import architecture_mismatch, platform_missing
 from sfnecs.diagnose.envelopes import _failure_text
 from sfnecs.diagnose.evidence import ESSENTIAL_EXITED, Facts, _exit, _gather, _hits_evidence, _name, _task_evidence
@@ -553,6 +554,7 @@ def _not_stopped(facts: Facts) -> Diagnosis | None:
 
 #: (category, matcher) in priority order: the first match is the diagnosis.
 MATCHERS: list[tuple[str, Matcher]] = [
+    *ACCESS_MATCHERS,  # a role refused a call (sfnecs.diagnose.access): the fix names the action and the role
     ("run_task_rejected", _run_task_rejected),
     ("capacity", _capacity),
     ("platform_missing", platform_missing),

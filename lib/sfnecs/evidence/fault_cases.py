@@ -4,9 +4,11 @@ Why: the verdict of a cell is only as good as the promise it is held against; ke
 promise, with the AWS documentation behind each limitation, in one table makes the claim reviewable.
 
 Each cell is held against the design's promise for that pattern (`promise()`):
-- handled: what the kit promises happened (recovered, or noticed + notified + diagnosed).
-- limitation: the outcome AWS documents for that pattern happened, e.g. pattern A's silent failure
-  ("Direct RunTask targets fail silently", AWS_FACTS.md) or a duplicate task with the guard off.
+- handled: what the kit promises happened (recovered, or noticed + notified + diagnosed). Pattern A is
+  deployed as AWS recommends: its task failures are noticed and notified by the EventBridge rule on
+  ECS task state change events.
+- limitation: the outcome AWS documents for that pattern happened, e.g. pattern A's RunTask `failures`
+  that start no task (no task, so no event) or a duplicate task with the guard off.
   Not a success, and not a loss either: it is the documented behaviour the kit teaches.
 - lost: anything else, including any resource, task or execution left after teardown.
 """
@@ -30,7 +32,6 @@ __all__ = [
     "FAULTS",
     "NO_GUARD",
     "NO_TIMEOUT",
-    "SILENT_JOB",
     "SILENT_LAUNCH",
     "VARIANTS",
     "VERDICTS",
@@ -50,23 +51,27 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 VERDICTS = ("handled", "limitation", "lost")
 
-# Documented limitations, each with its source (AWS_FACTS.md sections).
+# What stays a limitation once pattern A alerts as AWS recommends (an EventBridge rule on ECS task
+# state change events, `sfnecs.model.alerting`), each with why and the AWS page behind it.
 SILENT_LAUNCH = (
-    "pattern A: the Scheduler counts the invocation as delivered although no task starts "
-    "(AWS_FACTS 'Schedules': direct RunTask targets fail silently)"
+    "pattern A: RunTask answered with `failures` and started no task, so no task emits a state change "
+    "event for the rule, and the Scheduler counted the call as delivered, so nothing reaches its "
+    'dead-letter queue (ECS developer guide, "Amazon ECS task state change events"; EventBridge '
+    'Scheduler user guide, "Configuring a dead-letter queue")'
 )
-SILENT_JOB = (
-    "pattern A: nothing waits for the task, so a failed job shows only in its stopped task and logs "
-    "(AWS_FACTS 'Schedules'; patterns.feature_table 'seeing failures')"
+NO_TIMEOUT = (
+    "pattern A: a hung task never stops, so it emits no STOPPED event, and nothing in a schedule or in "
+    'RunTask bounds how long a task runs (ECS API reference, "RunTask": no timeout parameter)'
 )
-NO_TIMEOUT = "pattern A: nothing bounds a running task, so a hung job runs on (patterns.feature_table 'timeouts')"
 A_DUPLICATES = (
-    "pattern A: at-least-once delivery launches a task per delivery; the Scheduler's RunTask sets no "
-    "clientToken (AWS_FACTS 'Schedules', 'Duplicates and overlaps')"
+    "pattern A: each delivery of one scheduled time launches a task, since the Scheduler's RunTask "
+    "carries no clientToken; every task succeeds, so nothing alerts either (ECS API reference, "
+    '"RunTask": clientToken)'
 )
 NO_GUARD = (
-    "pattern B without the guard: each delivery starts an execution that runs its task; .sync does not "
-    "prevent overlap (AWS_FACTS 'Duplicates and overlaps')"
+    "pattern B without the guard: each delivery starts an execution that runs its task; .sync waits for "
+    'its own task and does not prevent overlap (Step Functions developer guide, "Run Amazon ECS or '
+    'Fargate tasks with Step Functions")'
 )
 
 
@@ -209,12 +214,12 @@ def _launch_failure(variant: str, s: MatrixSettings, *, refusals: int = 1, api_e
     return Promise(0, s.launch_retry_attempts > 0, True, True, "capacity")
 
 
-def _job_failure(category: str, limitation: str = SILENT_JOB) -> Callable[[str, MatrixSettings], Promise]:
-    """The job ran and failed: A shows it only in the task; B fails, notifies, is diagnosed, is not rerun."""
+def _job_failure(category: str) -> Callable[[str, MatrixSettings], Promise]:
+    """The job ran and failed. B: the execution fails, notifies, is diagnosed, is not rerun. A (alerting as
+    AWS recommends): the task's STOPPED event matches the stack's rule, whose message is the notice and
+    the notification; nothing reruns it either."""
 
     def promise_(variant: str, s: MatrixSettings) -> Promise:
-        if not _b(variant):
-            return Promise(1, False, False, False, category, limitation)
         return Promise(1, False, True, True, category)
 
     return promise_

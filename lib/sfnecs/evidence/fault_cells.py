@@ -64,8 +64,8 @@ def _context(target: Target, name: str, case: FaultCase, variant: str, settings:
 def _deploy(ctx: _Context) -> None:
     stack.apply(ctx.target, ctx.spec)
     push_sample_image(ctx.target, ctx.spec.repository, "amd64")
-    if ctx.spec.pattern == "B":
-        ctx.watch = Inbox.subscribe(ctx.target, ctx.spec, "watch")
+    # both patterns alert to the topic: B's Catch and alarms, A's task-failure rule and DLQ alarm
+    ctx.watch = Inbox.subscribe(ctx.target, ctx.spec, "watch")
     _clock(ctx.target, 0)  # the scheduler sees the new schedule now, before anything fires
 
 
@@ -185,8 +185,9 @@ def _dead_letters(target: Target, spec: StackSpec) -> int:
 
 
 def _notified(ctx: _Context) -> bool:
-    """A message reached the alert topic's subscriber (an execution publishes before it ends, and SNS
-    delivers to SQS within Publish: nothing to wait for)."""
+    """A message reached the alert topic's subscriber (an execution publishes before it ends, a task's
+    rule when the sandbox clock passes its stop, and SNS delivers to SQS within Publish: the clock has
+    been moved past every stop before this is asked)."""
     return ctx.watch is not None and ctx.watch.drain() > 0
 
 
@@ -213,8 +214,9 @@ def _observe(
     wanted = copies if spec.pattern == "A" else sum(not r.skipped for _, r in executions)
     cell.tasks = len(tasks)
     cell.retried = _run_task_calls(target) - calls_before > wanted or any(d["attempt"] > 1 for d in deliveries)
-    cell.noticed = failed_events or _dead_letters(target, spec) > 0
     cell.notified = _notified(ctx)
+    # pattern A's record of a failed task is the rule's message: nothing else writes one down
+    cell.noticed = failed_events or _dead_letters(target, spec) > 0 or (spec.pattern == "A" and cell.notified)
     cell.duplicate = len(tasks) > 1
     cell.overlap = _max_concurrent(tasks) > 1
     ref = None

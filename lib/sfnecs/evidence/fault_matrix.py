@@ -6,8 +6,8 @@ error, exit codes, OOM, a Fargate Spot interruption, a hang past the timeout, du
 deliveries, an interrupted apply, a sandbox restart) and each variant (pattern A; pattern B with and
 without the overlap guard) it deploys a fresh stack, fires its schedule on the sandbox clock, and
 records from the AWS APIs what happened: how many tasks ran, whether the launch was retried,
-whether the failure was noticed (a failed execution or task event, or a dead letter), notified (a
-message on the alert topic, read through an SQS subscription), diagnosed as the right category by
+whether the failure was noticed (a failed execution, a dead letter, or pattern A's task-failure rule
+firing), notified (a message on the alert topic, read through an SQS subscription), diagnosed as the right category by
 `sfnecs.diagnose`, whether a duplicate or overlapping task ran, and what was left after teardown.
 
 The rows and their promises are in `fault_cases`, running one cell in `fault_cells`; this module
@@ -36,6 +36,7 @@ from sfnecs.evidence.fault_cases import (
     promise,
 )
 from sfnecs.evidence.fault_cases import NO_GUARD as NO_GUARD
+from sfnecs.evidence.fault_cases import NO_TIMEOUT as NO_TIMEOUT
 from sfnecs.evidence.fault_cases import SILENT_LAUNCH as SILENT_LAUNCH
 from sfnecs.evidence.fault_cells import (
     _apply_cell,

@@ -42,6 +42,7 @@ import pandas as pd
 from sfnecs import runs
 from sfnecs.deploy import stack
 from sfnecs.exceptions import ValidationError
+from sfnecs.model.alerting import owns_topic
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 from sfnecs.patterns import COUNT_KEYS, Scenario, Variant, execution_states, simulate_variants
@@ -229,7 +230,7 @@ def replay(target: Target, scenario: Scenario, variant: str, *, name: str = "rep
         if s.launch_failure_rate:
             target.control("POST", "faults", {"kind": "runtask_failure", "family": spec.family, "count": 10_000})
         stack.apply(target, spec)
-        if spec.pattern == "B":
+        if owns_topic(spec):  # A's task-failure rule, B's Catch
             inbox = Inbox.subscribe(target, spec, "notifications")
         target.control("POST", "clock", {"advance_seconds": 0})  # the schedule is seen: tick 0 fires now
         _run(target, spec, s, t0, timeout)
@@ -349,15 +350,25 @@ def _count(
     if spec.pattern == "A":
         launch_failed = sum(bool(d["result"].get("failures")) for d in delivered)
         job_failed = int((tasks["exit_code"].fillna(0) != 0).sum())
+        noticed = job_failed if spec.notify_failure else 0  # the rule sees a failed job's task stop
         counts.update(
             run_task_calls=len(delivered),
             failures=launch_failed + job_failed,
-            failures_silent=launch_failed + job_failed,
+            failures_noticed=noticed,
+            failures_silent=launch_failed + job_failed - noticed,
         )
     else:
         counts.update(_execution_counts(target, spec))
-        counts["notifications"] = inbox.drain() if inbox is not None else 0
+    counts["notifications"] = _run_notifications(inbox)
     return counts, tasks
+
+
+def _run_notifications(inbox: Inbox | None) -> int:
+    """Messages about single runs on the topic: the alarms' own messages (a period of failures) are
+    not what the simulation counts."""
+    if inbox is None:
+        return 0
+    return sum("AlarmName" not in str(m.get("Message", "")) if isinstance(m, dict) else True for m in inbox.read())
 
 
 def _execution_counts(target: Target, spec: StackSpec) -> dict[str, int]:

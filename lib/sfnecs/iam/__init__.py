@@ -6,6 +6,7 @@ talks to AWS, through the IAM client it is given.
 """
 
 from sfnecs.iam.broad import broad_policy, compare_with_broad
+from sfnecs.iam.grants import Grant, grants, grants_table, without
 from sfnecs.iam.lint import ACCEPTED_FINDINGS, Finding, lint
 from sfnecs.iam.policies import (
     ECS_TASKS,
@@ -52,11 +53,14 @@ __all__ = [
     "Call",
     "Decision",
     "Finding",
+    "Grant",
     "RolePolicies",
     "RoleTemplate",
     "broad_policy",
     "compare_with_broad",
     "default_matrix",
+    "grants",
+    "grants_table",
     "lint",
     "permission_policy",
     "policies_for",
@@ -67,4 +71,5 @@ __all__ = [
     "to_json",
     "to_terraform",
     "trust_policy",
+    "without",
 ]

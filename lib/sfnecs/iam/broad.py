@@ -19,7 +19,7 @@ from sfnecs.model.spec import StackSpec
 
 
 def broad_policy(spec: StackSpec) -> dict[str, Any]:
-    """The Step Functions role policy of the note this kit teaches from (ORIGINAL_NOTE.md), for `spec`.
+    """The Step Functions role policy of the note this kit teaches from, for `spec` (fact: correction-note-policy).
 
     Why: the kit's lesson compares it with ours; kept as written (no Sids), with the note's
     `aws_iam_role.ecs_task_execution_role.arn` resolved to the spec's execution role.

@@ -1,6 +1,6 @@
 """Trust and permission policies of every role the stack creates, built from one `StackSpec`.
 
-Why from one description: the aws-cdk `EcsRunTask` lesson (STYLE.md) — the policy comes from the same
+Why from one description (as aws-cdk's `EcsRunTask` does): the policy comes from the same
 stack description as the state machine, so a switch (guard, notifications, execution logging) adds
 exactly the statements it needs and nothing else. Every builder is pure (data in, dict out).
 

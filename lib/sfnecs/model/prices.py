@@ -1,7 +1,7 @@
 """The prices the A-vs-B cost model uses, in one place, each with its source.
 
 Why a frozen, overridable dataclass: prices change and differ by region, so the defaults are only a
-starting point (AWS_FACTS.md "Prices": *check before quoting*). A caller passes
+starting point: check them before quoting (docs/facts.md, "Prices"). A caller passes
 `Prices(fargate_x86_vcpu_hour=...)` for their own numbers; `to_frame()` shows every value with its
 source, whether the source is *community* (not an AWS page), and whether it was overridden.
 """
@@ -28,47 +28,50 @@ class PriceSource:
     community: bool
 
 
-#: One entry per `Prices` field. Community sources are marked as AWS_FACTS.md marks them.
+_US_X86 = "Fargate us-east-1 Linux/x86 (fact: fargate-price-us-east-1)"
+_US_ARM = "Fargate us-east-1 Linux/ARM (fact: fargate-price-us-east-1)"
+_SCHEDULER = "EventBridge Scheduler {} (fact: scheduler-price)"
+
+#: One entry per `Prices` field; community sources are marked as the facts' sources are (docs/facts.md).
 PRICE_SOURCES: dict[str, PriceSource] = {
     "sfn_per_1000_transitions": PriceSource(
-        "USD per 1,000 state transitions", f"{AWS_SFN_PRICING} (Standard; retries count)", False
+        "USD per 1,000 state transitions",
+        f"{AWS_SFN_PRICING} (Standard; retries count) (fact: sfn-standard-price)",
+        False,
     ),
     "sfn_free_transitions_per_month": PriceSource(
         "state transitions per month", f"{AWS_SFN_PRICING} (free tier, does not expire)", False
     ),
-    "scheduler_per_million": PriceSource(
-        "USD per million invocations", "EventBridge Scheduler pricing as reported in AWS_FACTS.md", True
-    ),
-    "scheduler_free_per_month": PriceSource(
-        "invocations per month", "EventBridge Scheduler free tier as reported in AWS_FACTS.md", True
-    ),
-    "fargate_x86_vcpu_hour": PriceSource("USD per vCPU-hour", "Fargate us-east-1 Linux/x86 (AWS_FACTS.md)", False),
-    "fargate_x86_gb_hour": PriceSource("USD per GB-hour", "Fargate us-east-1 Linux/x86 (AWS_FACTS.md)", False),
-    "fargate_arm_vcpu_hour": PriceSource("USD per vCPU-hour", "Fargate us-east-1 Linux/ARM (AWS_FACTS.md)", True),
-    "fargate_arm_gb_hour": PriceSource("USD per GB-hour", "Fargate us-east-1 Linux/ARM (AWS_FACTS.md)", True),
+    "scheduler_per_million": PriceSource("USD per million invocations", _SCHEDULER.format("pricing"), True),
+    "scheduler_free_per_month": PriceSource("invocations per month", _SCHEDULER.format("free tier"), True),
+    "fargate_x86_vcpu_hour": PriceSource("USD per vCPU-hour", _US_X86, False),
+    "fargate_x86_gb_hour": PriceSource("USD per GB-hour", _US_X86, False),
+    "fargate_arm_vcpu_hour": PriceSource("USD per vCPU-hour", _US_ARM, True),
+    "fargate_arm_gb_hour": PriceSource("USD per GB-hour", _US_ARM, True),
     "fargate_minimum_seconds": PriceSource(
         "seconds billed at least per task",
-        "per-second billing, one-minute minimum (Linux), e.g. vantage.sh/blog/fargate-pricing",
+        "per-second billing, one-minute minimum (Linux) (fact: fargate-minimum-billing)",
         True,
     ),
 }
 
-#: Tokyo (ap-northeast-1) Linux/x86 Fargate prices, AWS_FACTS.md (*community*). No ARM price is
-#: recorded there, so `for_region` leaves ARM unknown rather than inventing one.
-_TOKYO = "Fargate ap-northeast-1 Linux/x86 (AWS_FACTS.md)"
+#: Tokyo (ap-northeast-1) Linux/x86 Fargate prices (*community*). No ARM price is recorded for
+#: Tokyo, so `for_region` leaves ARM unknown rather than inventing one.
+_TOKYO = "Fargate ap-northeast-1 Linux/x86 (fact: fargate-price-tokyo)"
+_NO_PRICE = "unknown: no ARM price recorded for this region (fact: fargate-price-tokyo)"
 REGIONAL_FARGATE: dict[str, dict[str, tuple[float | None, PriceSource]]] = {
     "ap-northeast-1": {
         "fargate_x86_vcpu_hour": (0.05056, PriceSource("USD per vCPU-hour", _TOKYO, True)),
         "fargate_x86_gb_hour": (0.005536, PriceSource("USD per GB-hour", _TOKYO, True)),
-        "fargate_arm_vcpu_hour": (None, PriceSource("USD per vCPU-hour", "unknown: not in AWS_FACTS.md", False)),
-        "fargate_arm_gb_hour": (None, PriceSource("USD per GB-hour", "unknown: not in AWS_FACTS.md", False)),
+        "fargate_arm_vcpu_hour": (None, PriceSource("USD per vCPU-hour", _NO_PRICE, False)),
+        "fargate_arm_gb_hour": (None, PriceSource("USD per GB-hour", _NO_PRICE, False)),
     },
 }
 
 
 @dataclass(frozen=True)
 class Prices:
-    """Unit prices for the cost model (USD); defaults are us-east-1 from AWS_FACTS.md "Prices".
+    """Unit prices for the cost model (USD); defaults are us-east-1 (see docs/facts.md, "Prices").
 
     ARM prices may be None (unknown for a region): asking for an ARM64 cost then raises.
     """
@@ -92,7 +95,7 @@ class Prices:
 
     @classmethod
     def for_region(cls, region: str, **overrides: Any) -> Prices:
-        """Defaults for a region AWS_FACTS.md has Fargate prices for (us-east-1, ap-northeast-1)."""
+        """Defaults for a region the kit has Fargate prices for (us-east-1, ap-northeast-1)."""
         if region != "us-east-1" and region not in REGIONAL_FARGATE:
             raise ValidationError(
                 "region",

@@ -31,6 +31,10 @@ QueryLanguage = Literal["JSONata", "JSONPath"]
 
 _TAG_TEXT = re.compile(r"[\w\s.:/=+@-]*")
 MAX_TAGS = 50
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_TOPIC_ARN = re.compile(
+    r"arn:(?P<partition>aws(?:-cn|-us-gov)?):sns:(?P<region>[a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}"
+)
 
 
 def _check_tags(tags: tuple[tuple[str, str], ...]) -> None:
@@ -115,6 +119,10 @@ class StackSpec:
     launch_retry_attempts: int = 3
     retry_job_failures: int = 0
     topic: str = ""
+    #: an e-mail address subscribed to the stack's alert topic (the recipient confirms it by e-mail)
+    notify_email: str = ""
+    #: an existing SNS topic (ARN, this region) for the alerts instead of the stack's own `topic`
+    notify_topic_arn: str = ""
     # Scheduler
     schedule_name: str = ""
     scheduler_role: str = ""
@@ -209,6 +217,7 @@ class StackSpec:
                     "so a shorter one would end the execution before its failure is notified",
                 )
         check_name("topic", self.topic, "topic")
+        self._check_notify()
         check_name("schedule_name", self.schedule_name, "schedule")
         check_name("dlq", self.dlq, "queue")
         check_timezone("timezone", self.timezone)
@@ -228,6 +237,30 @@ class StackSpec:
             check_bool(key, getattr(self, key))
         parse_expression(self.schedule_expression, parameter="schedule_expression")
         check_job_settings(self)
+
+    def _check_notify(self) -> None:
+        """notify_email is an address; notify_topic_arn an SNS topic of this region (alarm actions and
+        EventBridge targets name a topic of their own region)."""
+        if not isinstance(self.notify_email, str) or (self.notify_email and not _EMAIL.fullmatch(self.notify_email)):
+            raise ValidationError("notify_email", self.notify_email, "an e-mail address such as ops@example.com, or ''")
+        if self.notify_topic_arn == "":
+            return
+        m = _TOPIC_ARN.fullmatch(self.notify_topic_arn) if isinstance(self.notify_topic_arn, str) else None
+        if not m or (m["partition"], m["region"]) != (self.partition, self.region):
+            raise ValidationError(
+                "notify_topic_arn",
+                self.notify_topic_arn,
+                f"an SNS topic ARN in {self.region}, e.g. "
+                f"arn:{self.partition}:sns:{self.region}:{self.account}:alerts, or '' for the stack's own topic",
+            )
+        if self.notify_email:
+            # a subscription cannot carry the stack's tag, and the topic is not the stack's: subscribe by hand
+            raise ValidationError(
+                "notify_email",
+                self.notify_email,
+                "'' with notify_topic_arn: subscribe the address to that topic yourself "
+                f"(aws sns subscribe --topic-arn {self.notify_topic_arn} --protocol email --notification-endpoint ...)",
+            )
 
     def _check_platform(self) -> None:
         """Windows, ARM64 and Spot rules of Fargate, each refused here rather than by RegisterTaskDefinition or
@@ -306,7 +339,8 @@ class StackSpec:
 
     @property
     def topic_arn(self) -> str:
-        return self.arn("sns", self.topic)
+        """Where failures are sent: `notify_topic_arn` when given, else the stack's own topic."""
+        return self.notify_topic_arn or self.arn("sns", self.topic)
 
     @property
     def dlq_arn(self) -> str:

@@ -150,8 +150,21 @@ RULES: dict[str, Rule] = {
     "guard": check_bool,
     "platform_version": _choice(*dict.fromkeys(v for vs in PLATFORM_VERSIONS.values() for v in vs)),
     "log_retention_days": _choice(*LOG_RETENTION_DAYS),
+    # who is told about failures (StackSpec checks the address and the topic's region with the rest)
+    "notify_email": lambda name, value: _text(name, value, "an e-mail address such as ops@example.com, or ''"),
+    "notify_topic_arn": lambda name, value: _text(name, value, "an SNS topic ARN of the stack's region, or ''"),
     "job": lambda name, value: _job(name, value),
+    # the export runbook (sfnecs.export)
+    "format": _choice("terraform", "cloudformation"),
+    "out": lambda name, value: _text(name, value, "a folder to write, or '' for export/<stack>-<format>"),
+    "force": check_bool,
 }
+
+
+def _text(name: str, value: Any, allowed: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(name, value, allowed)
+    return value
 
 
 def _job(name: str, value: Any) -> dict[str, Any]:
@@ -233,6 +246,8 @@ def _samples_only_in_sandbox(values: Mapping[str, Any]) -> None:
 #: runbook -> rules that tie several of its parameters together
 REQUIREMENTS: dict[str, list[Callable[[Mapping[str, Any]], None]]] = {
     "teardown": [_confirm_on_aws("delete resources")],
+    # export changes nothing in AWS: the spec's own rules only
+    "export": [_provider_runs_architecture, _network_fits_spec, _job_fits_spec],
     "deploy": [
         _samples_only_in_sandbox,
         _provider_runs_architecture,

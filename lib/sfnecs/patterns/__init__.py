@@ -1,7 +1,7 @@
 """Pattern A (Scheduler -> ECS RunTask) versus pattern B (Scheduler -> Step Functions -> runTask.sync).
 
 Why: the choice is usually argued from opinion ("`.sync` prevents overlaps"). This package argues it
-from evidence: a feature table whose every cell cites AWS_FACTS.md or a simulation result key, the
+from evidence: a feature table whose every cell cites a fact id (docs/facts.md) or a simulation result key, the
 corrected misconceptions, and a seeded discrete-event simulation of both patterns with counts and a
 cost model (`sfnecs.model.prices`).
 
@@ -23,7 +23,7 @@ from their modules.
 """
 
 from sfnecs.patterns.engine import DISPOSITIONS
-from sfnecs.patterns.facts import FACT_SECTIONS, feature_table, misconceptions
+from sfnecs.patterns.facts import feature_table, misconceptions
 from sfnecs.patterns.monthly_cost import CostEstimate, monthly_cost, runs_per_month
 from sfnecs.patterns.plot import scenario_timeline
 from sfnecs.patterns.results import COUNT_KEYS, SimulationResult, VariantResult
@@ -37,7 +37,6 @@ __all__ = [
     "CostEstimate",
     "DISPOSITIONS",
     "DURATION_KINDS",
-    "FACT_SECTIONS",
     "METHODS",
     "VARIANTS",
     "Scenario",

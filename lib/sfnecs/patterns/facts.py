@@ -1,61 +1,64 @@
 """The argued comparison in prose: the feature table and the corrected misconceptions.
 
-Why: every cell cites AWS_FACTS.md or a simulated count, so the tables can be checked, not believed.
+Why: every cell cites a fact of the registry (`sfnecs.model.sources`, docs/facts.md) or a simulated
+count, so the tables can be checked, not believed.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from sfnecs.model.sources import cite
 from sfnecs.patterns.scenario import Scenario
 from sfnecs.patterns.simulation import simulate_variants
 
-#: Section headings of AWS_FACTS.md that evidence cells cite (written "AWS_FACTS §<heading>").
-FACT_SECTIONS = (
-    "IAM for `ecs:runTask.sync`",
-    "How `.sync` decides",
-    "Schedules (EventBridge Scheduler)",
-    "Duplicates and overlaps",
-    "Architecture mismatch on Fargate",
-    "Prices",
-    "Corrections a learner needs",
-)
 
-
-def _fact(section: str, quote: str) -> str:
-    assert section in FACT_SECTIONS, section
-    return f"AWS_FACTS §{section}: {quote}"
+def _fact(quote: str, *fact_ids: str) -> str:
+    """One piece of evidence: what the facts `fact_ids` say, and their citation (an unknown id raises)."""
+    return f"{quote} {cite(*fact_ids)}"
 
 
 def feature_table() -> pd.DataFrame:
-    """Pattern A vs B per feature, each cell backed by AWS_FACTS.md or a simulation result key.
+    """Pattern A vs B per feature, each cell backed by a fact or a simulation result key.
 
-    Evidence cites "AWS_FACTS §<section>" and/or "sim:<VariantResult field>".
+    Evidence names facts (see `_fact`) and/or simulated counts as "sim:<VariantResult field>".
     """
     rows = [
         (
             "waiting for completion",
             "No: Scheduler calls RunTask and is done; nothing waits for the task to stop.",
             "Yes: `ecs:runTask.sync` keeps the execution open until the task stops (Standard workflows only).",
-            _fact("How `.sync` decides", "`.sync` needs a Standard workflow; output is the stopped task")
-            + "; "
-            + _fact("Duplicates and overlaps", "`runTask.sync` makes one execution wait for its task"),
-        ),
-        (
-            "seeing failures",
-            "A task that never starts is invisible: the invocation counts as delivered. A failed job shows only "
-            "in its logs.",
-            "The Task state fails: `AmazonECS.Unknown` for RunTask `failures`, `States.TaskFailed` for a non-zero "
-            "exit; the execution is FAILED with the stopped task as Cause.",
             _fact(
-                "Schedules (EventBridge Scheduler)",
-                "Direct RunTask targets fail silently: the invocation counts "
-                "as delivered even when the task never starts",
+                "`.sync` needs a Standard workflow; output is the stopped task",
+                "sync-standard-only",
+                "sync-output-task-object",
             )
             + "; "
             + _fact(
-                "How `.sync` decides", "RunTask `failures` -> `AmazonECS.Unknown`; non-zero exit -> `States.TaskFailed`"
+                "`runTask.sync` makes one execution wait for its task",
+                "sync-no-overlap-prevention",
+            ),
+        ),
+        (
+            "seeing failures",
+            "As AWS recommends, an EventBridge rule on ECS task state change events sees every task that stops "
+            "without a clean exit (non-zero or no exit code, TaskFailedToStart, SpotInterruption). A task that "
+            "never starts (RunTask `failures`) emits no event and the invocation counts as delivered: invisible; "
+            "a hung task never stops: no event either.",
+            "The Task state fails: `AmazonECS.Unknown` for RunTask `failures`, `States.TaskFailed` for a non-zero "
+            "exit; the execution is FAILED with the stopped task as Cause.",
+            _fact(
+                "Direct RunTask targets fail silently: the invocation counts as delivered even when the task never "
+                "starts",
+                "direct-runtask-silent",
             )
+            + "; "
+            + _fact(
+                "RunTask `failures` -> `AmazonECS.Unknown`; non-zero exit -> `States.TaskFailed`",
+                "runtask-failures-unknown",
+                "sync-task-failed-cause",
+            )
+            + '; ECS developer guide, "Amazon ECS task state change events"'
             + "; sim:failures_silent, sim:failures_noticed",
         ),
         (
@@ -64,47 +67,62 @@ def feature_table() -> pd.DataFrame:
             "delivered.",
             "Separate Retry rules: launch errors (`ECS.AmazonECSException`, `AmazonECS.Unknown`) retried; "
             "`States.TaskFailed` not retried by default, since retrying it reruns failed jobs. Retries are billed.",
-            _fact("Schedules (EventBridge Scheduler)", "RetryPolicy ... retries *delivery*, not a failed job")
+            _fact(
+                "RetryPolicy ... retries *delivery*, not a failed job",
+                "scheduler-retry-policy",
+            )
             + "; "
             + _fact(
-                "How `.sync` decides",
                 "`ECS.AmazonECSException` is the usual Retry target (*community*); "
                 "retrying `States.TaskFailed` blindly reruns failed jobs",
+                "ecs-exception-retry",
+                "task-failed-not-for-retry",
             )
             + "; sim:launch_failures_recovered",
         ),
         (
             "notifications",
-            "None in the pattern: nothing observes the task, and a launch failure leaves no task to observe.",
-            "A Catch on the Task state routes failures to `sns:publish` (optionally success too).",
-            _fact("How `.sync` decides", "a Catch can branch on `States.StringToJson($.Cause)` fields")
+            "The kit deploys AWS's recommendation: the task-failure rule publishes a readable message (stack, "
+            "task, exit code, stopped reason, console link) to the SNS topic, and an alarm on the dead-letter "
+            "queue tells of invocations that failed. A launch failure leaves no task to observe.",
+            "A Catch on the Task state routes failures to `sns:publish` (optionally success too); alarms on "
+            "ExecutionsFailed, ExecutionsTimedOut and ExecutionsAborted (a timed-out execution runs no Catch) "
+            "and on the dead-letter queue publish to the same topic.",
+            _fact(
+                "a Catch can branch on `States.StringToJson($.Cause)` fields",
+                "sync-task-failed-cause",
+            )
             + "; "
             + _fact(
-                "Schedules (EventBridge Scheduler)",
                 "the invocation counts as delivered even when the task never starts",
+                "direct-runtask-silent",
             )
+            + '; EventBridge Scheduler user guide, "Configuring a dead-letter queue": only failed invocations'
             + "; sim:notifications",
         ),
         (
             "timeouts",
             "None in the path: Scheduler only bounds delivery (MaximumEventAgeInSeconds); a hung task runs on.",
             "TimeoutSeconds on the Task state and the state machine fail a hung run (then Catch/notify). The "
-            "`.sync` role holds `ecs:StopTask`; whether a timed-out task is stopped too is not in AWS_FACTS.",
+            "`.sync` role holds `ecs:StopTask`; whether a timed-out task is stopped too is not documented.",
             _fact(
-                "Schedules (EventBridge Scheduler)",
                 "`RetryPolicy`: `MaximumRetryAttempts` 0-185, `MaximumEventAgeInSeconds` 60-86400",
+                "scheduler-retry-policy",
             )
             + "; "
-            + _fact("IAM for `ecs:runTask.sync`", "`ecs:StopTask` ... Step Functions can only stop tasks it started"),
+            + _fact(
+                "`ecs:StopTask` ... Step Functions can only stop tasks it started",
+                "sync-iam-static-resources",
+            ),
         ),
         (
             "overlap handling",
             "None: every firing launches, so a job longer than the interval runs concurrently with the next.",
             "`.sync` alone does not prevent it; a guard (ListExecutions RUNNING at the start, then skip) does.",
             _fact(
-                "Duplicates and overlaps",
                 "It does **not** stop the next scheduled execution from starting "
                 "while the previous one runs: overlap prevention must be built",
+                "sync-no-overlap-prevention",
             )
             + "; sim:overlapping_launches, "
             "sim:skipped_by_guard",
@@ -116,18 +134,19 @@ def feature_table() -> pd.DataFrame:
             "get generated names: the guard skips a duplicate while the first run is RUNNING, but one delivered "
             "after it finished runs the job again. Starts named after the scheduled time (`runs.start(at=...)`, "
             "`sfnecs run --at`) dedupe: idempotent while running, `ExecutionAlreadyExists` after: no second launch.",
-            _fact("Schedules (EventBridge Scheduler)", "At-least-once delivery")
+            _fact("At-least-once delivery", "scheduler-at-least-once")
             + "; "
             + _fact(
-                "Schedules (EventBridge Scheduler)",
                 "Targets: templated ECS RunTask (`EcsParameters`) and Step "
                 "Functions StartExecution (no parameter set: no execution name)",
+                "scheduler-targets",
             )
             + "; "
             + _fact(
-                "Duplicates and overlaps",
                 "A name derived from the scheduled time therefore dedupes duplicates; "
                 "ECS `RunTask` accepts `clientToken`",
+                "start-execution-idempotent",
+                "runtask-client-token",
             )
             + "; sim:duplicate_launches, sim:deduplicated_running, "
             "sim:already_exists",
@@ -138,20 +157,25 @@ def feature_table() -> pd.DataFrame:
             "The same + Step Functions state transitions beyond the monthly free tier; guard, retries and "
             "notifications add transitions.",
             _fact(
-                "Prices",
                 "Step Functions Standard: $0.025 per 1,000 state transitions (4,000 free per month); retries count",
+                "sfn-standard-price",
             )
             + "; sim:cost_total, sim:state_transitions, sim:billable_transitions",
         ),
         (
             "moving parts",
-            "Schedule + Scheduler role, cluster, task definition, task and execution roles, log group.",
-            "The same + state machine, its role, SNS topic, execution log group, and the managed rule "
-            "`StepFunctionsGetEventsForECSTaskRule` that `.sync` creates.",
-            _fact("IAM for `ecs:runTask.sync`", "`events:PutRule` ... on rule/StepFunctionsGetEventsForECSTaskRule")
+            "Schedule + Scheduler role, cluster, task definition, task and execution roles, log group; to be "
+            "told of failures: an EventBridge rule, an SNS topic and its policy, a CloudWatch alarm.",
+            "The same + state machine, its role, execution log group, three execution alarms, and the managed "
+            "rule `StepFunctionsGetEventsForECSTaskRule` that `.sync` creates.",
+            _fact(
+                "`events:PutRule` ... on rule/StepFunctionsGetEventsForECSTaskRule",
+                "sync-iam-static-resources",
+            )
             + "; "
             + _fact(
-                "Schedules (EventBridge Scheduler)", "Targets: templated ECS RunTask and Step Functions StartExecution"
+                "Targets: templated ECS RunTask and Step Functions StartExecution",
+                "scheduler-targets",
             ),
         ),
         (
@@ -162,10 +186,13 @@ def feature_table() -> pd.DataFrame:
             "events Put/DescribeRule, PassRole, logs delivery actions on `*`, `sns:Publish`, ListExecutions for "
             "the guard.",
             _fact(
-                "IAM for `ecs:runTask.sync`",
                 "Static resources ...; `iam:PassRole` for the task execution role "
                 "and the task role; request-response `ecs:runTask` needs only `ecs:RunTask` (+ PassRole); trust "
                 "policies",
+                "sync-iam-static-resources",
+                "passrole-task-and-execution-roles",
+                "request-response-runtask-iam",
+                "service-trust-principals",
             ),
         ),
     ]
@@ -180,7 +207,7 @@ def _evidence_scenario() -> Scenario:
 def misconceptions() -> pd.DataFrame:
     """Common misreadings, each with a verdict, why, and evidence (facts and simulated counts).
 
-    The first rows are AWS_FACTS.md's "Corrections a learner needs"; the simulated numbers come from
+    The first rows are the corrections of docs/facts.md; the simulated numbers come from
     a ten-tick deterministic scenario (90-minute jobs every hour, ticks 2 and 5 delivered twice).
     """
     s = _evidence_scenario()
@@ -198,7 +225,10 @@ def misconceptions() -> pd.DataFrame:
             "false",
             "`.sync` makes one execution wait for its own task; every firing still starts a new execution. "
             "Overlap prevention must be built (guard or semaphore).",
-            _fact("Duplicates and overlaps", "It does **not** stop the next scheduled execution from starting")
+            _fact(
+                "It does **not** stop the next scheduled execution from starting",
+                "correction-sync-overlap",
+            )
             + "; "
             + sim,
         ),
@@ -210,11 +240,13 @@ def misconceptions() -> pd.DataFrame:
             "execution role, so a task with a task role "
             "fails to launch.",
             _fact(
-                "Corrections a learner needs", "The note's policy (ORIGINAL_NOTE.md) is broader than the AWS template"
+                "The note's policy is broader than the AWS template",
+                "correction-note-policy",
             )
             + "; "
             + _fact(
-                "IAM for `ecs:runTask.sync`", "`iam:PassRole` is needed for the task execution role and the task role"
+                "`iam:PassRole` is needed for the task execution role and the task role",
+                "passrole-task-and-execution-roles",
             ),
         ),
         (
@@ -222,14 +254,20 @@ def misconceptions() -> pd.DataFrame:
             "inverted",
             "Build tools default to the host architecture: arm64 on Apple Silicon, which then fails on default "
             "(X86_64) Fargate with `exec format error`.",
-            _fact("Architecture mismatch on Fargate", "Build tools default to the **host** architecture"),
+            _fact(
+                "Build tools default to the **host** architecture",
+                "build-defaults-to-host",
+            ),
         ),
         (
             "`.sync` stops duplicate deliveries from launching twice",
             "false without time-derived names",
             "At-least-once delivery starts a second execution; an execution name derived from the scheduled time "
             "makes that StartExecution a no-op (a guard alone catches it only while the first still runs).",
-            _fact("Duplicates and overlaps", "A name derived from the scheduled time therefore dedupes duplicates")
+            _fact(
+                "A name derived from the scheduled time therefore dedupes duplicates",
+                "start-execution-idempotent",
+            )
             + f"; sim: duplicate_launches A={r['A'].duplicate_launches}, B={r['B'].duplicate_launches}, "
             f"B+dedupe={r['B+dedupe'].duplicate_launches}",
         ),
@@ -238,13 +276,16 @@ def misconceptions() -> pd.DataFrame:
             "false",
             "RetryPolicy retries delivery; a failed launch already counts as delivered and a failed job is never "
             "seen by Scheduler.",
-            _fact("Schedules (EventBridge Scheduler)", "This retries *delivery*, not a failed job"),
+            _fact(
+                "This retries *delivery*, not a failed job",
+                "scheduler-retry-policy",
+            ),
         ),
         (
             "Pattern A tells you when a task fails to start",
             "false",
             "The invocation counts as delivered even when the task never starts: nothing is retried or reported.",
-            _fact("Schedules (EventBridge Scheduler)", "Direct RunTask targets fail silently")
+            _fact("Direct RunTask targets fail silently", "direct-runtask-silent")
             + f"; sim (every launch fails): failures_silent A={silent['A'].failures_silent}, "
             f"B+guard+dedupe={silent['B+guard+dedupe'].failures_silent} "
             f"(notifications {silent['B+guard+dedupe'].notifications})",

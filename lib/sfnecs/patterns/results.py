@@ -252,8 +252,14 @@ def _result(
         "cost_step_functions": billable_transitions * prices.sfn_per_1000_transitions / 1000.0,
         "cost_scheduler": billable_invocations * prices.scheduler_per_million / 1e6,
     }
-    noticed = failures if v.pattern == "B" else 0
-    notifications = 0 if v.pattern == "A" else failures * s.notify_failure + int(disp[_OK]) * s.notify_success
+    # B: every failure fails its execution, which notifies (Catch -> SNS). A, deployed as AWS recommends:
+    # a failed job's task stops, and its ECS task state change event matches the stack's EventBridge
+    # rule, which notifies; a launch that RunTask refused started no task, so no event: silent.
+    if v.pattern == "B":
+        noticed = failures
+        notifications = failures * s.notify_failure + int(disp[_OK]) * s.notify_success
+    else:
+        noticed = notifications = int(disp[_JOB_FAILED]) * s.notify_failure
     launches = tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid))
     return VariantResult(
         variant=v.label,

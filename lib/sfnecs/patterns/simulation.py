@@ -5,18 +5,18 @@ Why: "`.sync` prevents overlaps" and similar claims are settled by counting, not
 Simulation semantics (times in seconds from `Scenario.start`; everything instantaneous unless said):
 
 * Ticks fire every `interval_minutes` over `horizon` (a `rate()` schedule, flexible window OFF). Each
-  tick is *delivered* once, plus at-least-once duplicates (AWS_FACTS "Schedules"): with probability
+  tick is *delivered* once, plus at-least-once duplicates (fact: scheduler-at-least-once): with probability
   `duplicate_delivery_rate`, and once more per occurrence of the tick in `duplicates`. The k-th
   duplicate arrives `k * duplicate_delay_seconds` after the tick.
 * Pattern A: every delivery calls RunTask once. A launch failure (RunTask `failures`) is silent: the
-  invocation counts as delivered, so Scheduler neither retries nor reports it (AWS_FACTS
-  "Schedules"). A launched task runs for its drawn duration; a job failure is visible only in the
+  invocation counts as delivered, so Scheduler neither retries nor reports it
+  (fact: direct-runtask-silent). A launched task runs for its drawn duration; a job failure is visible only in the
   task's logs, so it is counted as silent too. Runs overlap whenever a task outlasts the interval;
   duplicates launch twice. No state transitions.
 * Pattern B: every delivery calls StartExecution. With `dedupe_by_execution_name` the name is derived
   from the scheduled time, so a duplicate arriving while that execution runs is absorbed (same name
-  and input: idempotent) and one arriving after it closed gets `ExecutionAlreadyExists` (AWS_FACTS
-  "Duplicates and overlaps"): no second launch either way. Without it every delivery is a new
+  and input: idempotent) and one arriving after it closed gets `ExecutionAlreadyExists`
+  (fact: start-execution-idempotent): no second launch either way. Without it every delivery is a new
   execution. With `guard`, an execution first lists RUNNING executions and skips when another one is
   running at its start instant; without it, it launches even while the previous tick's task runs.
   RunTask launch failures are retried `launch_retry_attempts` times (waits `retry_interval_seconds *

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sfnecs.checks import check_int, check_positive
+from sfnecs.deploy.alerting_resources import alarm_states
 from sfnecs.diagnose import diagnose
 from sfnecs.exceptions import ValidationError
 from sfnecs.model.console import stack_links
@@ -55,6 +56,7 @@ class Audit:
     outlasting: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)  # console pages of the stack (schedule, state machine)
+    alarms: dict[str, dict[str, str]] = field(default_factory=dict)  # {alarm name: {state, reason, since}}
 
     def to_frame(self) -> Any:
         """The headline figures as a two-column table (metric, value)."""
@@ -74,6 +76,7 @@ class Audit:
             ("runs longer than the interval", len(self.outlasting)),
             ("overlap intervals", len(self.overlaps)),
             ("scheduled times run twice or more", len(self.duplicates)),
+            ("alarms in ALARM", sum(a.get("state") == "ALARM" for a in self.alarms.values())),
         ]
         rows += [(f"failures: {k}", v) for k, v in self.failures_by_category.items()]
         return pd.DataFrame(rows, columns=["metric", "value"]).astype({"value": str})
@@ -95,6 +98,7 @@ class Audit:
             "failures_by_category": self.failures_by_category,
             "outlasting": self.outlasting,
             "links": self.links,
+            "alarms": self.alarms,
             "flags": self.flags,
         }
 
@@ -234,6 +238,9 @@ def _flags(a: Audit) -> list[str]:
             f"{sum(a.failures_by_category.values())} failed run(s): "
             + ", ".join(f"{k} x{v}" for k, v in a.failures_by_category.items())
         )
+    for name, alarm in a.alarms.items():
+        if alarm.get("state") == "ALARM":
+            out.append(f"alarm {name} is in ALARM since {alarm.get('since')}: {alarm.get('reason')}")
     return out
 
 
@@ -278,4 +285,6 @@ def audit(target: Target, spec: StackSpec, *, hours: float = 24.0, limit: int = 
         interval_seconds=schedule_interval(spec.schedule_expression, spec.timezone),
     )
     report.links = stack_links(spec)
+    report.alarms = alarm_states(target, spec)
+    report.flags = _flags(report)
     return report

@@ -124,7 +124,7 @@ def run_direct(
     """Run the stack's task once with RunTask, as pattern A's schedule does, and wait for it.
 
     Why by hand: the Scheduler counts an invocation as delivered even when RunTask answers HTTP
-    200 with `failures` and no task (AWS_FACTS.md); here those failures come back as a FAILED
+    200 with `failures` and no task (fact: direct-runtask-silent); here those failures come back as a FAILED
     RunResult with the reasons. `client_token` (default: stack name + intended minute) makes a
     repeated call within 24 h return the same task instead of starting another (RunTask API).
     `waiting`: the options of `wait` (timeout, progress, log_lines, backoff, sleep), checked first.

@@ -170,7 +170,7 @@ def _fill_from_task(result: RunResult, task: dict[str, Any], container_name: str
 def task_succeeded(task: dict[str, Any]) -> bool:
     """Whether a stopped task (DescribeTasks shape) did its job: it started and every container exited 0.
 
-    The same rule `.sync` applies (AWS_FACTS.md "How .sync decides"): `StopCode` alone says nothing,
+    The same rule `.sync` applies (fact: sync-output-task-object): `StopCode` alone says nothing,
     since a job that exits 0 also stops with EssentialContainerExited.
     """
     task = camel_keys(task)

@@ -9,7 +9,12 @@ imports the server back, only `serve` and `process`, which start it.
            clock (virtual time), faults (what to inject)
   services fargate and ecs_api (ECS tasks), registry (ECR blobs and image platforms), repairs (moto's
            Step Functions interpreter and ECS model, repaired), scheduler (EventBridge Scheduler
-           deliveries), iam (SimulateCustomPolicy)
+           deliveries), iam (SimulateCustomPolicy), task_events (ECS task state change events),
+           eventbridge (rules delivering them, repaired), notifications (SNS confirmation and topic
+           policies), alarms (metrics and CloudWatch alarm evaluation)
+  IAM on   permissions (what each call a service makes for you needs), enforcement (the switch, the
+  AWS's    verdicts, AWS's denial texts), state_machine_role (Step Functions' integrations and its
+  behalf   create/update checks), agent_role (the Fargate agent's pulls and log writes)
 """
 
 from __future__ import annotations

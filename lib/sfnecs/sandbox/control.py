@@ -9,6 +9,9 @@ faults or move the clock; any process that can reach the endpoint can, with plai
   GET  /_sfnecs/faults                 pending faults
   POST /_sfnecs/faults                 {"kind": "runtask_failure", "count": 2, "reason": "RESOURCE:MEMORY"}
   DELETE /_sfnecs/faults               clear
+  GET  /_sfnecs/iam                   {"enforce": bool, "denials": [{role, action, resource}]}: whether IAM is
+                                       enforced on AWS's behalf, and what it denied so far (DELETE: forget those)
+  POST /_sfnecs/iam                   {"enforce": false}: switch it (on by default; SFNECS_SANDBOX_IAM=off at start)
   GET  /_sfnecs/scheduler             schedule deliveries so far and the injection plan
   POST /_sfnecs/scheduler             {"duplicate_probability": 0.1, "duplicate_times": [ISO...], "copies": 2,
                                        "delay_seconds": 30, "seed": 7}: at-least-once effects to inject

@@ -16,6 +16,7 @@ from moto.ecs.exceptions import ClusterNotFoundException, EcsClientException, In
 from moto.ecs.responses import EC2ContainerServiceResponse as ECSResponse
 
 from sfnecs.sandbox import runtime
+from sfnecs.sandbox.agent_role import unassumable_role
 from sfnecs.sandbox.fargate import EmulatedTask
 
 
@@ -67,6 +68,8 @@ def run_task(self: Any) -> ActionResult:
         raise InvalidParameterException(
             "Network Configuration must be provided when networkMode 'awsvpc' is specified."
         )
+    if refused := unassumable_role(td, cluster.arn, self.current_account):
+        raise EcsClientException(refused)  # IAM enforced on AWS's behalf (sfnecs.sandbox.agent_role)
     tasks: list[EmulatedTask] = []
     for _ in range(count):
         attachments = _eni(self, net, cluster.region_name) if td.network_mode == "awsvpc" else []

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sfnecs.model.platforms import oci_platform
+from sfnecs.sandbox.agent_role import may_put_log_events, pull_denial, stream_denial
 from sfnecs.sandbox.clock import VirtualClock
 from sfnecs.sandbox.faults import FaultPlan
 from sfnecs.sandbox.network import no_path_error, task_pull_path
@@ -89,6 +90,7 @@ class EmulatedTask:
     client_token: str | None = None
     capacity_provider_name: str | None = None  # launched through a capacity provider strategy
     logged: set[str] = field(default_factory=set)
+    execution_role: str | None = None  # the agent pulls and writes logs with it (sfnecs.sandbox.agent_role)
 
     # ---- timeline ---------------------------------------------------------------------------
     @property
@@ -348,9 +350,8 @@ class FargateEmulator:
         task_memory = int(task_def.memory or 0)
         containers: list[ContainerPlan] = []
         # the agent reads the secrets before it pulls (a secret's failure is the one reported)
-        definitions, start_error = resolve_secrets(
-            task_def.container_definitions, getattr(task_def, "execution_role_arn", None), task_id
-        )
+        execution_role = getattr(task_def, "execution_role_arn", None)
+        definitions, start_error = resolve_secrets(task_def.container_definitions, execution_role, task_id)
         for defn in definitions:
             job = job_from_container(defn, overrides_by_name.get(defn.get("name")))
             image = defn.get("image", "")
@@ -365,6 +366,8 @@ class FargateEmulator:
                 log_config=_awslogs(defn, region),
             )
             found = lookup(image, self._ecr, self.blobs)
+            # registry auth (with the secrets) comes before the pull; both with the execution role
+            start_error = start_error or pull_denial(image, execution_role, task_id, region)
             start_error = start_error or _pull_error(image, found, arch, os_family)
             entry = (job["entrypoint"] or list(found.entrypoint) or ["/app/job"])[0]
             if found.supports(arch, os_family) is False and not found.is_index:
@@ -383,6 +386,8 @@ class FargateEmulator:
         if no_path and "logger" not in no_path:
             start_error = no_path  # registry auth and secrets come before the pull: their timeout is seen first
         start_error = start_error or no_path or _log_group_error(containers, self._logs, account)
+        for c in containers:  # the awslogs driver creates its stream, with the execution role, as the container starts
+            start_error = start_error or stream_denial(c.log_config, c.name, execution_role, task_id, account)
         if start_error is None and (fault := self.faults.take(task_def.family, ("pull_error",))):
             start_error = fault.message or (
                 f"CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve "
@@ -409,6 +414,7 @@ class FargateEmulator:
             containers=containers,
             created_at=self.clock.now(),
             start_error=start_error,
+            execution_role=execution_role,
         )
 
     def _no_path_error(
@@ -520,6 +526,8 @@ class FargateEmulator:
         log_group = backend.groups[group]
         if stream not in log_group.streams:
             backend.create_log_stream(group, stream)
+        if not may_put_log_events(cfg, c.name, task.execution_role, task.task_id, task.account):
+            return  # logs:PutLogEvents denied: the driver cannot deliver the line
         # The group's own put, not the backend's: CloudWatch Logs refuses events more than 2 hours
         # after *its* now, which moto reads from the real clock, while here "now" is the virtual
         # clock that a fast or stepped clock puts hours ahead (only lines already due are written).

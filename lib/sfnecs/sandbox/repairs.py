@@ -1,6 +1,6 @@
 """Repairs to moto, each isolated, named and reversible, so an upstream fix is noticed.
 
-Why one module: the sandbox must behave as AWS documents (AWS_FACTS.md), and moto's vendored
+Why one module: the sandbox must behave as AWS documents (docs/facts.md), and moto's vendored
 Step Functions interpreter and ECS model have gaps. Each repair is a `Repair` in `REPAIRS`; tests
 (tests/test_sandbox_repairs.py) show each defect with the repair removed and gone with it applied.
 """
@@ -128,8 +128,8 @@ def _task_failed(env: Any, error: str, cause: str, resource: Any) -> Any:
 def task_failed(task: dict[str, Any]) -> bool:
     """Whether `.sync` fails the state for this stopped task (PascalCase DescribeTasks shape).
 
-    AWS documents that a non-zero exit fails the state, not the exact rule; observed behaviour
-    (AWS_FACTS.md, community): any essential container with a non-zero or missing exit code, or a
+    AWS documents that a non-zero exit fails the state, not the exact rule; observed behaviour, community
+    (fact: sync-task-failed-cause): any essential container with a non-zero or missing exit code, or a
     task that failed to start, fails it with States.TaskFailed.
     """
     if task.get("StopCode") == "TaskFailedToStart":
@@ -222,13 +222,18 @@ def _ecs_from_error(self: Any, env: Any, ex: Exception) -> Any:
 
     if isinstance(ex, ClientError):
         err, meta = ex.response.get("Error", {}), ex.response.get("ResponseMetadata", {})
-        # Error name as observed for ECS API errors under the optimized integration (AWS_FACTS.md,
-        # community): ECS.AmazonECSException, the service message and code in the cause.
+        # Error name as observed for ECS API errors under the optimized integration, community
+        # (fact: ecs-exception-retry): ECS.AmazonECSException, the service message and code in the cause.
         cause = (
             f"{err.get('Message', '')} (Service: AmazonECS; Status Code: {meta.get('HTTPStatusCode')}; "
             f"Error Code: {err.get('Code')}; Request ID: {meta.get('RequestId')}; Proxy: null)"
         )
-        return _task_failed(env, "ECS.AmazonECSException", cause, self).failure_event
+        # An IAM denial keeps its own name, ECS.AccessDeniedException: community-observed for a missing
+        # iam:PassRole under runTask.sync, while other reports show ECS.AmazonECSException with the denial
+        # in the cause; AWS documents neither (fact: sfn-permission-failure-error).
+        code = err.get("Code")
+        name = "ECS.AccessDeniedException" if code == "AccessDeniedException" else "ECS.AmazonECSException"
+        return _task_failed(env, name, cause, self).failure_event
     return _callback_cls()._from_error(self, env, ex)
 
 
@@ -475,6 +480,23 @@ def _revert_json_path() -> None:
     _unpatch(_json_path_module(), "extract_json")
 
 
+# ---- 2f. a stopped execution stays ABORTED ------------------------------------------------
+def _environment_cls() -> Any:
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    return Environment
+
+
+def _set_error(self: Any, error: Any) -> None:
+    # StopExecution ends the execution ABORTED (API reference, StopExecution); the state that was
+    # waiting then fails as it unwinds (a .sync wait ends with _Abandoned), and moto's set_error
+    # replaced the ABORTED (or TIMED_OUT) end with FAILED.
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
+
+    if not isinstance(self.program_state(), (ProgramStopped, ProgramTimedOut)):
+        _ORIGINALS[(_environment_cls(), "set_error")](self, error)
+
+
 # ---- 3. StartExecution without a name ------------------------------------------------------
 def _parser_backend() -> Any:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -608,6 +630,11 @@ REPAIRS: dict[str, Repair] = {
             "history",
             "GetExecutionHistory ignores reverseOrder, maxResults and nextToken",
             *_replacing(_sfn_response_cls, get_execution_history=_get_execution_history),
+        ),
+        Repair(
+            "stopped_stays_aborted",
+            "StopExecution during a .sync wait ends the execution FAILED (States.Runtime) instead of ABORTED",
+            *_replacing(_environment_cls, set_error=_set_error),
         ),
         Repair(
             "execution_name",

@@ -25,13 +25,20 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from sfnecs.exceptions import ValidationError
 from sfnecs.sandbox.clock import VirtualClock
+from sfnecs.sandbox.enforcement import guard, trusted
 from sfnecs.schedule import fire_times_between, flexible_window, parse_expression
 
 #: Scheduler's retry backoff (AWS documents exponential backoff with jitter, not the constants)
 RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 60.0
+#: the Scheduler's service principal, which assumes the schedule's role
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
+#: error codes of IAM denials (ECS/Step Functions, SQS, SNS): not retried, sent to the DLQ at once
+NOT_RETRIED = frozenset({"AccessDeniedException", "AccessDenied", "AuthorizationError"})
 MAX_CATCH_UP = 10_000  # fire times handled per schedule per tick, against runaway catch-up
 
 
@@ -256,18 +263,36 @@ class SchedulerClock:
             if d.outcome != "retrying":
                 self.deliveries.append(d)
 
+    def _as_role(self, source: dict[str, Any], service: str, d: Delivery) -> Any:
+        """A client acting as the schedule's role: IAM enforced for the Scheduler (sfnecs.sandbox.enforcement)."""
+        client = self._client(service, source["region"], source["account"])
+        role = source["target"].get("RoleArn")
+        if source["kind"] != "schedule" or not role:
+            return client  # legacy rules are EventBridge's, not the Scheduler's: not enforced here
+        # EventBridge Scheduler user guide, "Set up the execution role": scheduler.amazonaws.com assumes the
+        # role, with the schedule group's ARN as aws:SourceArn ("Troubleshooting"). AWS documents no error
+        # text for a role it cannot assume: the message is the sandbox's.
+        group = source["arn"].replace(":schedule/", ":schedule-group/").rsplit("/", 1)[0]
+        context = {"aws:SourceArn": group, "aws:SourceAccount": source["account"]}
+        if not trusted(role, SCHEDULER_PRINCIPAL, context):
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": f"{SCHEDULER_PRINCIPAL} cannot assume {role}"}},
+                "AssumeRole",
+            )
+        # the session name the Scheduler gives its role session is not documented: the invocation's id
+        return guard(client, role, d.execution_id)
+
     def _invoke(self, source: dict[str, Any], target: dict[str, Any], d: Delivery) -> dict[str, Any]:
         arn = target["Arn"]
         payload = _context(target.get("Input", "{}"), d, source)
-        region, account = source["region"], source["account"]
         if ":states:" in arn and ":stateMachine:" in arn:
-            sfn = self._client("stepfunctions", region, account)
+            sfn = self._as_role(source, "stepfunctions", d)
             # The Scheduler starts executions without a name: Step Functions makes a UUID name.
             out = sfn.start_execution(stateMachineArn=arn, input=payload)
             return {"executionArn": out["executionArn"]}
         if ":ecs:" in arn and ":cluster/" in arn:
             p = target.get("EcsParameters") or {}
-            ecs = self._client("ecs", region, account)
+            ecs = self._as_role(source, "ecs", d)
             kwargs: dict[str, Any] = {
                 "cluster": arn,
                 "taskDefinition": p["TaskDefinitionArn"],
@@ -289,9 +314,14 @@ class SchedulerClock:
                 }
             if p.get("Group"):
                 kwargs["group"] = p["Group"]
+            for key, name in (("PropagateTags", "propagateTags"), ("EnableECSManagedTags", "enableECSManagedTags")):
+                if key in p:  # tagging the new task needs ecs:TagResource (sfnecs.sandbox.permissions)
+                    kwargs[name] = p[key]
+            if p.get("Tags"):
+                kwargs["tags"] = [{"key": k, "value": v} for tag in p["Tags"] for k, v in tag.items()]
             out = ecs.run_task(**kwargs)
             # HTTP 200 with failures still counts as delivered: the Scheduler reports success
-            # while no task runs (AWS_FACTS.md, "Direct RunTask targets fail silently").
+            # while no task runs (fact: direct-runtask-silent).
             return {"taskArns": [t["taskArn"] for t in out["tasks"]], "failures": out.get("failures", [])}
         raise ValueError(
             f"the sandbox scheduler cannot deliver to {arn}: only Step Functions state machines and "
@@ -305,7 +335,10 @@ class SchedulerClock:
         d.result = {"error": type(exc).__name__, "message": str(exc)}
         backoff = min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * 2 ** (d.attempt - 1))
         next_due = now + timedelta(seconds=backoff)
-        if d.attempt <= attempts and (next_due - d.scheduled_time).total_seconds() <= max_age:
+        # A permission error is not retried: AWS documents this for EventBridge rules' targets ("Event retry
+        # policy and using dead-letter queues"), not for the Scheduler; the sandbox treats both alike.
+        retryable = _code(exc) not in NOT_RETRIED
+        if retryable and d.attempt <= attempts and (next_due - d.scheduled_time).total_seconds() <= max_age:
             retry = Delivery(
                 d.source,
                 d.target_arn,
@@ -324,24 +357,33 @@ class SchedulerClock:
         dlq = (d.spec["target"].get("DeadLetterConfig") or {}).get("Arn")
         d.outcome = "dead-lettered" if dlq else "dropped"
         if dlq:
-            reason = "MaximumRetryAttempts" if d.attempt > attempts else "MaximumEventAgeInSeconds"
-            self._dead_letter(d, dlq, exc, reason)
+            exhausted = "MaximumRetryAttempts" if d.attempt > attempts else "MaximumEventAgeInSeconds"
+            reason = exhausted if retryable else None
+            try:
+                self._dead_letter(d, dlq, exc, reason)
+            except ClientError as denied:  # the role may not send to its DLQ: the event is dropped
+                d.outcome = "dropped"
+                d.result["dead_letter_error"] = _message(denied)
 
-    def _dead_letter(self, d: Delivery, queue_arn: str, exc: Exception, exhausted: str) -> None:
+    def _dead_letter(self, d: Delivery, queue_arn: str, exc: Exception, exhausted: str | None) -> None:
         _, _, _, region, account, name = queue_arn.split(":", 5)
-        sqs = self._client("sqs", region, account)
+        # the Scheduler sends with the schedule's role (its policy grants sqs:SendMessage on the queue)
+        sqs = self._as_role({**d.spec, "region": region, "account": account}, "sqs", d)
         url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-        # Message attributes as the Scheduler documents them for DLQ messages (User Guide,
-        # "Configuring a dead-letter queue for EventBridge Scheduler").
+        # Message attributes as the Scheduler documents them for DLQ messages (User Guide, "Configuring a
+        # dead-letter queue"); EXHAUSTED_RETRY_CONDITION only for an error that was retried.
         attrs = {
-            "ERROR_CODE": code,
-            "ERROR_MESSAGE": str(exc)[:256],
-            "EXHAUSTED_RETRY_CONDITION": exhausted,
+            "ERROR_CODE": _code(exc),
+            "ERROR_MESSAGE": _message(exc)[:256],
+            "EXECUTION_ID": d.execution_id,
+            "IS_PAYLOAD_TRUNCATED": "false",
             "RETRY_ATTEMPTS": str(d.attempt - 1),
+            "SCHEDULED_TIME": _utc(d.scheduled_time).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "SCHEDULE_ARN": d.source,
             "TARGET_ARN": d.target_arn,
         }
+        if exhausted:
+            attrs["EXHAUSTED_RETRY_CONDITION"] = exhausted
         sqs.send_message(
             QueueUrl=url,
             MessageBody=_context(d.spec["target"].get("Input", "{}"), d, d.spec),
@@ -368,6 +410,16 @@ def _context(template: str, d: Delivery, source: dict[str, Any]) -> str:
     for key, value in values.items():
         template = template.replace(key, value)
     return template
+
+
+def _code(exc: Exception) -> str:
+    """The service's error code of a failed call (the exception's name for anything else)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__)
+
+
+def _message(exc: Exception) -> str:
+    """The service's error message of a failed call (the exception's text for anything else)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Message") or exc)
 
 
 def _backends(backend_dict: Any) -> list[tuple[str, str, Any]]:

@@ -4,7 +4,7 @@ Why: on Fargate the agent reads each secret with the task's *execution* role bef
 starts, and a missing secret or a missing permission stops the task with a ResourceInitializationError
 (no container, no exit code). moto's ECS ignores `secrets`; here each one must exist in moto's Secrets
 Manager or Parameter Store and the execution role's policies (inline and attached, evaluated by
-`sfnecs.model.policy_evaluation`) must allow the read, else the task fails as on Fargate. A resolved
+`sfnecs.sandbox.enforcement`, when IAM is enforced) must allow the read, else the task fails as on Fargate. A resolved
 value is added to the container's environment, where the sandbox job reads it (e.g. SFNECS_LOG).
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sfnecs.exceptions import ValidationError
 from sfnecs.model.arns import partition_of
 from sfnecs.model.job import SECRET_ARN_RE
-from sfnecs.model.policy_evaluation import simulate_custom_policy
+from sfnecs.sandbox.enforcement import denied_message, first_denied
+from sfnecs.sandbox.permissions import KMS_DECRYPT, SECRET_READS, Need
 
 __all__ = ["ASM_FAILED", "SSM_FAILED", "resolve_secrets"]
 
@@ -72,7 +72,7 @@ def _parameter(arn: str, account: str, region: str, role_arn: str | None, task_i
     name = arn.split(":parameter", 1)[1]
     backend = ssm_backends[account][region]
     param = backend.get_parameter(name) or backend.get_parameter(name.lstrip("/"))
-    _allowed(role_arn, task_id, "ssm:GetParameters", arn)
+    _allowed(role_arn, task_id, SECRET_READS["ssm"], arn)
     if param is None:
         raise _Refused(f"invalid parameters: {arn}")
     _decrypts(role_arn, task_id, param.keyid if param.parameter_type == "SecureString" else None, account, region)
@@ -87,7 +87,7 @@ def _secret(value_from: str, secret_name: str, account: str, region: str, role_a
     arn = f"{base}:secret:{secret_name}"
     json_key, stage, version = (rest.lstrip(":").split(":") + ["", "", ""])[:3] if rest else ("", "", "")
     backend = secretsmanager_backends[account][region]
-    _allowed(role_arn, task_id, "secretsmanager:GetSecretValue", arn)
+    _allowed(role_arn, task_id, SECRET_READS["secretsmanager"], arn)
     if arn not in backend.secrets:
         raise _Refused(
             f"failed to fetch secret {arn} from secrets manager: ResourceNotFoundException: "
@@ -119,44 +119,11 @@ def _decrypts(role_arn: str | None, task_id: str, key: str | None, account: str,
     if key in _MANAGED_KEYS or (key and key.startswith("alias/")):
         return
     arn = key if key and key.startswith("arn:") else f"arn:{partition_of(region)}:kms:{region}:{account}:key/{key}"
-    _allowed(role_arn, task_id, "kms:Decrypt", arn)
+    _allowed(role_arn, task_id, KMS_DECRYPT, arn)
 
 
 def _allowed(role_arn: str | None, task_id: str, action: str, resource: str) -> None:
     """Raise _Refused with IAM's AccessDenied text unless the execution role's policies allow the call."""
-    documents = _role_policies(role_arn) if role_arn else []
-    try:
-        results = simulate_custom_policy(documents, [action], [resource], []) if documents else []
-    except ValidationError:
-        results = []  # a policy the evaluator does not support (see its docstring) is not taken to allow
-    if results and results[0]["EvalDecision"] == "allowed":
-        return
-    parts = (role_arn or "").split(":")
-    who = (
-        f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{parts[5].rsplit('/', 1)[-1]}/{task_id}"
-        if len(parts) == 6
-        else "(no execution role)"
-    )
-    raise _Refused(
-        f"AccessDeniedException: User: {who} is not authorized to perform: {action} on resource: "
-        f"{resource} because no identity-based policy allows the {action} action"
-    )
-
-
-def _role_policies(role_arn: str) -> list[str]:
-    """The role's inline policies and the default versions of its attached managed policies, as JSON text."""
-    from moto.iam.models import iam_backends  # imported on first use, as FargateEmulator._ecr
-
-    account, partition = role_arn.split(":")[4], role_arn.split(":")[1]
-    try:
-        role = iam_backends[account][partition].get_role_by_arn(role_arn)
-    except Exception:  # moto's NotFoundException: a deleted role allows nothing
-        return []
-    docs = [d if isinstance(d, str) else json.dumps(d) for d in role.policies.values()]
-    for policy in role.managed_policies.values():
-        docs += [
-            v.document if isinstance(v.document, str) else json.dumps(v.document)
-            for v in policy.versions
-            if v.is_default
-        ]
-    return docs
+    need = Need(action, resource)
+    if first_denied(role_arn, [need]) is not None:
+        raise _Refused(f"AccessDeniedException: {denied_message(role_arn, task_id, need)}")

@@ -17,14 +17,19 @@ import socket
 import threading
 from typing import Any
 
-from sfnecs.exceptions import SandboxError
-from sfnecs.sandbox import repairs, runtime
+from sfnecs.exceptions import SandboxError, ValidationError
+from sfnecs.sandbox import enforcement, eventbridge, notifications, repairs, runtime, state_machine_role
+from sfnecs.sandbox.alarms import AlarmEvaluator
 from sfnecs.sandbox.clock import VirtualClock
 from sfnecs.sandbox.control import INTERNAL_ACCESS_KEY, ControlMiddleware
 from sfnecs.sandbox.fargate import FargateEmulator
 from sfnecs.sandbox.faults import FaultPlan
 from sfnecs.sandbox.registry import BlobStore
 from sfnecs.sandbox.scheduler import SchedulerClock
+from sfnecs.sandbox.task_events import TaskEvents
+
+#: repairs beside sandbox.repairs' own: EventBridge delivery and SNS confirmation (the alerts' path)
+ALERT_REPAIRS = {**eventbridge.REPAIRS, **notifications.REPAIRS}
 
 #: credentials the sandbox accepts (moto accepts any; these make it explicit and never real)
 SANDBOX_CREDENTIALS = {
@@ -73,9 +78,19 @@ class Sandbox:
     runs, so plain boto3 code in this process talks to it unchanged.
     """
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", speed: float = 1.0, export: bool = True):
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        speed: float = 1.0,
+        export: bool = True,
+        enforce_iam: bool | None = None,
+    ):
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise SandboxError(f"port={port!r} is not valid: use 0 (any free port) or 1-65535")
+        self._enforce_iam = enforcement.default_enforced()
+        if enforce_iam is not None:
+            self.enforce_iam = enforce_iam
         self.host = host
         self.port = port
         self.export = export
@@ -85,6 +100,8 @@ class Sandbox:
         self.fargate: Any = None
         self.control_app: Any = None
         self.scheduler: Any = None
+        self.task_events: Any = None
+        self.alarms = AlarmEvaluator(self.clock)
         self._server: Any = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -92,6 +109,19 @@ class Sandbox:
         self._repaired = False
         self._repair_lock = threading.Lock()
         self._tick_lock = threading.Lock()
+
+    @property
+    def enforce_iam(self) -> bool:
+        """Whether IAM is enforced on AWS's behalf (sfnecs.sandbox.enforcement); by default SFNECS_SANDBOX_IAM, on."""
+        return self._enforce_iam
+
+    @enforce_iam.setter
+    def enforce_iam(self, on: bool) -> None:
+        if not isinstance(on, bool):
+            raise ValidationError("enforce_iam", on, "True or False")
+        self._enforce_iam = on
+        if getattr(self, "_server", None) is not None:  # running: the switch of this process
+            enforcement.set_enforced(on)
 
     # ---- lifecycle ------------------------------------------------------------------------------
     @property
@@ -123,6 +153,7 @@ class Sandbox:
         for noisy in ("werkzeug", "moto"):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
         self.fargate = FargateEmulator(self.clock, self.faults, self.blobs)
+        self.task_events = TaskEvents(self.clock, self.fargate)
         self.scheduler = SchedulerClock(
             self.clock, lambda service, region, account: self.client(service, region, internal=True)
         )
@@ -134,6 +165,7 @@ class Sandbox:
             raise SandboxError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
         self.port = self._server.server_address[1]
         runtime.set_current(self)
+        enforcement.set_enforced(self._enforce_iam)
         # The Step Functions interpreter calls other services over HTTP at localhost:MOTO_PORT.
         self._set_env({"MOTO_PORT": str(self.port)})
         if self.export:
@@ -159,10 +191,14 @@ class Sandbox:
             return
         with self._repair_lock:
             if not self._repaired:
-                from sfnecs.sandbox import ecs_api  # lazy: moto's ECS/ECR cost ~1 s, paid at the first AWS request
+                from sfnecs.sandbox import ecs_api, teststate  # lazy: moto's ECS, ECR, SFN: ~1 s, at the first request
 
                 repairs.apply_all()
+                for repair in ALERT_REPAIRS.values():
+                    repair.apply()
                 ecs_api.install()
+                teststate.install()
+                state_machine_role.install()
                 self._repaired = True
 
     def _spawn(self, target: Any, name: str) -> None:
@@ -179,13 +215,16 @@ class Sandbox:
             self.clock.wait_changed(TICK_SECONDS)
 
     def tick(self) -> None:
-        """Advance everything that depends on the clock (task logs, stop hooks, schedules)."""
+        """Advance everything that depends on the clock (task logs, stop hooks, task events, schedules,
+        metrics and alarms)."""
         if not self._repaired:
             return  # no AWS request yet: nothing can depend on the clock
         with self._tick_lock:  # the background tick and a caller's tick() never interleave
             self.fargate.refresh()
+            self.task_events.tick()
             if self.scheduler is not None:
                 self.scheduler.tick()
+            self.alarms.tick()
 
     def stop(self) -> None:
         if not self.running:
@@ -198,12 +237,17 @@ class Sandbox:
         self._threads.clear()
         self._server = None
         if self._repaired:
-            from sfnecs.sandbox import ecs_api  # lazy: ~1 s of moto, loaded by ensure_repairs (already done here)
+            from sfnecs.sandbox import ecs_api, teststate  # lazy: ~1 s of moto, loaded by ensure_repairs (done here)
 
+            teststate.uninstall()
             ecs_api.uninstall()
+            state_machine_role.uninstall()
+            for repair in reversed(ALERT_REPAIRS.values()):
+                repair.revert()
             repairs.revert_all()
             self._repaired = False
         self._restore_env()
+        enforcement.set_enforced(None)
         runtime.set_current(None)
 
     def reset(self) -> None:
@@ -212,9 +256,12 @@ class Sandbox:
 
         _internal.moto_api_backend.reset()
         self.fargate.reset()
+        self.task_events.reset()
+        self.alarms.reset()
         self.faults.clear()
         self.blobs.clear()
         self.control_app.calls.clear()
+        enforcement.DENIALS.clear()
         if self.scheduler is not None:
             self.scheduler.reset()
 
@@ -277,6 +324,15 @@ class Sandbox:
             if method == "DELETE":
                 self.faults.clear()
             return {"pending": self.faults.pending(), "history": self.faults.history}
+        if route == "iam":
+            if method == "POST":
+                on = payload.get("enforce")
+                if not isinstance(on, bool):
+                    raise ValidationError("enforce", on, "true or false")
+                self.enforce_iam = on
+            if method == "DELETE":
+                enforcement.DENIALS.clear()
+            return {"enforce": self.enforce_iam, "denials": list(enforcement.DENIALS)}
         if route == "scheduler":
             if method == "POST":
                 self.scheduler.configure(**payload)

@@ -4,7 +4,8 @@ Why one builder: the definition, the IAM policy (`states_used` feeds `sfnecs.iam
 stack all come from the same `StackSpec`, so a switch (guard, notifications, retries, query
 language) changes the ASL and the permissions it needs together.
 
-The definition is a Standard workflow (Express supports neither `.sync` nor callbacks, AWS_FACTS.md):
+The definition is a Standard workflow, since Express supports neither `.sync` nor callbacks
+(fact: sync-standard-only):
 
     [CheckRunning -> AlreadyRunning? -> SkippedOverlap]      spec.guard
     RunJob  (ecs:runTask.sync, Retry on launch errors)       [+ States.TaskFailed: spec.retry_job_failures]

@@ -413,7 +413,8 @@ def _compare(exported: dict[tuple[str, str], dict[str, Any]], have: dict[tuple[s
 
 #: stack name -> the spec's changes: both patterns, both query languages, Spot, ARM64, notifications off
 SANDBOX_VARIANTS = {
-    "exp-b": {"pattern": "B"},
+    # names IAM allows but HCL and YAML must quote (the role's + and @; a tag key with a -)
+    "exp-b": {"pattern": "B", "task_role": "exp-job+role@team", "tags": {"team": "data", "cost-center": "42"}},
     "exp-a-spot": {"pattern": "A", "capacity_provider_strategy": "FARGATE_SPOT"},
     "exp-b-jsonpath": {"query_language": "JSONPath"},
     "exp-b-arm-quiet": {"cpu_architecture": "ARM64", "notify_failure": False, "notify_success": False},

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 
 import boto3
 import botocore.session
-import hcl2
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
@@ -276,52 +275,6 @@ def test_findings_on_the_broad_policy_are_returned_not_hidden():
     assert ("PERMISSIONS_MANAGEMENT_ACTIONS", "#4") in got
     star = next(f for f in findings if f.issue == "RESOURCE_STAR")
     assert set(star.actions) == {"ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks"} and star.severity
-
-
-# ---- Terraform ------------------------------------------------------------------------------------
-_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True)
-
-
-def _unquote(value):
-    """python-hcl2 keeps the quotes of quoted object keys; drop them (and unescape like HCL/JSON)."""
-    if isinstance(value, dict):
-        return {_unquote(k): _unquote(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return json.loads(value)
-    return value
-
-
-def _jsonencode_argument(expression: str):
-    m = re.fullmatch(r"\$\{jsonencode\((.*)\)\}", expression, re.DOTALL)
-    assert m, expression
-    return _unquote(hcl2.loads(f"value = {m[1]}\n", serialization_options=_OPTIONS)["value"])
-
-
-@pytest.mark.parametrize("pattern", ["A", "B"])
-def test_terraform_parses_back_to_the_json_policies(pattern):
-    spec = spec_for(pattern, task_role="job+role@team", tags={"team": "data", "cost-center": "42"})
-    parsed = hcl2.loads(iam.to_terraform(spec), serialization_options=_OPTIONS)
-    blocks = {
-        (kind, name): body
-        for entry in parsed["resource"]
-        for kind, named in entry.items()
-        for name, body in named.items()
-    }
-    roles = iam.policies_for(spec)
-    assert {name for kind, name in blocks if kind == "aws_iam_role"} == {r.kind for r in roles.values()}
-    for role in roles.values():
-        block = blocks[("aws_iam_role", role.kind)]
-        assert block["name"] == role.name
-        assert _jsonencode_argument(block["assume_role_policy"]) == json.loads(iam.to_json(role.trust))
-        assert _unquote(block["tags"]) == spec.all_tags
-        if role.permissions is None:
-            assert ("aws_iam_role_policy", role.kind) not in blocks
-            continue
-        policy = blocks[("aws_iam_role_policy", role.kind)]
-        assert policy["role"] == f"${{aws_iam_role.{role.kind}.id}}"
-        assert _jsonencode_argument(policy["policy"]) == json.loads(iam.to_json(role.permissions))
 
 
 # ---- the broad policy ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sfnecs.iam.policies import (
     required_actions,
     trust_policy,
 )
-from sfnecs.iam.render import to_json, to_terraform
+from sfnecs.iam.render import to_json
 from sfnecs.iam.simulate import (
     DECISIONS,
     Call,
@@ -69,7 +69,6 @@ __all__ = [
     "simulate",
     "simulate_roles",
     "to_json",
-    "to_terraform",
     "trust_policy",
     "without",
 ]

@@ -260,3 +260,12 @@ def test_the_response_matches_botocores_model(target):
         assert parsed == raw, "boto3 dropped or changed a field the sandbox sent"
     sfn.meta.events.unregister("after-call.sfn.TestState", keep)
     assert "errorDetails" in raw["inspectionData"]
+
+
+def test_the_sandboxs_own_clients_reach_teststate_without_the_sync_host_prefix(sandbox):
+    """Sandbox.client (tests, benches, the Scheduler's internal calls) sets inject_host_prefix=False too."""
+    sfn = sandbox.client("stepfunctions")
+    assert sfn.meta.config.inject_host_prefix is False
+    state = {"Type": "Pass", "Result": {"ok": True}, "End": True}
+    answer = sfn.test_state(definition=json.dumps(state), input="{}")
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"ok": True})

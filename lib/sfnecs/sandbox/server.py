@@ -292,6 +292,7 @@ class Sandbox:
         those calls apart from the user's own.
         """
         import boto3
+        from botocore.config import Config
 
         return boto3.client(
             service,
@@ -300,6 +301,9 @@ class Sandbox:
             aws_access_key_id=INTERNAL_ACCESS_KEY if internal else "testing",
             aws_secret_access_key="testing",
             aws_session_token="testing",
+            # botocore sends TestState and StartSyncExecution to a `sync-` host prefix, which a local
+            # endpoint cannot resolve
+            config=Config(inject_host_prefix=False),
         )
 
     def control(self, method: str, route: str, payload: dict[str, Any]) -> Any:

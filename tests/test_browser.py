@@ -147,7 +147,7 @@ def test_the_kernel_the_notebooks_name_exists():
         assert name in specs, f"{nb.name} names kernel {name!r}, which `make` did not install"
 
 
-def run_all(browser, lab: str, notebook: str, expect: list[str]) -> None:
+def run_all(browser, lab: str, notebook: str, expect: list[str], plots: bool = True) -> None:
     """Open `notebook`, clear its stored outputs, run every cell through the UI, and check what a learner sees."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)
@@ -183,7 +183,8 @@ def run_all(browser, lab: str, notebook: str, expect: list[str]) -> None:
     errors = [t for t in stderr if "Traceback" in t or re.search(r"^\w+(Error|Exception):", t, re.M)]
     assert not errors, f"error output in {notebook}: {errors[0][:500]}"
     assert page.locator(".jp-OutputArea-output table").count() > 0, "no table was shown"
-    assert page.locator(".jp-OutputArea-output img").count() > 0, "no plot was shown"
+    if plots:  # lesson 05 draws none: its runs are a table (a figure there added nothing to the table)
+        assert page.locator(".jp-OutputArea-output img").count() > 0, "no plot was shown"
     shown = "\n".join(page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts())
     for phrase in expect:
         assert phrase in shown, f"{phrase!r} is not visible in the outputs of {notebook}"
@@ -195,4 +196,6 @@ def test_lesson_01_runs_in_jupyterlab(browser, lab):
 
 
 def test_lesson_05_runs_in_jupyterlab(browser, lab):
-    run_all(browser, lab, "05_diagnose_exec_format_error.ipynb", ["architecture mismatch", "Exec format error"])
+    run_all(
+        browser, lab, "05_diagnose_exec_format_error.ipynb", ["architecture mismatch", "Exec format error"], plots=False
+    )

@@ -70,7 +70,8 @@ def test_imports_of_a_runbook_and_the_preload_code():
     from sfnecs.ops.kernels import imports_of, preload_code
 
     modules = imports_of(runbook.runbook_path("run_now"))
-    assert modules[:2] == ("sfnecs.ops.parameters", "matplotlib.pyplot")  # %matplotlib inline imports pyplot
+    # the parameter check sets the language first; %matplotlib inline imports pyplot
+    assert modules[:3] == ("sfnecs.i18n", "sfnecs.ops.parameters", "matplotlib.pyplot")
     assert {"sfnecs.ops.steps", "sfnecs.runs", "sfnecs.deploy.target", "sfnecs.ops.runbook"} <= set(modules)
     assert preload_code(("a.b", "c")) == "__import__('a.b')\n__import__('c')"
 
@@ -82,5 +83,5 @@ def test_the_preload_adds_what_library_functions_import_when_first_called():
     lazy = library_imports(("sfnecs.runs",))
     assert "pandas" in lazy  # runs.history builds its table with pandas inside the function
     assert not set(lazy) & {"sfnecs.runs", *RUNNER_ONLY}  # neither what was given nor the runner's own
-    assert set(lazy) <= set(preload) and preload[:2] == ("sfnecs.ops.parameters", "matplotlib.pyplot")
+    assert set(lazy) <= set(preload) and preload[:3] == ("sfnecs.i18n", "sfnecs.ops.parameters", "matplotlib.pyplot")
     assert library_imports(("json", "pandas")) == ()  # only sfnecs modules are read

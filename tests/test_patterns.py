@@ -394,7 +394,9 @@ def test_misconceptions_table_corrects_the_notes_claims_with_numbers():
     # 9 overlaps from 90-minute jobs every hour, plus the 2 duplicates for B without names
     assert "B=11" in overlap["evidence"] and "B+dedupe=9" in overlap["evidence"]
     assert "B+guard+dedupe=0" in overlap["evidence"]
-    assert table.loc[table["claim"].str.contains("Apple Silicon"), "verdict"].item() == "inverted"
+    apple = table.loc[table["claim"].str.contains("Apple Silicon")].iloc[0]
+    assert apple["verdict"] == "true of the task, false of the build"  # both readings, only what is true kept
+    assert "correction-apple-silicon-sentence" in apple["evidence"]
 
 
 # ---- tables cite their evidence ------------------------------------------------------------------------
@@ -423,7 +425,12 @@ def test_feature_table_rows_columns_and_evidence():
         assert (cited or keys) and not malformed, feature
         assert set(cited) <= known, feature  # every citation names a fact of the registry
         assert set(keys) <= result_keys, feature
-    assert "counts as delivered" in table.loc["seeing failures", "evidence"]
+    assert "the Scheduler" in table.loc["seeing failures", "evidence"]  # what is documented for it, and what not
+    assert "ecs:TagResource" in table.loc["IAM surface", "A"]  # the schedule propagates tags at launch
+    assert "runtask-tag-on-create" in table.loc["IAM surface", "evidence"]
+    assert "sync-abort-best-effort-stop" in table.loc["timeouts", "evidence"]
+    assert "not documented" not in table.loc["timeouts", "B"]  # the abort case is documented; timeouts are not listed
+    assert "per account" in table.loc["cost", "B"] and "deferred" in table.loc["cost", "B"]
     assert table.isna().sum().sum() == 0
 
 

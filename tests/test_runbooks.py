@@ -247,3 +247,26 @@ def test_plain_papermill_deploy_starts_its_own_sandbox(home, tmp_path):
     page = "https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/statemachines/view/"
     assert f"- state machine: [{page}" in links["text/markdown"]  # one click from the notebook
     assert not home.exists()  # the kernel's sandbox lived and died with the kernel
+
+
+@pytest.mark.sandbox
+def test_diagnose_runbook_with_lang_ja_diagnoses_exec_format_error_in_japanese(home, tmp_path):
+    """deploy (arm64 image, X86_64 task) -> run_now fails -> diagnose lang=ja -> teardown: the diagnosis reads
+    in Japanese; the category (a key) and AWS names stay as AWS writes them."""
+    common = {"stack": "jadiag", "target": "sandbox"}
+    steps = [
+        chain.Step("deploy", {**common, **chain.DEMO_SCHEDULE, "sample_image": "arm64"}),
+        chain.Step("run_now", common, expect_ok=False),
+        chain.Step("diagnose", {**common, "lang": "ja"}),
+        chain.Step("teardown", {**common, "delete_logs": True, "delete_images": True}),
+    ]
+    report = chain.run_chain(steps, tmp_path / "runs")
+    assert report.ok, report.table()
+    found = report.outcomes[2].result
+    assert found.result["category"] == "architecture_mismatch" and found.result["confidence"] == "high"
+    assert found.result["summary"].startswith("この X86_64 のタスクで、カーネルがコンテナの")
+    assert "(exec format error)" in found.result["summary"]
+    assert "イメージの CPU (arm64) でタスクを実行する" in found.result["fix"] and '"ARM64"' in found.result["fix"]
+    executed = nbformat.read(found.notebook, as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert "アーキテクチャの不一致 (確信度: 高): この X86_64 のタスクで" in printed

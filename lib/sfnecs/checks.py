@@ -10,29 +10,33 @@ import zoneinfo
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 
 _RULES: dict[str, tuple[str, str]] = {
     # ours: short enough that every derived name (<name>-task-exec, ...) fits IAM's 64 characters
     # ... and a valid ECR repository name (the default repository is named after the stack): no '-' at the end or twice
     "stack": (
         r"[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,31}",
-        "2-32 characters: lowercase letters, digits and single '-' between them, starting with a letter",
+        N_("2-32 characters: lowercase letters, digits and single '-' between them, starting with a letter"),
     ),
-    "ecs": (r"[A-Za-z0-9_-]{1,255}", "1-255 characters: letters, digits, '_' and '-' (ECS)"),
-    "iam_role": (r"[\w+=,.@-]{1,64}", "1-64 characters: letters, digits and +=,.@_- (IAM role name)"),
-    "state_machine": (r"[A-Za-z0-9_-]{1,80}", "1-80 characters: letters, digits, '_' and '-' (Step Functions)"),
-    "schedule": (r"[0-9a-zA-Z._-]{1,64}", "1-64 characters: letters, digits and ._- (EventBridge Scheduler)"),
-    "topic": (r"[A-Za-z0-9_-]{1,256}", "1-256 characters: letters, digits, '_' and '-' (SNS)"),
-    "queue": (r"[A-Za-z0-9_-]{1,80}", "1-80 characters: letters, digits, '_' and '-' (SQS)"),
-    "log_group": (r"[.\-_/#A-Za-z0-9]{1,512}", "1-512 characters: letters, digits and ._-/# (CloudWatch Logs)"),
+    "ecs": (r"[A-Za-z0-9_-]{1,255}", N_("1-255 characters: letters, digits, '_' and '-' (ECS)")),
+    "iam_role": (r"[\w+=,.@-]{1,64}", N_("1-64 characters: letters, digits and +=,.@_- (IAM role name)")),
+    "state_machine": (r"[A-Za-z0-9_-]{1,80}", N_("1-80 characters: letters, digits, '_' and '-' (Step Functions)")),
+    "schedule": (r"[0-9a-zA-Z._-]{1,64}", N_("1-64 characters: letters, digits and ._- (EventBridge Scheduler)")),
+    "topic": (r"[A-Za-z0-9_-]{1,256}", N_("1-256 characters: letters, digits, '_' and '-' (SNS)")),
+    "queue": (r"[A-Za-z0-9_-]{1,80}", N_("1-80 characters: letters, digits, '_' and '-' (SQS)")),
+    "log_group": (r"[.\-_/#A-Za-z0-9]{1,512}", N_("1-512 characters: letters, digits and ._-/# (CloudWatch Logs)")),
     "repository": (
         r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
-        "2-256 lowercase characters: letters, digits, and . _ - / between them (ECR)",
+        N_("2-256 lowercase characters: letters, digits, and . _ - / between them (ECR)"),
     ),
-    "region": (r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d", "an AWS region code such as us-east-1 or ap-northeast-1"),
-    "account": (r"\d{12}", "a 12-digit AWS account id"),
-    "subnet": (r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?", "a subnet id: subnet- followed by 8 or 17 hex digits"),
-    "security_group": (r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?", "a security group id: sg- followed by 8 or 17 hex digits"),
+    "region": (r"[a-z]{2}(?:-gov|-iso[a-z]*)?-[a-z]+-\d", N_("an AWS region code such as us-east-1 or ap-northeast-1")),
+    "account": (r"\d{12}", N_("a 12-digit AWS account id")),
+    "subnet": (r"subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?", N_("a subnet id: subnet- followed by 8 or 17 hex digits")),
+    "security_group": (
+        r"sg-[0-9a-f]{8}(?:[0-9a-f]{9})?",
+        N_("a security group id: sg- followed by 8 or 17 hex digits"),
+    ),
 }
 
 
@@ -50,21 +54,21 @@ def check_name(parameter: str, value: object, rule: str) -> str:
 def check_choice(parameter: str, value: object, allowed: tuple[Any, ...]) -> Any:
     """Return `value` if it is one of `allowed`, else raise ValidationError listing them."""
     if value not in allowed:
-        raise ValidationError(parameter, value, "use " + " or ".join(map(str, allowed)))
+        raise ValidationError(parameter, value, tr("use {choices}", choices=tr(" or ").join(map(str, allowed))))
     return value
 
 
 def check_bool(parameter: str, value: object) -> bool:
     """Return `value` if it is True or False (not 0, 1 or "yes"), else raise ValidationError."""
     if not isinstance(value, bool):
-        raise ValidationError(parameter, value, "True or False")
+        raise ValidationError(parameter, value, tr("True or False"))
     return value
 
 
 def check_int(parameter: str, value: object, low: int, high: int) -> int:
     """Return `value` if it is an int in [low, high] (bools rejected), else raise ValidationError."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(parameter, value, f"a whole number from {low} to {high}")
+        raise ValidationError(parameter, value, tr("a whole number from {low} to {high}", low=low, high=high))
     return value
 
 
@@ -73,7 +77,11 @@ def check_positive(parameter: str, value: object, high: float, unit: str = "") -
     ValidationError; `unit` (e.g. "seconds") names what it counts in the message."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
         raise ValidationError(
-            parameter, value, f"a number {'of ' + unit + ' ' if unit else ''}greater than 0 and at most {high:g}"
+            parameter,
+            value,
+            tr("a number of {unit} greater than 0 and at most {high}", unit=tr(unit), high=format(high, "g"))
+            if unit
+            else tr("a number greater than 0 and at most {high}", high=format(high, "g")),
         )
     return value
 
@@ -99,5 +107,5 @@ def check_timezone(parameter: str, value: object) -> str:
             raise ValueError
         zoneinfo.ZoneInfo(value)
     except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):  # OSError: e.g. a name too long for a file
-        raise ValidationError(parameter, value, "an IANA time zone name such as UTC or Asia/Tokyo") from None
+        raise ValidationError(parameter, value, tr("an IANA time zone name such as UTC or Asia/Tokyo")) from None
     return value

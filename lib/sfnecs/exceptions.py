@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sfnecs.i18n import tr
+
 
 class SfnecsError(Exception):
     """Base class: anything sfnecs raises on purpose."""
@@ -17,7 +19,14 @@ class ValidationError(SfnecsError, ValueError):
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{parameter}={value!r} is not valid: {allowed}")
+        # in the reader's language (sfnecs.i18n); `allowed` stays as given, for callers that quote it
+        message = tr(
+            "{parameter}={value} is not valid: {allowed}",
+            parameter=parameter,
+            value=repr(value),
+            allowed=tr(allowed),
+        )
+        super().__init__(message)
 
 
 class TargetError(SfnecsError):

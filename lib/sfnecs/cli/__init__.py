@@ -7,11 +7,13 @@ Errors print one line to stderr and exit non-zero: 2 for bad usage or parameters
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from sfnecs import __version__
 from sfnecs.cli import export, prove, runbook, sandbox, stack
 from sfnecs.exceptions import SfnecsError, ValidationError
+from sfnecs.i18n import LANGUAGES, language_from_environment, use_language
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,12 +26,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _language() -> str:
+    """The CLI's language: SFNECS_LANG, else the POSIX locale (LC_ALL, LC_MESSAGES, LANG), else English."""
+    try:
+        return language_from_environment()
+    except ValueError:
+        raise ValidationError("SFNECS_LANG", os.environ.get("SFNECS_LANG"), "use " + " or ".join(LANGUAGES)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one `sfnecs` command; returns the exit code (errors become one line on stderr, not a traceback)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with use_language(_language()):
+            return int(args.func(args) or 0)
     except ValidationError as exc:
         print(f"sfnecs: error: {exc}", file=sys.stderr)
         return 2

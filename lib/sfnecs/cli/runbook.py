@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from sfnecs.exceptions import RunbookError, ValidationError
+from sfnecs.i18n import current_language
 from sfnecs.ops import runbook
 
 
@@ -38,6 +39,8 @@ def _run(args: argparse.Namespace) -> int:
             raise ValidationError("-f", args.file, "a YAML file holding a mapping of parameter names to values")
         params.update(loaded)
     params.update({k: v for k, v in args.param or []})
+    if "lang" not in params and any(p.name == "lang" for p in runbook.describe(args.name, _dir(args))):
+        params["lang"] = current_language()  # the CLI's: SFNECS_LANG, else the locale (sfnecs.cli._language)
     result = runbook.run(
         args.name,
         params,

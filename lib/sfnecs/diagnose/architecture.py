@@ -16,6 +16,7 @@ from sfnecs.diagnose.evidence import (
     _task_evidence,
 )
 from sfnecs.diagnose.result import Diagnosis
+from sfnecs.i18n import tr
 from sfnecs.images import ImagePlatforms
 from sfnecs.model.platforms import ECS_PLATFORMS
 
@@ -24,10 +25,11 @@ _FARGATE_ARCHITECTURES = {p.architecture for p in ECS_PLATFORMS.values()}
 
 
 def _runtime_platform_fix(cpu: str) -> str:
+    json_label = tr("task definition JSON")
     return (
         '  runtime_platform {\n    operating_system_family = "LINUX"\n'
         f'    cpu_architecture        = "{cpu}"\n  }}\n'
-        f'  (task definition JSON: "runtimePlatform": {{"cpuArchitecture": "{cpu}", '
+        f'  ({json_label}: "runtimePlatform": {{"cpuArchitecture": "{cpu}", '
         f'"operatingSystemFamily": "LINUX"}})'
     )
 
@@ -38,24 +40,32 @@ def _architecture_fix(image_arch: str | None, task_cpu: str, image: str) -> str:
     lines = []
     if other_cpu and other_cpu != task_cpu:
         lines += [
-            f"Either run the task on the image's CPU ({image_arch}): in the Terraform task definition",
+            tr("Either run the task on the image's CPU ({arch}): in the Terraform task definition", arch=image_arch),
             _runtime_platform_fix(other_cpu),
-            "or",
+            tr("or"),
         ]
     elif image_arch is None:
         guess = next(c for c in ECS_PLATFORMS if c != task_cpu)
         lines += [
-            "Either set the task definition's runtime platform to the CPU the image was built for "
-            f"(probably {guess}; check with sfnecs.images):",
+            tr(
+                "Either set the task definition's runtime platform to the CPU the image was built for "
+                "(probably {cpu}; check with sfnecs.images):",
+                cpu=guess,
+            ),
             _runtime_platform_fix(guess),
         ]
-        lines += ["or"]
+        lines += [tr("or")]
     elif image_arch not in _FARGATE_ARCHITECTURES:
-        lines += [f"Fargate runs only linux/amd64 (X86_64) and linux/arm64 (ARM64); this image is {image_arch}."]
+        lines += [
+            tr("Fargate runs only linux/amd64 (X86_64) and linux/arm64 (ARM64); this image is {arch}.", arch=image_arch)
+        ]
     lines += [
-        f"rebuild the image for the task's CPU ({task_plat}); build tools default to the build machine's CPU:",
+        tr(
+            "rebuild the image for the task's CPU ({platform}); build tools default to the build machine's CPU:",
+            platform=task_plat,
+        ),
         f"  docker buildx build --platform {task_plat} -t {image} --push .",
-        "or build both platforms into one index, so either CPU finds its image:",
+        tr("or build both platforms into one index, so either CPU finds its image:"),
         f"  docker buildx build --platform linux/amd64,linux/arm64 -t {image} --push .",
     ]
     return "\n".join(lines)
@@ -69,9 +79,12 @@ def _binary_fix(image: ImagePlatforms | None) -> str:
     if not image or not image.disagreements:
         return ""
     return (
-        "\nThe labels and the binary disagree: a Dockerfile step probably downloads a prebuilt binary for a "
-        "fixed CPU. Pick the download per platform with BuildKit's build argument, e.g.\n"
-        "  ARG TARGETARCH\n  RUN curl -fsSLo /usr/local/bin/tool https://example.com/tool-linux-${TARGETARCH}"
+        "\n"
+        + tr(
+            "The labels and the binary disagree: a Dockerfile step probably downloads a prebuilt binary for a "
+            "fixed CPU. Pick the download per platform with BuildKit's build argument, e.g."
+        )
+        + "\n  ARG TARGETARCH\n  RUN curl -fsSLo /usr/local/bin/tool https://example.com/tool-linux-${TARGETARCH}"
     )
 
 
@@ -103,13 +116,24 @@ def platform_missing(facts: Facts) -> Diagnosis | None:
         + [("task cpuArchitecture", f"{facts.cpu_architecture} ({facts.cpu_source})")]
     )
     summary = (
-        f"The image is an index without {wanted}, so Fargate cannot pull it for this "
-        f"{facts.cpu_architecture} task" + (f" (it offers {offered})" if offered else "") + "."
+        tr(
+            "The image is an index without {platform}, so Fargate cannot pull it for this {cpu} task "
+            "(it offers {offered}).",
+            platform=wanted,
+            cpu=facts.cpu_architecture,
+            offered=offered,
+        )
+        if offered
+        else tr(
+            "The image is an index without {platform}, so Fargate cannot pull it for this {cpu} task.",
+            platform=wanted,
+            cpu=facts.cpu_architecture,
+        )
     )
     fit = next((cpu for cpu, p in ECS_PLATFORMS.items() if image and any(q.same_cpu(p) for q in image.platforms)), None)
     fix = _architecture_fix(ECS_PLATFORMS[fit].architecture if fit else None, facts.cpu_architecture, facts.image_name)
-    fix += (
-        "\nNote: `docker buildx` adds attestation manifests by default, so even a one-platform build is "
+    fix += "\n" + tr(
+        "Note: `docker buildx` adds attestation manifests by default, so even a one-platform build is "
         "pushed as an index: an arm64-only build fails here, at the pull, not with exec format error."
     )
     return Diagnosis(
@@ -135,28 +159,41 @@ def architecture_mismatch(facts: Facts) -> Diagnosis | None:
         return Diagnosis(
             "entrypoint_not_executable",
             "high",
-            "exec format error, but not from the CPU: the entrypoint is neither a binary nor a #! script.",
+            tr("exec format error, but not from the CPU: the entrypoint is neither a binary nor a #! script."),
             tuple(_hits_evidence(hits) + _image_evidence(image)),
-            "Start the script with a #! line (e.g. #!/bin/sh) and make it executable, or set the command to "
-            'run it through its interpreter: command = ["/bin/sh", "/app/run"].',
+            tr(
+                "Start the script with a #! line (e.g. #!/bin/sh) and make it executable, or set the command to "
+                "run it through its interpreter:"
+            )
+            + ' command = ["/bin/sh", "/app/run"].',
         )
     image_arch = _image_arch(image, cpu)
     stopped = _exit(facts.main) not in (None, 0) or ESSENTIAL_EXITED in facts.stopped_reason
     confidence = "high" if hits or stopped else "medium"
     if hits:
-        who = (
-            f"the image holds {image_arch} code"
-            if image_arch
-            else f"the image was built for another CPU (probably {_other_architecture(cpu)}"
-            + (", e.g. on Apple Silicon without --platform)" if cpu == "X86_64" else ")")
+        if image_arch:
+            who = tr("the image holds {arch} code", arch=image_arch)
+        elif cpu == "X86_64":
+            who = tr(
+                "the image was built for another CPU (probably {arch}, e.g. on Apple Silicon without --platform)",
+                arch=_other_architecture(cpu),
+            )
+        else:
+            who = tr("the image was built for another CPU (probably {arch})", arch=_other_architecture(cpu))
+        summary = tr(
+            "The kernel refused the container's entrypoint (exec format error) on this {cpu} task: {who}.",
+            cpu=cpu,
+            who=who,
         )
-        summary = f"The kernel refused the container's entrypoint (exec format error) on this {cpu} task: {who}."
     else:
-        what = "binary" if image and image.binaries else "platform"
-        summary = (
-            f"The image's {what} is {image_arch or 'another CPU'}"
-            f" but the task runs on {cpu}: the container would start and die with exec format error"
-            f"{' (exit code 1)' if not stopped else ''}."
+        what = tr("binary") if image and image.binaries else tr("platform")
+        summary = tr(
+            "The image's {what} is {arch} but the task runs on {cpu}: "
+            "the container would start and die with exec format error{exit}.",
+            what=what,
+            arch=image_arch or tr("another CPU"),
+            cpu=cpu,
+            exit=tr(" (exit code 1)") if not stopped else "",
         )
     evidence = (
         _hits_evidence(hits)

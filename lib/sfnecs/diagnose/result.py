@@ -10,7 +10,35 @@ import html
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sfnecs.i18n import N_, tr
+
 CONFIDENCES = ("high", "medium", "low")
+_CONFIDENCE_WORDS = (N_("high"), N_("medium"), N_("low"))  # marked for the catalog: the verdict translates them
+
+#: each category in words (the category itself is a key and stays English in data: to_dict, tests)
+CATEGORY_WORDS = {
+    "architecture_mismatch": N_("architecture mismatch"),
+    "platform_missing": N_("platform missing"),
+    "entrypoint_not_executable": N_("entrypoint not executable"),
+    "run_task_rejected": N_("RunTask rejected"),
+    "capacity": N_("capacity"),
+    "pull_error": N_("image pull error"),
+    "no_network_path": N_("no network path"),
+    "resource_initialization": N_("resource initialization"),
+    "container_start": N_("container start"),
+    "out_of_memory": N_("out of memory"),
+    "timeout": N_("timeout"),
+    "stopped": N_("stopped"),
+    "sidecar_exit": N_("sidecar exit"),
+    "application_exit": N_("application exit"),
+    "success": N_("success"),
+    "not_stopped": N_("not stopped"),
+    "access_denied": N_("access denied"),
+    "managed_rule_denied": N_("managed rule denied"),
+    "log_delivery_denied": N_("log delivery denied"),
+    "role_not_assumable": N_("role not assumable"),
+    "unknown": N_("unknown"),
+}
 
 
 @dataclass(frozen=True)
@@ -26,14 +54,16 @@ class Diagnosis:
 
     @property
     def verdict(self) -> str:
-        """The category in words with the confidence, e.g. 'architecture mismatch (high confidence)'."""
-        return f"{self.category.replace('_', ' ')} ({self.confidence} confidence)"
+        """The category in words with the confidence, e.g. 'architecture mismatch (high confidence)' (in the
+        reader's language: sfnecs.i18n)."""
+        words = CATEGORY_WORDS.get(self.category, self.category.replace("_", " "))
+        return tr("{category} ({confidence} confidence)", category=tr(words), confidence=tr(self.confidence))
 
     def to_frame(self) -> Any:
         """The evidence as a table (source, detail), one row per item."""
         import pandas as pd
 
-        return pd.DataFrame(list(self.evidence), columns=["source", "detail"])
+        return pd.DataFrame(list(self.evidence), columns=[tr("source"), tr("detail")])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -42,9 +72,12 @@ class Diagnosis:
         rows = "".join(
             f"<tr><td><code>{html.escape(s)}</code></td><td>{html.escape(d)}</td></tr>" for s, d in self.evidence
         )
-        also = f"<p>Also seen: {html.escape(', '.join(self.also))}</p>" if self.also else ""
+        seen = tr("Also seen: {categories}", categories=", ".join(self.also))
+        also = f"<p>{html.escape(seen)}</p>" if self.also else ""
+        words = (N_("Verdict:"), N_("source"), N_("evidence"), N_("Fix"))
+        verdict, source, evidence, fix = (html.escape(tr(w)) for w in words)
         return (
-            f"<div><p>Verdict: <b>{html.escape(self.verdict)}</b> &mdash; {html.escape(self.summary)}</p>"
-            f"<table><tr><th>source</th><th>evidence</th></tr>{rows}</table>"
-            f"<p><b>Fix</b></p><pre>{html.escape(self.fix)}</pre>{also}</div>"
+            f"<div><p>{verdict} <b>{html.escape(self.verdict)}</b> &mdash; {html.escape(self.summary)}</p>"
+            f"<table><tr><th>{source}</th><th>{evidence}</th></tr>{rows}</table>"
+            f"<p><b>{fix}</b></p><pre>{html.escape(self.fix)}</pre>{also}</div>"
         )

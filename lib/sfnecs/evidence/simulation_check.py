@@ -65,6 +65,24 @@ class LiveRun:
     tasks: pd.DataFrame = field(repr=False)
     wall_seconds: float = 0.0
     first_tick: datetime | None = None  # the first scheduled time, on the sandbox clock
+    skipped_minutes: tuple[float, ...] = ()  # when each execution the guard skipped started, from the first tick
+
+    @cached_property
+    def deliveries(self) -> pd.DataFrame:
+        """The deliveries that launched no task (the guard's skips), shaped like a simulation's `deliveries`.
+
+        Why: `patterns.scenario_timeline(live.runs, deliveries=live.deliveries)` draws the live run with
+        the same markers as the simulated one. Columns: variant, tick, delivered_minute, disposition.
+        """
+        at = np.asarray(self.skipped_minutes, float)
+        return pd.DataFrame(
+            {
+                "variant": self.variant,
+                "tick": np.rint(at / self.scenario.interval_minutes).astype(np.int64),
+                "delivered_minute": at,
+                "disposition": "skipped_by_guard",
+            }
+        )
 
     @cached_property
     def runs(self) -> pd.DataFrame:
@@ -235,9 +253,28 @@ def replay(target: Target, scenario: Scenario, variant: str, *, name: str = "rep
         target.control("POST", "clock", {"advance_seconds": 0})  # the schedule is seen: tick 0 fires now
         _run(target, spec, s, t0, timeout)
         counts, tasks = _count(target, spec, s, t0, inbox)
+        skipped = _skipped_minutes(target, spec, t0) if spec.pattern == "B" and spec.guard else ()
     finally:
         _restore(target, spec, clock, plan, inbox)
-    return LiveRun(variant, scenario, counts, tasks, time.perf_counter() - started, t0)
+    return LiveRun(variant, scenario, counts, tasks, time.perf_counter() - started, t0, skipped)
+
+
+def _skipped_minutes(target: Target, spec: StackSpec, t0: datetime) -> tuple[float, ...]:
+    """When each delivery whose execution the guard skipped arrived, in minutes from the first tick.
+
+    The Scheduler's delivery record (virtual clock) names the execution it started; an execution's own
+    startDate is not on the virtual clock."""
+    sfn, found = target.client("stepfunctions"), []
+    for d in target.control("GET", "scheduler", {})["deliveries"]:
+        arn = d["result"].get("executionArn") if d["outcome"] == "delivered" else None
+        if not arn or not d["source"].endswith(f"schedule/{stack.schedule_group(spec)}/{spec.schedule_name}"):
+            continue
+        if datetime.fromisoformat(d["scheduled_time"]) < t0:
+            continue  # an earlier replay's
+        output = sfn.describe_execution(executionArn=arn).get("output") or "{}"
+        if json.loads(output).get("skipped") is True:
+            found.append((datetime.fromisoformat(d["delivered_at"]) - t0).total_seconds() / 60)
+    return tuple(sorted(found))
 
 
 def _at(t0: datetime, s: Scenario, tick: int) -> datetime:

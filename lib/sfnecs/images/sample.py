@@ -45,6 +45,7 @@ def push_sample_image(
     tag: str = "latest",
     entrypoint: str = "/app/job",
     label_architecture: str | None = None,
+    attestation: bool = False,
 ) -> str:
     """Push a sample image to `repository` and return its image URI (`...amazonaws.com/<repo>:<tag>`).
 
@@ -54,6 +55,9 @@ def push_sample_image(
     a task whose CPU is missing fails the pull (CannotPullContainerError ... descriptor matching).
     `label_architecture` makes the config claim another CPU than the binary's (single-platform
     only): the "labels lie" case, e.g. an arm64 image holding an x86-64 download.
+    `attestation` adds BuildKit's provenance attestation manifest (platform unknown/unknown) after each
+    image and so always pushes an index, as a default `docker buildx build --push` does, even for one
+    platform (fact: buildx-default-attestation-index).
     The repository must exist (the stack creates its own: `stack.apply`).
     """
     check_name("repository", repository, "repository")
@@ -72,6 +76,10 @@ def push_sample_image(
             )
     if label_architecture is not None:
         check_arch(label_architecture)
+        if attestation:
+            raise ValidationError("attestation", attestation, "False with label_architecture (a single-platform image)")
+    if not isinstance(attestation, bool):
+        raise ValidationError("attestation", attestation, "True or False")
     check_tag("tag", tag)
     if not isinstance(entrypoint, str) or not entrypoint.startswith("/") or len(entrypoint) < 2:
         raise ValidationError("entrypoint", entrypoint, "an absolute path such as /app/job")
@@ -90,6 +98,7 @@ def push_sample_image(
             label_architecture,
             entrypoint,
             platforms=list(platforms) if platforms is not None else None,
+            attestation=attestation,
             tag=tag,
         )
         push_oci_layout(ecr, layout, repository, tag)

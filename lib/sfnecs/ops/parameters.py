@@ -17,6 +17,7 @@ from typing import Any
 from sfnecs.checks import check_bool, check_choice, check_int, check_name, check_positive, check_timezone
 from sfnecs.deploy.job_settings import JOB_SETTINGS, with_job
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import LANGUAGES
 from sfnecs.model.arns import EXECUTION_ARN_RE, TASK_ARN_RE
 from sfnecs.model.fargate import CAPACITY_PROVIDERS, CPU_ARCHITECTURES, PLATFORM_VERSIONS
 from sfnecs.model.job import LOG_RETENTION_DAYS
@@ -158,6 +159,8 @@ RULES: dict[str, Rule] = {
     "format": _choice("terraform", "cloudformation"),
     "out": lambda name, value: _text(name, value, "a folder to write, or '' for export/<stack>-<format>"),
     "force": check_bool,
+    # the language of what the runbook prints and saves for people (sfnecs.i18n); AWS names stay as AWS writes them
+    "lang": _choice(*LANGUAGES),
 }
 
 

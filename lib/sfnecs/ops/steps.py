@@ -16,6 +16,7 @@ from sfnecs.deploy.job_settings import with_job
 from sfnecs.deploy.network import network_fields
 from sfnecs.deploy.stack import ChangeSet, Verification, schedule_group
 from sfnecs.exceptions import RunbookError, StackError, ValidationError
+from sfnecs.i18n import tr
 from sfnecs.images.sample import push_sample_image
 from sfnecs.model.console import execution_link, links_markdown, run_links, stack_links, task_link
 from sfnecs.model.fargate import check_capacity_provider_strategy
@@ -287,10 +288,25 @@ def run_result(spec: StackSpec, result: RunResult) -> dict[str, Any]:
     return out
 
 
+def no_failed_run(stack: str, hours: float) -> str:
+    """The diagnose runbook's line when there is nothing to diagnose (in the reader's language)."""
+    return tr(
+        "no failed run of stack {stack} in the last {hours} hours: nothing to diagnose",
+        stack=stack,
+        hours=format(hours, "g"),
+    )
+
+
+def diagnosis_headline(diagnosis: Any) -> str:
+    """The diagnose runbook's headline: the verdict, then the summary (in the reader's language)."""
+    return tr("{verdict}: {summary}", verdict=diagnosis.verdict, summary=diagnosis.summary) if diagnosis else ""
+
+
 def diagnose_result(stack: str, run_arn: str | None, diagnosis: Any) -> dict[str, Any]:
     """The diagnose runbook's result: the category, summary, evidence and fix (or that nothing failed)."""
     if diagnosis is None:
-        return {"ok": True, "stack": stack, "run_arn": None, "category": None, "summary": "no failed run to diagnose"}
+        summary = tr("no failed run to diagnose")
+        return {"ok": True, "stack": stack, "run_arn": None, "category": None, "summary": summary}
     links = {"execution": execution_link(run_arn or ""), "task": task_link(run_arn or "")}
     return {
         "ok": True,

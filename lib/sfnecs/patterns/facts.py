@@ -43,13 +43,15 @@ def feature_table() -> pd.DataFrame:
             "seeing failures",
             "As AWS recommends, an EventBridge rule on ECS task state change events sees every task that stops "
             "without a clean exit (non-zero or no exit code, TaskFailedToStart, SpotInterruption). A task that "
-            "never starts (RunTask `failures`) emits no event and the invocation counts as delivered: invisible; "
+            "never starts (RunTask `failures`) emits no event, and its 200 answer is no failed call for the DLQ "
+            "(for the Scheduler undocumented; the kit assumes delivered): invisible; "
             "a hung task never stops: no event either.",
             "The Task state fails: `AmazonECS.Unknown` for RunTask `failures`, `States.TaskFailed` for a non-zero "
             "exit; the execution is FAILED with the stopped task as Cause.",
             _fact(
-                "Direct RunTask targets fail silently: the invocation counts as delivered even when the task never "
-                "starts",
+                "RunTask can answer 200 with `failures` and start no task; for rules an AWS sample says the "
+                "invocation counts as successful, for the Scheduler AWS documents retries and the DLQ only for "
+                "failed API calls and says nothing of this answer (the kit assumes: delivered)",
                 "direct-runtask-silent",
             )
             + "; "
@@ -63,8 +65,8 @@ def feature_table() -> pd.DataFrame:
         ),
         (
             "retries: launch vs job",
-            "None for either: Scheduler's RetryPolicy retries delivery, and a failed launch already counts as "
-            "delivered.",
+            "None for either: Scheduler's RetryPolicy retries failed calls, and a RunTask that answers with "
+            "`failures` is not one (documented for rules, assumed for the Scheduler).",
             "Separate Retry rules: launch errors (`ECS.AmazonECSException`, `AmazonECS.Unknown`) retried; "
             "`States.TaskFailed` not retried by default, since retrying it reruns failed jobs. Retries are billed.",
             _fact(
@@ -94,7 +96,8 @@ def feature_table() -> pd.DataFrame:
             )
             + "; "
             + _fact(
-                "the invocation counts as delivered even when the task never starts",
+                "a RunTask answer with `failures` is not a failed API call, so the Scheduler's DLQ is not told "
+                "(for the Scheduler not documented either way)",
                 "direct-runtask-silent",
             )
             + '; EventBridge Scheduler user guide, "Configuring a dead-letter queue": only failed invocations'
@@ -103,16 +106,17 @@ def feature_table() -> pd.DataFrame:
         (
             "timeouts",
             "None in the path: Scheduler only bounds delivery (MaximumEventAgeInSeconds); a hung task runs on.",
-            "TimeoutSeconds on the Task state and the state machine fail a hung run (then Catch/notify). The "
-            "`.sync` role holds `ecs:StopTask`; whether a timed-out task is stopped too is not documented.",
+            "TimeoutSeconds on the Task state and the state machine fail a hung run (then Catch/notify). AWS documents "
+            "a best-effort stop of the task when a `.sync` task is aborted (execution stopped; the role needs "
+            "`ecs:StopTask`); for a timeout it does not say: the sandbox stops the task, on AWS check it.",
             _fact(
                 "`RetryPolicy`: `MaximumRetryAttempts` 0-185, `MaximumEventAgeInSeconds` 60-86400",
                 "scheduler-retry-policy",
             )
             + "; "
             + _fact(
-                "`ecs:StopTask` ... Step Functions can only stop tasks it started",
-                "sync-iam-static-resources",
+                "an aborted `.sync` task: best-effort cancel (ECS: StopTask); timeouts not listed",
+                "sync-abort-best-effort-stop",
             ),
         ),
         (
@@ -154,10 +158,12 @@ def feature_table() -> pd.DataFrame:
         (
             "cost",
             "Fargate task time + Scheduler invocations.",
-            "The same + Step Functions state transitions beyond the monthly free tier; guard, retries and "
-            "notifications add transitions.",
+            "The same + Step Functions state transitions beyond the monthly free tier (4,000 a month per "
+            "account, shared by all its state machines); guard, retries and notifications add transitions. A run "
+            "the guard skips is deferred work, not saved work: the next run catches up.",
             _fact(
-                "Step Functions Standard: $0.025 per 1,000 state transitions (4,000 free per month); retries count",
+                "Step Functions Standard: $0.025 per 1,000 state transitions; 4,000 free a month per account, shared; "
+                "retries count",
                 "sfn-standard-price",
             )
             + "; sim:cost_total, sim:state_transitions, sim:billable_transitions",
@@ -180,8 +186,9 @@ def feature_table() -> pd.DataFrame:
         ),
         (
             "IAM surface",
-            "Scheduler role (trusts scheduler.amazonaws.com): `ecs:RunTask` on the task definition + "
-            "`iam:PassRole` for the task and execution roles.",
+            "Scheduler role (trusts scheduler.amazonaws.com): `ecs:RunTask` on the task definition, "
+            "`iam:PassRole` for the task and execution roles, and `ecs:TagResource` at launch (the schedule "
+            "propagates the task definition's tags; `ecs:CreateAction = RunTask`).",
             "Scheduler role: `states:StartExecution`. Step Functions role: RunTask, StopTask, DescribeTasks, "
             "events Put/DescribeRule, PassRole, logs delivery actions on `*`, `sns:Publish`, ListExecutions for "
             "the guard.",
@@ -193,6 +200,11 @@ def feature_table() -> pd.DataFrame:
                 "passrole-task-and-execution-roles",
                 "request-response-runtask-iam",
                 "service-trust-principals",
+            )
+            + "; "
+            + _fact(
+                "tagging at launch needs `ecs:TagResource`",
+                "runtask-tag-on-create",
             ),
         ),
     ]
@@ -250,11 +262,17 @@ def misconceptions() -> pd.DataFrame:
             ),
         ),
         (
-            "Apple Silicon builds default to linux/amd64",
-            "inverted",
-            "Build tools default to the host architecture: arm64 on Apple Silicon, which then fails on default "
-            "(X86_64) Fargate with `exec format error`.",
+            'Apple Silicon: "it becomes linux/amd64 by default", so set an ARM64 `runtime_platform`',
+            "true of the task, false of the build",
+            "The note's sentence names no subject. Read as the task: ECS defaults to X86_64 (linux/amd64) while "
+            "an Apple Silicon build is arm64, so ARM64 in `runtime_platform` is the right advice. Read as the "
+            "build: false, builds default to the host's arm64 (then exec format error on a default task).",
             _fact(
+                "Both readings of the note's sentence",
+                "correction-apple-silicon-sentence",
+            )
+            + "; "
+            + _fact(
                 "Build tools default to the **host** architecture",
                 "build-defaults-to-host",
             ),
@@ -274,8 +292,8 @@ def misconceptions() -> pd.DataFrame:
         (
             "Scheduler's retry policy re-runs a failed job",
             "false",
-            "RetryPolicy retries delivery; a failed launch already counts as delivered and a failed job is never "
-            "seen by Scheduler.",
+            "RetryPolicy retries a target call that failed; a RunTask answering with `failures` is not one (as the "
+            "kit assumes for the Scheduler), and a failed job is never seen by the Scheduler.",
             _fact(
                 "This retries *delivery*, not a failed job",
                 "scheduler-retry-policy",
@@ -284,8 +302,10 @@ def misconceptions() -> pd.DataFrame:
         (
             "Pattern A tells you when a task fails to start",
             "false",
-            "The invocation counts as delivered even when the task never starts: nothing is retried or reported.",
-            _fact("Direct RunTask targets fail silently", "direct-runtask-silent")
+            "A RunTask that answers with `failures` starts no task, so no task event reaches the failure rule, and "
+            "it is not a failed API call, so the DLQ is not told either (documented for rules; for the Scheduler "
+            "AWS does not say, and the kit assumes the same).",
+            _fact("RunTask `failures`: no task, no failed API call", "direct-runtask-silent")
             + f"; sim (every launch fails): failures_silent A={silent['A'].failures_silent}, "
             f"B+guard+dedupe={silent['B+guard+dedupe'].failures_silent} "
             f"(notifications {silent['B+guard+dedupe'].notifications})",

@@ -9,10 +9,11 @@ Simulation semantics (times in seconds from `Scenario.start`; everything instant
   `duplicate_delivery_rate`, and once more per occurrence of the tick in `duplicates`. The k-th
   duplicate arrives `k * duplicate_delay_seconds` after the tick.
 * Pattern A: every delivery calls RunTask once. A launch failure (RunTask `failures`) is silent: the
-  invocation counts as delivered, so Scheduler neither retries nor reports it
-  (fact: direct-runtask-silent). A launched task runs for its drawn duration; a job failure is visible only in the
-  task's logs, so it is counted as silent too. Runs overlap whenever a task outlasts the interval;
-  duplicates launch twice. No state transitions.
+  kit assumes the invocation counts as delivered (documented for rules, not for the Scheduler), so the
+  Scheduler neither retries nor reports it (fact: direct-runtask-silent). A launched task runs for its
+  drawn duration; a failed job is noticed through the task-failure rule when the stack has one
+  (`notify_failure`), silent otherwise. Runs overlap whenever a task outlasts the interval; duplicates
+  launch twice. No state transitions.
 * Pattern B: every delivery calls StartExecution. With `dedupe_by_execution_name` the name is derived
   from the scheduled time, so a duplicate arriving while that execution runs is absorbed (same name
   and input: idempotent) and one arriving after it closed gets `ExecutionAlreadyExists`

@@ -12,7 +12,9 @@ The job language (environment variables of a container, or a `sh -c` command):
   SFNECS_LOG=a|b       write log lines a and b            command: `echo a`
   SFNECS_MEMORY_MB=900 peak memory; above the limit -> OOM (exit 137)
   SFNECS_HANG=1        never exit until StopTask
-Defaults: a 5-second run that logs two lines and exits 0.
+  SFNECS_TRAPS_SIGTERM=0  PID 1 has no SIGTERM handler: StopTask's SIGTERM is ignored, SIGKILL
+                       after the container's `stopTimeout` (30 s by default) -> exit 137
+Defaults: a 5-second run that logs two lines and exits 0, and traps SIGTERM (exits 143 at once on a stop).
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ PROVISIONING_S = 2.0
 PULL_S = 2.0
 STOPPING_S = 1.0
 DEFAULT_DURATION_S = 5.0
+# StopTask: SIGTERM, then SIGKILL after the container's stopTimeout, 30 s unless set, at most 120 s on
+# Fargate (ECS API reference, StopTask and ContainerDefinition.stopTimeout; fact: stop-task-signals)
+DEFAULT_STOP_TIMEOUT_S = 30.0
+MAX_FARGATE_STOP_TIMEOUT_S = 120.0
 EXEC_FAIL_S = 0.2  # the kernel refuses the entrypoint at once
 
 ESSENTIAL_EXITED = "Essential container in task exited"
@@ -58,6 +64,13 @@ class ContainerPlan:
     reason: str | None = None
     logs: list[str] = field(default_factory=list)
     log_config: dict[str, Any] | None = None
+    traps_sigterm: bool = True  # False: PID 1 without a SIGTERM handler, killed after stop_timeout
+    stop_timeout: float = DEFAULT_STOP_TIMEOUT_S
+
+    @property
+    def grace(self) -> float:
+        """Virtual seconds from SIGTERM to the container's exit: 0 when it traps SIGTERM, else its stopTimeout."""
+        return 0.0 if self.traps_sigterm else self.stop_timeout
 
 
 @dataclass
@@ -116,8 +129,15 @@ class EmulatedTask:
         return min(ends) if ends else None
 
     @property
+    def killed_at(self) -> datetime | None:
+        """When the containers are gone after a stop request: at once if they trap SIGTERM, else after stopTimeout."""
+        if self.stop_requested_at is None:
+            return None
+        return self.stop_requested_at + timedelta(seconds=max((c.grace for c in self.containers), default=0.0))
+
+    @property
     def stopping_at(self) -> datetime | None:
-        candidates = [t for t in (self.natural_stop, self.stop_requested_at) if t is not None]
+        candidates = [t for t in (self.natural_stop, self.killed_at) if t is not None]
         return min(candidates) if candidates else None
 
     @property
@@ -226,10 +246,12 @@ class EmulatedTask:
                 out["reason"] = c.reason
         elif task_stopped:
             # Still running when the task stopped: ECS sends SIGTERM. AWS documents no exit code;
-            # we use Docker's 143 (killed by SIGTERM) for work cut short (a user stop, or an
-            # essential container), and 0 for a non-essential sidecar shutting down cleanly.
+            # the shell's 128 + signal (fact: exit-code-signals): 143 for a job that traps SIGTERM and
+            # exits on it, 137 for a PID 1 without a handler (SIGTERM ignored, SIGKILL after
+            # stopTimeout); 0 for a non-essential sidecar shutting down cleanly.
             out["lastStatus"] = "STOPPED"
-            out["exitCode"] = 143 if (self.user_stopped() or c.essential) else 0
+            cut_short = self.user_stopped() or c.essential
+            out["exitCode"] = (143 if c.traps_sigterm else 137) if cut_short else 0
         return out
 
     def log_events(self, now: datetime) -> list[tuple[ContainerPlan, datetime, str, str]]:
@@ -285,6 +307,8 @@ def job_from_container(defn: dict[str, Any], override: dict[str, Any] | None) ->
         job["hang"] = True
     if env.get("SFNECS_MEMORY_MB"):
         job["memory_mb"] = int(env["SFNECS_MEMORY_MB"])
+    job["traps_sigterm"] = env.get("SFNECS_TRAPS_SIGTERM", "1").lower() not in ("0", "false", "no")
+    job["stop_timeout"] = min(float(defn.get("stopTimeout") or DEFAULT_STOP_TIMEOUT_S), MAX_FARGATE_STOP_TIMEOUT_S)
     job["entrypoint"] = (defn.get("entryPoint") or []) + (command[:1] if command else [])
     return job
 
@@ -362,6 +386,8 @@ class FargateEmulator:
                 duration=job["duration"],
                 exit_code=job["exit_code"],
                 hang=job["hang"],
+                traps_sigterm=job["traps_sigterm"],
+                stop_timeout=job["stop_timeout"],
                 logs=list(job["logs"]) or ["sfnecs sandbox job: started", "sfnecs sandbox job: done"],
                 log_config=_awslogs(defn, region),
             )
@@ -489,7 +515,7 @@ class FargateEmulator:
         """Fargate Spot takes the task back `seconds` after it starts running.
 
         The warning is a SIGTERM to the task (AWS re:Post knowledge center,
-        "fargate-spot-termination-notice"); the sandbox job exits on it at once (143, as for any stop).
+        "fargate-spot-termination-notice"); as for any stop, a job that traps it exits at once (143).
         stopCode SpotInterruption is in the ECS API reference (TaskStopCode); AWS documents no
         stoppedReason text for it, so the sandbox's is its own.
         """

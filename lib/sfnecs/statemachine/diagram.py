@@ -10,8 +10,9 @@ import html
 import itertools
 import json
 import math
+import textwrap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -66,7 +67,8 @@ _COLORS = {
     "Map": ("#e0f2fe", "#0369a1"),
 }
 _EDGE_COLORS = {"next": "#374151", "choice": "#b45309", "default": "#b45309", "catch": "#b91c1c", "retry": "#1d4ed8"}
-_BOX_H, _ROW_GAP, _COL_GAP, _MARGIN, _CHAR_W, _LABEL_CHAR_W = 44.0, 70.0, 40.0, 24.0, 7.4, 5.9
+_BOX_H, _ROW_GAP, _COL_GAP, _MARGIN, _CHAR_W, _LABEL_CHAR_W = 44.0, 70.0, 40.0, 24.0, 7.4, 6.2
+_LABEL_LINE_H, _LABEL_WRAP = 12.0, 34  # a label longer than _LABEL_WRAP characters is drawn on several lines
 _TOP = _MARGIN + 28  # room for the start marker
 _DUMMY_W = 16.0
 
@@ -201,8 +203,8 @@ def _edges(states: Mapping[str, Any]) -> Iterator[Edge]:
                 f"retry {', '.join(retrier.get('ErrorEquals', []))} \u00d7{retrier.get('MaxAttempts', 3)}",
             )
         for rule in state.get("Choices") or ():
-            if rule.get("Next") in states:
-                yield Edge(name, rule["Next"], "choice", _shorten(_rule_text(rule)))
+            if rule.get("Next") in states:  # the whole condition: the diagram wraps it, never cuts it
+                yield Edge(name, rule["Next"], "choice", " ".join(_rule_text(rule).split()))
         if state.get("Default") in states:
             yield Edge(name, state["Default"], "default", "default")
         if state.get("Next") in states:
@@ -247,9 +249,23 @@ def _rule_text(rule: Mapping[str, Any]) -> str:
     return variable
 
 
-def _shorten(text: str, limit: int = 40) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def label_lines(edge: Edge) -> list[str]:
+    """The lines an edge's label is drawn on: long conditions wrap at spaces; retry labels stay on one line."""
+    if edge.kind == "retry" or len(edge.label) <= _LABEL_WRAP:
+        return [edge.label]
+    return textwrap.wrap(edge.label, _LABEL_WRAP, break_long_words=False, break_on_hyphens=False)
+
+
+def label_extent(route: Route) -> tuple[float, float, float, float]:
+    """The box (left, top, right, bottom) a route's label covers, estimated from its characters.
+
+    Why estimated: the layout runs without a font renderer; the per-character width is a generous
+    average for 10.5 px Helvetica, so the canvas is sized to hold every label whole."""
+    lines = label_lines(route.edge)
+    width = _LABEL_CHAR_W * max(len(line) for line in lines)
+    x, y = route.label_xy
+    left = {"start": x, "end": x - width}.get(route.label_anchor, x - width / 2)
+    return left, y - 10.0, left + width, y + 3.0 + _LABEL_LINE_H * (len(lines) - 1)
 
 
 class _Layout:
@@ -408,7 +424,12 @@ class _Layout:
                 k = fan_out.get(e.source, 0)
                 fan_out[e.source] = k + 1
                 x, y = _on_curve(path[0], path[1], 0.22 + 0.28 * (k % 3))
-                routes.append(Route(e, tuple(path), (x, y + 4)))
+                # beside the curve, on the side it turns to, so labels of a fan-out do not cover each other
+                turn = path[1][0] - path[0][0]
+                anchor = "end" if turn < -1 else "start" if turn > 1 else "middle"
+                x += {"end": -6.0, "start": 6.0}.get(anchor, 0.0)
+                lift = _LABEL_LINE_H * (len(label_lines(e)) - 1) / 2
+                routes.append(Route(e, tuple(path), (x, y + 4 - lift), anchor))
             else:  # closes a loop: around the left side
                 out = min(a.x, b.x) - 30 - 12 * backs_seen
                 backs_seen += 1
@@ -416,6 +437,43 @@ class _Layout:
                 points = ((a.x, ya), (out, ya), (out, yb), (b.x, yb))
                 routes.append(Route(e, points, (out - 4, (ya + yb) / 2), "end"))
         self.routes = tuple(routes)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Move labels that would cover one another apart, then move the picture right and grow the
+        canvas until every label is whole inside it."""
+        placed: list[tuple[float, float, float, float]] = []
+        routes = []
+        for r in self.routes:
+            if r.edge.label:
+                for _ in range(len(placed) + 1):
+                    box = label_extent(r)
+                    hit = next((p for p in placed if _overlap(box, p)), None)
+                    if hit is None:
+                        break
+                    r = replace(r, label_xy=(r.label_xy[0], r.label_xy[1] + hit[3] - box[1] + 2))
+                placed.append(label_extent(r))
+            routes.append(r)
+        self.routes = tuple(routes)
+        extents = [label_extent(r) for r in self.routes if r.edge.label]
+        left = min([e[0] for e in extents] + [b.x for b in self.boxes] + [_MARGIN])
+        dx = _MARGIN - left if left < _MARGIN else 0.0
+        if dx:
+            self.boxes = tuple(replace(b, x=b.x + dx) for b in self.boxes)
+            self.box = {b.name: b for b in self.boxes}
+            self.routes = tuple(
+                replace(r, points=tuple((x + dx, y) for x, y in r.points), label_xy=(r.label_xy[0] + dx, r.label_xy[1]))
+                for r in self.routes
+            )
+        right = max([e[2] + dx for e in extents], default=0.0)
+        bottom = max([e[3] for e in extents], default=0.0)
+        self.width = max(self.width + dx, right + _MARGIN)
+        self.height = max(self.height, bottom + _MARGIN)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    """Whether two (left, top, right, bottom) boxes share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _on_curve(a: tuple[float, float], b: tuple[float, float], t: float) -> tuple[float, float]:
@@ -483,9 +541,19 @@ def _svg_route(route: Route) -> str:
 def _svg_label(route: Route) -> str:
     x, y = route.label_xy
     color = _EDGE_COLORS.get(route.edge.kind, "#374151")
+    lines = label_lines(route.edge)
+    body = (
+        html.escape(lines[0])
+        if len(lines) == 1
+        else "".join(
+            f'<tspan x="{x:.1f}" dy="{0 if i == 0 else _LABEL_LINE_H:.0f}">{html.escape(line)}</tspan>'
+            for i, line in enumerate(lines)
+        )
+    )
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{route.label_anchor}" font-size="10.5" fill="{color}" '
-        f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{html.escape(route.edge.label)}</text>'
+        f'<text class="label" data-kind="{route.edge.kind}" x="{x:.1f}" y="{y:.1f}" '
+        f'text-anchor="{route.label_anchor}" font-size="10.5" fill="{color}" '
+        f'stroke="#ffffff" stroke-width="3" paint-order="stroke">{body}</text>'
     )
 
 

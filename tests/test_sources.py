@@ -198,3 +198,13 @@ def test_relative_markdown_links_point_at_files_in_the_repository():
             if not (path.parent / target.split("#")[0]).exists():
                 broken.append(f"{_rel(path)}: {target}")
     assert not broken, broken
+
+
+def test_aws_pages_link_their_japanese_copy():
+    from sfnecs.model.sources import Fact, Source
+
+    page = Source("RunTask", "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html", "aws")
+    assert page.ja_url == "https://docs.aws.amazon.com/ja_jp/AmazonECS/latest/APIReference/API_RunTask.html"
+    assert Source("a PR", "https://github.com/x/y/pull/1", "community").ja_url == ""
+    assert Source("ja", "https://docs.aws.amazon.com/ja_jp/x.html", "aws").ja_url == ""  # already Japanese
+    assert f"([日本語]({page.ja_url}))" in render_markdown((Fact("x", "executions", "s", (page,)),))

@@ -61,6 +61,17 @@ class Source:
         """True when the page is community material, not a publisher's documentation."""
         return self.kind == "community"
 
+    @property
+    def ja_url(self) -> str:
+        """The same AWS documentation page in Japanese (docs.aws.amazon.com/ja_jp/...), or '' for other pages.
+
+        Why: the Japanese edition links AWS's own Japanese page for each fact. Translated pages can lag
+        behind the English ones, so the English page stays the source."""
+        prefix = "https://docs.aws.amazon.com/"
+        if self.kind != "aws" or not self.url.startswith(prefix) or self.url.startswith(prefix + "ja_jp/"):
+            return ""
+        return prefix + "ja_jp/" + self.url[len(prefix) :]
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -170,7 +181,8 @@ def cited_ids(text: str) -> tuple[list[str], list[str]]:
 def _source_line(source: Source) -> str:
     """One markdown bullet for a source, marked when it is not an AWS page."""
     mark = {"aws": "", "vendor": " *(not AWS: the tool's own documentation)*", "community": " *(community)*"}
-    return f"- [{source.title}]({source.url}){mark[source.kind]}"
+    japanese = f" ([日本語]({source.ja_url}))" if source.ja_url else ""
+    return f"- [{source.title}]({source.url}){mark[source.kind]}{japanese}"
 
 
 def render_markdown(registry: tuple[Fact, ...] = FACTS) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests.test_sandbox import _roles, env, register, wait_for  # noqa: F401 - fixtures used by name
+from tests.test_sandbox import LOG_GROUP, ensure_log_group, register, wait_for
 
 from sfnecs.sandbox.fargate import ContainerPlan, EmulatedTask, job_from_container
 
@@ -64,21 +64,30 @@ def test_the_job_language_reads_the_handler_and_the_stop_timeout():
     assert job_from_container({}, override)["traps_sigterm"] is False  # a RunTask override says so too
 
 
-def test_stop_task_through_boto3_kills_a_job_without_handler_with_137(target, env):  # noqa: F811
+@pytest.fixture(scope="module")
+def cluster(target) -> dict[str, str]:
+    """This module's own cluster and subnet. Not tests/test_sandbox.py's module-scoped `env`: imported here it
+    runs again whenever both modules share a worker's sandbox, and its ECR repository then exists already."""
+    target.client("ecs").create_cluster(clusterName="sbx-sigterm")
+    ensure_log_group(target, LOG_GROUP)
+    return {"name": "sbx-sigterm", "subnet": target.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]}
+
+
+def test_stop_task_through_boto3_kills_a_job_without_handler_with_137(target, cluster):
     register(target, "no-handler-job", env_vars={"SFNECS_DURATION": "3600", "SFNECS_TRAPS_SIGTERM": "0"})
     ecs = target.client("ecs")
     arn = ecs.run_task(
-        cluster="sbx",
+        cluster=cluster["name"],
         taskDefinition="no-handler-job",
         launchType="FARGATE",
-        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]], "assignPublicIp": "ENABLED"}},
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [cluster["subnet"]], "assignPublicIp": "ENABLED"}},
     )["tasks"][0]["taskArn"]
 
     def describe() -> dict:
-        return ecs.describe_tasks(cluster="sbx", tasks=[arn])["tasks"][0]
+        return ecs.describe_tasks(cluster=cluster["name"], tasks=[arn])["tasks"][0]
 
     wait_for(lambda: describe()["lastStatus"] == "RUNNING")
-    ecs.stop_task(cluster="sbx", task=arn, reason="lesson over")
+    ecs.stop_task(cluster=cluster["name"], task=arn, reason="lesson over")
     stopped = wait_for(lambda: (t := describe())["lastStatus"] == "STOPPED" and t)
     assert (stopped["stopCode"], stopped["containers"][0]["exitCode"]) == ("UserInitiated", 137)
     # SIGKILL came stopTimeout (30 virtual seconds) after the stop, not at once

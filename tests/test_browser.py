@@ -147,8 +147,12 @@ def test_the_kernel_the_notebooks_name_exists():
         assert name in specs, f"{nb.name} names kernel {name!r}, which `make` did not install"
 
 
-def run_all(browser, lab: str, notebook: str, expect: list[str], plots: bool = True) -> None:
-    """Open `notebook`, clear its stored outputs, run every cell through the UI, and check what a learner sees."""
+def run_all(
+    browser, lab: str, notebook: str, expect: list[str], plots: bool = True, prose: tuple[str, ...] = ()
+) -> None:
+    """Open `notebook`, clear its stored outputs, run every cell through the UI, and check what a learner sees.
+
+    `expect` must appear in the outputs, `prose` in the rendered notebook (markdown cells included)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(60_000)
     page.goto(f"{lab}/lab/tree/notebooks/{notebook}?token={TOKEN}&reset")
@@ -178,7 +182,8 @@ def run_all(browser, lab: str, notebook: str, expect: list[str], plots: bool = T
         page.set_viewport_size(
             {"width": 1400, "height": min(page.viewport_size["height"] + int(need - have), MAX_HEIGHT)}
         )
-    page.screenshot(path=str(ARTIFACTS / f"{Path(notebook).stem}.png"), full_page=True)
+    shot = notebook.removesuffix(".ipynb").replace("/", "_")  # ja/01_x -> ja_01_x: editions don't overwrite
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
     stderr = page.locator("[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
     errors = [t for t in stderr if "Traceback" in t or re.search(r"^\w+(Error|Exception):", t, re.M)]
     assert not errors, f"error output in {notebook}: {errors[0][:500]}"
@@ -188,6 +193,9 @@ def run_all(browser, lab: str, notebook: str, expect: list[str], plots: bool = T
     shown = "\n".join(page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts())
     for phrase in expect:
         assert phrase in shown, f"{phrase!r} is not visible in the outputs of {notebook}"
+    rendered = page.locator(".jp-Notebook").inner_text()
+    for phrase in prose:
+        assert phrase in rendered, f"{phrase!r} is not visible in the rendered {notebook}"
     page.close()
 
 
@@ -199,3 +207,13 @@ def test_lesson_05_runs_in_jupyterlab(browser, lab):
     run_all(
         browser, lab, "05_diagnose_exec_format_error.ipynb", ["architecture mismatch", "Exec format error"], plots=False
     )
+
+
+def test_lesson_01_japanese_edition_runs_in_jupyterlab(browser, lab):
+    """The Japanese edition runs like the English one, and its prose is drawn in Japanese (page text, not file)."""
+    prose = (
+        "定期実行する ECS タスク: RunTask を直接呼ぶか、Step Functions を経由するか",  # the title
+        "7. 選び方",
+        "このレッスンで学んだこと",
+    )
+    run_all(browser, lab, "ja/01_compare_patterns.ipynb", ["overlapping", "guard"], prose=prose)

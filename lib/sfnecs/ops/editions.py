@@ -42,7 +42,13 @@ __all__ = [
 
 #: the lessons that must have a current Japanese edition (tests/test_editions.py checks each): add a
 #: lesson's name here when its catalog is translated and its edition generated and executed
-JAPANESE_LESSONS: tuple[str, ...] = ()
+JAPANESE_LESSONS: tuple[str, ...] = (
+    "01_compare_patterns",
+    "02_iam_policies",
+    "03_state_machine",
+    "04_schedule_and_run",
+    "05_diagnose_exec_format_error",
+)
 
 #: the tag of the edition's own cell (papermill's tag for the cell it injects)
 EDITION_CELL_TAG = "injected-parameters"

@@ -176,6 +176,27 @@ def test_a_japanese_plot_label_renders_with_a_cjk_font():
             plt.close(fig)
 
 
+def test_bold_japanese_text_finds_the_bold_cjk_face(caplog):
+    """Fails when bold text (a panel's name) falls back to the regular face: matplotlib logs
+    "findfont: Failed to find font weight bold" (Debian ships Noto Sans CJK's bold as its own .ttc)."""
+    import logging
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    family = use_cjk_font()
+    with caplog.at_level(logging.WARNING, logger="matplotlib.font_manager"):
+        bold = font_manager.findfont(font_manager.FontProperties(family=family, weight="bold"))
+        fig = Figure()
+        fig.add_subplot().set_ylabel("重なりガード", fontweight="bold")
+        fig.canvas.draw()
+    assert bold.endswith("NotoSansCJK-Bold.ttc")
+    assert not [r for r in caplog.records if "Failed to find font weight" in r.getMessage()]
+
+
 def test_translations_skip_fuzzy_entries(tmp_path, monkeypatch):
     from babel.messages.catalog import Catalog
 

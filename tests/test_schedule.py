@@ -438,6 +438,14 @@ def test_describe(expression: str, expected: str) -> None:
     assert parse_expression(expression).description == expected
 
 
+def test_describe_stays_english_on_a_machine_with_another_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fails when cron-descriptor's locale autodetection leaks the machine's language into the sentence."""
+    import locale
+
+    monkeypatch.setattr(locale, "getlocale", lambda *_: ("ja_JP", "UTF-8"))
+    assert describe("cron(0 9 ? * MON-FRI *)") == "At 09:00, Monday through Friday"
+
+
 def test_describe_names_the_time_zone_and_rejects_bad_input() -> None:
     assert describe("cron(0 9 * * ? *)", "Asia/Tokyo") == "At 09:00 (Asia/Tokyo)"
     with pytest.raises(ValidationError):

@@ -16,6 +16,7 @@ import re
 
 from sfnecs.diagnose.evidence import Facts, _hits_evidence
 from sfnecs.diagnose.result import Diagnosis
+from sfnecs.i18n import N_, tr
 from sfnecs.iam.policies import LOG_DELIVERY_ACTIONS, SYNC_RULE
 
 __all__ = ["ACCESS_MATCHERS", "access_denied", "log_delivery_denied", "managed_rule_denied", "role_not_assumable"]
@@ -28,15 +29,15 @@ _DENIED = re.compile(
 )
 #: who makes the call, from the shape the failure came in
 _CALLERS: list[tuple[str, str]] = [
-    (r"^(ECS|SNS|Sfn|States)\.|Service: Amazon(ECS|SNS)", "Step Functions (the state machine's role)"),
-    (r"ResourceInitializationError|CannotPullContainerError", "the Fargate agent (the task execution role)"),
-    (r"states:StartExecution|sqs:SendMessage|TagResource", "EventBridge Scheduler (the schedule's role)"),
+    (r"^(ECS|SNS|Sfn|States)\.|Service: Amazon(ECS|SNS)", N_("Step Functions (the state machine's role)")),
+    (r"ResourceInitializationError|CannotPullContainerError", N_("the Fargate agent (the task execution role)")),
+    (r"states:StartExecution|sqs:SendMessage|TagResource", N_("EventBridge Scheduler (the schedule's role)")),
 ]
 
 
 def _caller(facts: Facts, text: str) -> str:
     probe = f"{facts.error} {text}"
-    return next((who for pattern, who in _CALLERS if re.search(pattern, probe)), "the service acting for you")
+    return tr(next((who for pattern, who in _CALLERS if re.search(pattern, probe)), N_("the service acting for you")))
 
 
 def access_denied(facts: Facts) -> Diagnosis | None:
@@ -49,11 +50,22 @@ def access_denied(facts: Facts) -> Diagnosis | None:
         return Diagnosis(
             "access_denied",
             "high",
-            f"{caller} was refused {action} on {resource}: the role {role} does not allow it.",
+            tr(
+                "{caller} was refused {action} on {resource}: the role {role} does not allow it.",
+                caller=caller,
+                action=action,
+                resource=resource,
+                role=role,
+            ),
             tuple(_hits_evidence(hits[:3])),
-            f"Grant the role {role} the action {action} on {resource} (with the conditions the call carries, "
-            "e.g. iam:PassedToService for iam:PassRole), then run again. For a stack's role, `sfnecs apply` puts "
-            "the generated policy back (sfnecs.iam.policies_for lists what each role is granted and why).",
+            tr(
+                "Grant the role {role} the action {action} on {resource} (with the conditions the call carries, "
+                "e.g. iam:PassedToService for iam:PassRole), then run again. For a stack's role, `sfnecs apply` "
+                "puts the generated policy back (sfnecs.iam.policies_for lists what each role is granted and why).",
+                role=role,
+                action=action,
+                resource=resource,
+            ),
         )
     return None
 
@@ -64,14 +76,22 @@ def managed_rule_denied(facts: Facts) -> Diagnosis | None:
     if not hits:
         return None
     role = hits[0][2][2]
+    rule = f"arn:<partition>:events:<region>:<account>:rule/{SYNC_RULE}"
     return Diagnosis(
         "managed_rule_denied",
         "high",
-        f"Step Functions could not create the managed rule of a .sync integration with the role {role}.",
+        tr(
+            "Step Functions could not create the managed rule of a .sync integration with the role {role}.",
+            role=role,
+        ),
         tuple(_hits_evidence(hits[:1])),
-        f"Grant the role {role} events:PutTargets, events:PutRule and events:DescribeRule on "
-        f"arn:<partition>:events:<region>:<account>:rule/{SYNC_RULE} (Step Functions developer guide, "
-        "'IAM policies for Amazon ECS/AWS Fargate'), then create or update the state machine again.",
+        tr(
+            "Grant the role {role} events:PutTargets, events:PutRule and events:DescribeRule on "
+            "{rule} (Step Functions developer guide, "
+            "'IAM policies for Amazon ECS/AWS Fargate'), then create or update the state machine again.",
+            role=role,
+            rule=rule,
+        ),
     )
 
 
@@ -83,12 +103,13 @@ def log_delivery_denied(facts: Facts) -> Diagnosis | None:
     return Diagnosis(
         "log_delivery_denied",
         "high",
-        "Step Functions refused the state machine's logging: its role may not deliver logs to CloudWatch Logs.",
+        tr("Step Functions refused the state machine's logging: its role may not deliver logs to CloudWatch Logs."),
         tuple(_hits_evidence(hits[:1])),
-        "Grant the state machine's role "
-        + ", ".join(LOG_DELIVERY_ACTIONS)
-        + ' on "*" (Step Functions developer guide, "Logging using CloudWatch Logs"), or turn execution logging '
-        "off (StackSpec execution_logging=False).",
+        tr(
+            'Grant the state machine\'s role {actions} on "*" (Step Functions developer guide, "Logging using '
+            'CloudWatch Logs"), or turn execution logging off (StackSpec execution_logging=False).',
+            actions=", ".join(LOG_DELIVERY_ACTIONS),
+        ),
     )
 
 
@@ -102,15 +123,20 @@ def role_not_assumable(facts: Facts) -> Diagnosis | None:
         return None
     m = hits[0][2]
     service = m[1] or m[2] or "ecs-tasks.amazonaws.com"
-    role = m[3] or m[4] or "the role"
+    role = m[3] or m[4] or tr("the role")
+    principal = f'{{"Service": "{service}"}}'
     return Diagnosis(
         "role_not_assumable",
         "high",
-        f"{service} may not assume {role}: the role's trust policy does not allow it.",
+        tr("{service} may not assume {role}: the role's trust policy does not allow it.", service=service, role=role),
         tuple(_hits_evidence(hits[:1])),
-        f'Give {role} a trust policy with Principal {{"Service": "{service}"}} and Action sts:AssumeRole; its '
-        "aws:SourceArn / aws:SourceAccount conditions must match the caller (the state machine, the schedule "
-        "group, or the account's ECS tasks). sfnecs.iam.trust_policy renders the stack's.",
+        tr(
+            "Give {role} a trust policy with Principal {principal} and Action sts:AssumeRole; its "
+            "aws:SourceArn / aws:SourceAccount conditions must match the caller (the state machine, the schedule "
+            "group, or the account's ECS tasks). sfnecs.iam.trust_policy renders the stack's.",
+            role=role,
+            principal=principal,
+        ),
     )
 
 

@@ -21,19 +21,20 @@ from sfnecs.diagnose.envelopes import _failure_text
 from sfnecs.diagnose.evidence import ESSENTIAL_EXITED, Facts, _exit, _gather, _hits_evidence, _name, _task_evidence
 from sfnecs.diagnose.result import Diagnosis
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.images import ImagePlatforms
 from sfnecs.model.fargate import CPU_ARCHITECTURES, FARGATE_CPU_MEMORY
 
-#: Exit status meanings (POSIX shells; 128+n = killed by signal n).
+#: Exit status meanings (POSIX shells; 128+n = killed by signal n), translated where shown.
 EXIT_MEANINGS: dict[int, str] = {
-    1: "a general error reported by the program",
-    2: "a usage error (bad arguments or shell syntax)",
-    126: "the command was found but could not be executed (permissions or format)",
-    127: "the command was not found (entrypoint/command or PATH wrong)",
-    134: "killed by SIGABRT (the program aborted)",
-    137: "killed by SIGKILL (out of memory, or not stopping within stopTimeout after SIGTERM)",
-    139: "killed by SIGSEGV (segmentation fault)",
-    143: "killed by SIGTERM (the task was being stopped)",
+    1: N_("a general error reported by the program"),
+    2: N_("a usage error (bad arguments or shell syntax)"),
+    126: N_("the command was found but could not be executed (permissions or format)"),
+    127: N_("the command was not found (entrypoint/command or PATH wrong)"),
+    134: N_("killed by SIGABRT (the program aborted)"),
+    137: N_("killed by SIGKILL (out of memory, or not stopping within stopTimeout after SIGTERM)"),
+    139: N_("killed by SIGSEGV (segmentation fault)"),
+    143: N_("killed by SIGTERM (the task was being stopped)"),
 }
 
 #: a matcher reads the Facts and returns its category's Diagnosis, or None when its signs are absent
@@ -76,15 +77,17 @@ def diagnose_task(
 def _unknown(facts: Facts) -> Diagnosis:
     seen = [(src, text[:300]) for src, text in facts.texts()[:8]]
     seen += [(f"containers[{_name(c)}].exitCode", str(_exit(c))) for c in facts.containers if _exit(c) is not None]
-    why = "; ".join(facts.problems) or "no recognised failure sign"
+    why = "; ".join(facts.problems) or tr("no recognised failure sign")
     return Diagnosis(
         "unknown",
         "low",
-        f"Cannot tell why: {why}.",
+        tr("Cannot tell why: {why}.", why=why),
         tuple(seen),
-        "Read the stopped task's stoppedReason, each container's reason and exitCode, and the awslogs "
-        "stream (AWS: 'Amazon ECS stopped task error messages'); pass them, the RunTask failures and the "
-        "image's platforms (sfnecs.images) to diagnose_task.",
+        tr(
+            "Read the stopped task's stoppedReason, each container's reason and exitCode, and the awslogs "
+            "stream (AWS: 'Amazon ECS stopped task error messages'); pass them, the RunTask failures and the "
+            "image's platforms (sfnecs.images) to diagnose_task."
+        ),
     )
 
 
@@ -105,62 +108,72 @@ def _run_task_rejected(facts: Facts) -> Diagnosis | None:
         return Diagnosis(
             "run_task_rejected",
             "high",
-            "RunTask was refused: the Step Functions (or Scheduler) role lacks a permission.",
+            tr("RunTask was refused: the Step Functions (or Scheduler) role lacks a permission."),
             tuple(evidence),
-            "Grant the caller's role ecs:RunTask on the task definition (task-definition/<family>:*) and "
-            "iam:PassRole on BOTH the task execution role and the task role, with the condition "
-            "iam:PassedToService = ecs-tasks.amazonaws.com (sfnecs.iam renders this policy).",
+            tr(
+                "Grant the caller's role ecs:RunTask on the task definition (task-definition/<family>:*) and "
+                "iam:PassRole on BOTH the task execution role and the task role, with the condition "
+                "iam:PassedToService = ecs-tasks.amazonaws.com (sfnecs.iam renders this policy)."
+            ),
         )
     if re.search(r"Throttl|Rate exceeded|AmazonECSException", text, re.I):
         return Diagnosis(
             "capacity",
             "medium",
-            "RunTask was throttled or could not place the task (ECS.AmazonECSException).",
+            tr("RunTask was throttled or could not place the task (ECS.AmazonECSException)."),
             tuple(evidence),
-            'Retry it: in the Task state, Retry [{"ErrorEquals": ["ECS.AmazonECSException"], "IntervalSeconds": 10, '
-            '"BackoffRate": 2, "MaxAttempts": 5}]. Do not retry States.TaskFailed blindly: it reruns failed jobs.',
+            tr(
+                "Retry it: in the Task state, Retry {retry}. Do not retry States.TaskFailed blindly: "
+                "it reruns failed jobs.",
+                retry='[{"ErrorEquals": ["ECS.AmazonECSException"], "IntervalSeconds": 10, "BackoffRate": 2, '
+                '"MaxAttempts": 5}]',
+            ),
         )
     return Diagnosis(
         "run_task_rejected",
         "high",
-        f"RunTask rejected its parameters ({facts.error}).",
+        tr("RunTask rejected its parameters ({error}).", error=facts.error),
         tuple(evidence),
-        "Read the cause: usually a task definition or cluster that does not exist in this region, a missing "
-        "networkConfiguration for awsvpc (Fargate), or a container override naming no container.",
+        tr(
+            "Read the cause: usually a task definition or cluster that does not exist in this region, a missing "
+            "networkConfiguration for awsvpc (Fargate), or a container override naming no container."
+        ),
     )
 
 
 _CAPACITY_FIXES: list[tuple[str, str, str]] = [
     (
         r"RESOURCE:(MEMORY|CPU|GPU|PORTS|ENI)",
-        "no container instance has the {0} the task asks for",
-        "Add capacity to the cluster (EC2 launch type), or lower the task's cpu/memory, or run it on Fargate.",
+        N_("no container instance has the {resource} the task asks for"),
+        N_("Add capacity to the cluster (EC2 launch type), or lower the task's cpu/memory, or run it on Fargate."),
     ),
     (
         r"Capacity is unavailable at this time",
-        "Fargate had no capacity for this size in these subnets' zones",
-        "Retry later (Step Functions: Retry on AmazonECS.Unknown with backoff), and give the task subnets in more "
-        "Availability Zones.",
+        N_("Fargate had no capacity for this size in these subnets' zones"),
+        N_(
+            "Retry later (Step Functions: Retry on AmazonECS.Unknown with backoff), and give the task subnets in more "
+            "Availability Zones."
+        ),
     ),
     (
         r"\bAGENT\b",
-        "the container instance's ECS agent is disconnected",
-        "Restart or replace the container instance; check the agent can reach ECS.",
+        N_("the container instance's ECS agent is disconnected"),
+        N_("Restart or replace the container instance; check the agent can reach ECS."),
     ),
     (
         r"\bATTRIBUTE\b",
-        "no container instance has an attribute the task definition requires",
-        "Use an instance type/AMI with that attribute, or remove the requirement (placement constraint).",
+        N_("no container instance has an attribute the task definition requires"),
+        N_("Use an instance type/AMI with that attribute, or remove the requirement (placement constraint)."),
     ),
     (
         r"limit on the number of tasks",
-        "the account's concurrent task quota is reached",
-        "Request a higher Fargate quota (Service Quotas) or run fewer tasks at once.",
+        N_("the account's concurrent task quota is reached"),
+        N_("Request a higher Fargate quota (Service Quotas) or run fewer tasks at once."),
     ),
     (
         r"\bMISSING\b",
-        "the cluster or container instance was not found",
-        "Check the cluster name and region in the schedule or state machine.",
+        N_("the cluster or container instance was not found"),
+        N_("Check the cluster name and region in the schedule or state machine."),
     ),
 ]
 
@@ -177,47 +190,55 @@ def _capacity(facts: Facts) -> Diagnosis | None:
     for pattern, what, fix in _CAPACITY_FIXES:
         m = re.search(pattern, joined, re.I)
         if m:
-            what = what.format(m.group(1).lower() if m.groups() else "")
-            return Diagnosis(
-                "capacity", "high" if hits else "medium", f"The task never started: {what}.", tuple(evidence), fix
-            )
+            what = tr(what, resource=m.group(1).lower() if m.groups() else "")
+            summary = tr("The task never started: {what}.", what=what)
+            return Diagnosis("capacity", "high" if hits else "medium", summary, tuple(evidence), tr(fix))
     return Diagnosis(
         "capacity",
         "high" if hits else "medium",
-        "The task never started: RunTask returned failures"
-        + (" (Step Functions reports them as AmazonECS.Unknown)." if unknown else "."),
+        tr("The task never started: RunTask returned failures (Step Functions reports them as AmazonECS.Unknown).")
+        if unknown
+        else tr("The task never started: RunTask returned failures."),
         tuple(evidence),
-        "Read the failure reason; AWS lists them under 'API failure reasons'.",
+        tr("Read the failure reason; AWS lists them under 'API failure reasons'."),
     )
 
 
 _PULL_KINDS: list[tuple[str, str, str]] = [
     (
         r"i/o timeout|context deadline exceeded|dial tcp|TLS handshake timeout|no such host|connection (refused|reset)",
-        "Fargate could not reach the registry (network path)",
-        "Give the task a route to the registry: a public subnet with assignPublicIp=ENABLED, a NAT gateway, or VPC "
-        "endpoints for ecr.api, ecr.dkr and the S3 gateway endpoint (ECR layers are served from S3).",
+        N_("Fargate could not reach the registry (network path)"),
+        N_(
+            "Give the task a route to the registry: a public subnet with assignPublicIp=ENABLED, a NAT gateway, or VPC "
+            "endpoints for ecr.api, ecr.dkr and the S3 gateway endpoint (ECR layers are served from S3)."
+        ),
     ),
     (
         r"pull access denied",
-        "the registry refused the pull or the repository does not exist (Docker Hub answers both the same way)",
-        "If the image is in ECR, use its full name (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>): a bare "
-        "name is looked up on Docker Hub. For a private Docker Hub image set repositoryCredentials.",
+        N_("the registry refused the pull or the repository does not exist (Docker Hub answers both the same way)"),
+        N_(
+            "If the image is in ECR, use its full name (<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>): a bare "
+            "name is looked up on Docker Hub. For a private Docker Hub image set repositoryCredentials."
+        ),
     ),
     (
         r"\b40[13]\b|Forbidden|Unauthorized|AccessDenied|not authorized|no basic auth|insufficient_scope|"
         r"check that the role has the permissions",
-        "the task execution role may not pull from this repository",
-        "Attach AmazonECSTaskExecutionRolePolicy (ecr:GetAuthorizationToken, ecr:BatchGetImage, "
-        "ecr:GetDownloadUrlForLayer) to the task execution role; for another account's repository add a "
-        "repository policy allowing it.",
+        N_("the task execution role may not pull from this repository"),
+        N_(
+            "Attach AmazonECSTaskExecutionRolePolicy (ecr:GetAuthorizationToken, ecr:BatchGetImage, "
+            "ecr:GetDownloadUrlForLayer) to the task execution role; for another account's repository add a "
+            "repository policy allowing it."
+        ),
     ),
     (
         r"not found|manifest unknown|does not exist|ImageNotFound",
-        "the image (repository or tag) does not exist",
-        "Check the repository and tag exist in this account and region "
-        "(aws ecr describe-images --repository-name <repo> --image-ids imageTag=<tag>) and that the push finished "
-        "before the schedule fired.",
+        N_("the image (repository or tag) does not exist"),
+        N_(
+            "Check the repository and tag exist in this account and region "
+            "(aws ecr describe-images --repository-name <repo> --image-ids imageTag=<tag>) and that the push finished "
+            "before the schedule fired."
+        ),
     ),
 ]
 
@@ -240,13 +261,16 @@ def _by_kind(
     evidence = tuple(_hits_evidence(hits))
     for pattern, what, fix in kinds:
         if re.search(pattern, text, re.I):
+            fix = tr(fix)
             if network_note and re.search(r"i/o timeout|deadline exceeded|dial tcp|RequestCanceled", text, re.I):
-                fix += (
-                    "\nThe error also shows a timeout: the subnet has no route to the service — add a NAT "
+                fix += "\n" + tr(
+                    "The error also shows a timeout: the subnet has no route to the service — add a NAT "
                     "gateway, a public IP, or VPC endpoints (secretsmanager, ssm, logs, ecr.api, ecr.dkr, s3)."
                 )
-            return Diagnosis(category, "high", f"{headline}: {what}.", evidence, fix)
-    return Diagnosis(category, "medium", f"{headline}.", evidence, fallback_fix)
+            return Diagnosis(
+                category, "high", tr("{headline}: {what}.", headline=tr(headline), what=tr(what)), evidence, fix
+            )
+    return Diagnosis(category, "medium", tr("{headline}.", headline=tr(headline)), evidence, tr(fallback_fix))
 
 
 def _pull_error(facts: Facts) -> Diagnosis | None:
@@ -256,9 +280,11 @@ def _pull_error(facts: Facts) -> Diagnosis | None:
         "pull_error",
         r"CannotPullContainerError|pull image manifest|failed to resolve ref",
         _PULL_KINDS,
-        "The image could not be pulled",
-        "Read the CannotPullContainerError text; AWS re:Post 'ecs-fargate-pull-container-error' lists the "
-        "causes (network path, permissions, missing image).",
+        N_("The image could not be pulled"),
+        N_(
+            "Read the CannotPullContainerError text; AWS re:Post 'ecs-fargate-pull-container-error' lists the "
+            "causes (network path, permissions, missing image)."
+        ),
         skip="descriptor matching platform",
     )
 
@@ -278,42 +304,54 @@ def _no_network_path(facts: Facts) -> Diagnosis | None:
     return Diagnosis(
         "no_network_path",
         "high",
-        "The task never started: its subnet has no network path to ECR, so the "
-        "registry credentials could not be fetched (the call timed out).",
+        tr(
+            "The task never started: its subnet has no network path to ECR, so the "
+            "registry credentials could not be fetched (the call timed out)."
+        ),
         tuple(_hits_evidence(hits)),
-        "Give the subnet a path to ECR, one of:\n"
-        "- a public subnet (route 0.0.0.0/0 to an internet gateway, as in the default VPC) with the task's public "
-        "IP on: assignPublicIp ENABLED (StackSpec assign_public_ip=True, CLI --assign-public-ip);\n"
-        "- a private subnet whose route 0.0.0.0/0 goes to a NAT gateway;\n"
-        "- VPC endpoints: interface endpoints com.amazonaws.<region>.ecr.api, ecr.dkr and logs (plus "
-        "secretsmanager / ssm when the task has secrets) and the S3 gateway endpoint on the subnet's route table.\n"
-        "`sfnecs verify` checks this for each subnet (check 'image pull path').",
+        tr(
+            "Give the subnet a path to ECR, one of:\n"
+            "- a public subnet (route 0.0.0.0/0 to an internet gateway, as in the default VPC) with the task's public "
+            "IP on: assignPublicIp ENABLED (StackSpec assign_public_ip=True, CLI --assign-public-ip);\n"
+            "- a private subnet whose route 0.0.0.0/0 goes to a NAT gateway;\n"
+            "- VPC endpoints: interface endpoints com.amazonaws.<region>.ecr.api, ecr.dkr and logs (plus "
+            "secretsmanager / ssm when the task has secrets) and the S3 gateway endpoint on the subnet's route "
+            "table.\n"
+            "`sfnecs verify` checks this for each subnet (check 'image pull path')."
+        ),
     )
 
 
 _INIT_KINDS: list[tuple[str, str, str]] = [
     (
         r"logger|log group|log stream|CloudWatch",
-        "the awslogs log group is missing or cannot be written",
-        'Create the log group (Terraform aws_cloudwatch_log_group) or set the option awslogs-create-group = "true" '
-        "and grant the execution role logs:CreateLogGroup; it also needs logs:CreateLogStream and logs:PutLogEvents.",
+        N_("the awslogs log group is missing or cannot be written"),
+        N_(
+            "Create the log group (Terraform aws_cloudwatch_log_group) or set the option "
+            'awslogs-create-group = "true" and grant the execution role logs:CreateLogGroup; it also needs '
+            "logs:CreateLogStream and logs:PutLogEvents."
+        ),
     ),
     (
         r"secrets? from (ssm|asm)|retrieve secret|fetch secret|GetSecretValue|GetParameters|secretsmanager|kms",
-        "the task's secrets could not be fetched",
-        "Grant the task execution role secretsmanager:GetSecretValue / ssm:GetParameters (and kms:Decrypt for a "
-        "customer key) on exactly those ARNs, and check the ARNs exist in this region.",
+        N_("the task's secrets could not be fetched"),
+        N_(
+            "Grant the task execution role secretsmanager:GetSecretValue / ssm:GetParameters (and kms:Decrypt for a "
+            "customer key) on exactly those ARNs, and check the ARNs exist in this region."
+        ),
     ),
     (
         r"registry auth|GetAuthorizationToken|\becr\b",
-        "registry credentials could not be fetched",
-        "Grant the task execution role AmazonECSTaskExecutionRolePolicy and give the subnet a path to ECR.",
+        N_("registry credentials could not be fetched"),
+        N_("Grant the task execution role AmazonECSTaskExecutionRolePolicy and give the subnet a path to ECR."),
     ),
     (
         r"\bENI\b|network interface|subnet|IP address",
-        "the task's network interface could not be set up",
-        "Check the subnets have free IP addresses and the account's ENI quota; the security groups must exist "
-        "in the subnets' VPC.",
+        N_("the task's network interface could not be set up"),
+        N_(
+            "Check the subnets have free IP addresses and the account's ENI quota; the security groups must exist "
+            "in the subnets' VPC."
+        ),
     ),
 ]
 
@@ -325,9 +363,11 @@ def _resource_initialization(facts: Facts) -> Diagnosis | None:
         "resource_initialization",
         r"ResourceInitializationError",
         _INIT_KINDS,
-        "The task failed to start",
-        "Read the error text: it names the resource (secrets, logs, registry "
-        "auth, network interface) Fargate could not prepare.",
+        N_("The task failed to start"),
+        N_(
+            "Read the error text: it names the resource (secrets, logs, registry "
+            "auth, network interface) Fargate could not prepare."
+        ),
         network_note=True,
     )
 
@@ -335,9 +375,11 @@ def _resource_initialization(facts: Facts) -> Diagnosis | None:
 _START_KINDS: list[tuple[str, str, str]] = [
     (
         r"no such file or directory|executable file not found|not found in \$PATH",
-        "its entrypoint or command does not exist in the image",
-        "Fix the task definition's entryPoint/command (or the image's ENTRYPOINT/CMD) to a path that exists in the "
-        "image; check with sfnecs.images.local_platforms(...).binary.",
+        N_("its entrypoint or command does not exist in the image"),
+        N_(
+            "Fix the task definition's entryPoint/command (or the image's ENTRYPOINT/CMD) to a path that exists in the "
+            "image; check with sfnecs.images.local_platforms(...).binary."
+        ),
     ),
 ]
 
@@ -350,8 +392,11 @@ def _container_start(facts: Facts) -> Diagnosis | None:
         r"Cannot(Start|Create|Inspect)ContainerError|ContainerRuntime(Timeout)?"
         r"Error",
         _START_KINDS,
-        "The container could not be created or started",
-        "Read the error text; AWS documents these under 'Troubleshooting Amazon ECS CannotStartContainerError errors'.",
+        N_("The container could not be created or started"),
+        N_(
+            "Read the error text; AWS documents these under "
+            "'Troubleshooting Amazon ECS CannotStartContainerError errors'."
+        ),
     )
 
 
@@ -376,10 +421,12 @@ def _out_of_memory(facts: Facts) -> Diagnosis | None:
     return Diagnosis(
         "out_of_memory",
         confidence,
-        "The container was killed for using more memory than it was given."
+        tr("The container was killed for using more memory than it was given.")
         if oom or logs
-        else "The container was killed with SIGKILL (exit 137): usually memory, or a job that ignored SIGTERM "
-        "for longer than stopTimeout.",
+        else tr(
+            "The container was killed with SIGKILL (exit 137): usually memory, or a job that ignored SIGTERM "
+            "for longer than stopTimeout."
+        ),
         tuple(evidence),
         _memory_fix(facts),
     )
@@ -387,22 +434,39 @@ def _out_of_memory(facts: Facts) -> Diagnosis | None:
 
 def _memory_fix(facts: Facts) -> str:
     cpu, memory = _as_int(facts.task.get("cpu")), _as_int(facts.task.get("memory"))
-    base = (
+    base = tr(
         "Give the task more memory (task-level memory, and the container's memory limit if set), or make the "
         "job use less."
     )
     if cpu in FARGATE_CPU_MEMORY and memory:
         bigger = [m for m in FARGATE_CPU_MEMORY[cpu] if m > memory]
         if bigger:
+            allowed = ", ".join(map(str, FARGATE_CPU_MEMORY[cpu]))
             return (
-                base + f"\nOn Fargate with cpu = {cpu}, memory {memory} -> {bigger[0]} (allowed: "
-                f"{', '.join(map(str, FARGATE_CPU_MEMORY[cpu]))}); in Terraform: memory = {bigger[0]}"
+                base
+                + "\n"
+                + tr(
+                    "On Fargate with cpu = {cpu}, memory {memory} -> {bigger} (allowed: {allowed}); "
+                    "in Terraform: memory = {bigger}",
+                    cpu=cpu,
+                    memory=memory,
+                    bigger=bigger[0],
+                    allowed=allowed,
+                )
             )
         up = next((c for c in FARGATE_CPU_MEMORY if c > cpu), None)
         if up:
             return (
-                base + f"\nmemory {memory} is the most cpu = {cpu} allows: raise cpu to {up} "
-                f"(memory {FARGATE_CPU_MEMORY[up][0]}-{FARGATE_CPU_MEMORY[up][-1]})."
+                base
+                + "\n"
+                + tr(
+                    "memory {memory} is the most cpu = {cpu} allows: raise cpu to {up} (memory {low}-{high}).",
+                    memory=memory,
+                    cpu=cpu,
+                    up=up,
+                    low=FARGATE_CPU_MEMORY[up][0],
+                    high=FARGATE_CPU_MEMORY[up][-1],
+                )
             )
     return base
 
@@ -422,10 +486,13 @@ def _timeout(facts: Facts) -> Diagnosis | None:
     return Diagnosis(
         "timeout",
         "high",
-        f"The Step Functions Task state timed out ({facts.error}) before the task stopped.",
+        tr("The Step Functions Task state timed out ({error}) before the task stopped.", error=facts.error),
         tuple([("stepFunctions.error", facts.error)] + status + _task_evidence(facts)),
-        "Raise the Task state's TimeoutSeconds above the job's longest run, or make the job faster. Step Functions "
-        "tries to stop the ECS task it started (that is why .sync needs ecs:StopTask); check the task is gone.",
+        tr(
+            "Raise the Task state's TimeoutSeconds above the job's longest run, or make the job faster. Step "
+            "Functions tries to stop the ECS task it started (that is why .sync needs ecs:StopTask); check the task "
+            "is gone."
+        ),
     )
 
 
@@ -444,25 +511,33 @@ def _stopped(facts: Facts) -> Diagnosis | None:
         by_sfn = "step functions" in facts.text("startedBy").lower()
         # AWS does not document the stoppedReason Step Functions gives when it stops a task.
         who = (
-            "Step Functions stopped it: the execution was stopped, or its Task state timed out"
+            tr("Step Functions stopped it: the execution was stopped, or its Task state timed out")
             if by_sfn
-            else f"StopTask was called ({facts.stopped_reason or 'no reason given'})"
+            else tr("StopTask was called ({reason})", reason=facts.stopped_reason or tr("no reason given"))
         )
         return Diagnosis(
             "stopped",
             "medium" if by_sfn else "high",
-            f"The task was stopped before it finished: {who}.",
+            tr("The task was stopped before it finished: {who}.", who=who),
             evidence,
-            "Find who stopped it (CloudTrail StopTask events); for Step Functions look at the "
-            "execution's history for a timeout or a StopExecution.",
+            tr(
+                "Find who stopped it (CloudTrail StopTask events); for Step Functions look at the "
+                "execution's history for a timeout or a StopExecution."
+            ),
         )
     return Diagnosis(
         "stopped",
         "high",
-        f"The task was stopped by the platform ({code}): {facts.stopped_reason.rstrip('.')}.",
+        tr(
+            "The task was stopped by the platform ({code}): {reason}.",
+            code=code,
+            reason=facts.stopped_reason.rstrip("."),
+        ),
         evidence,
-        "Fargate Spot tasks can be reclaimed with a two-minute warning: use FARGATE for jobs "
-        "that must finish, or make the job resumable and retry it.",
+        tr(
+            "Fargate Spot tasks can be reclaimed with a two-minute warning: use FARGATE for jobs "
+            "that must finish, or make the job resumable and retry it."
+        ),
     )
 
 
@@ -477,12 +552,20 @@ def _sidecar_exit(facts: Facts) -> Diagnosis | None:
     if not culprits:
         return None
     c = culprits[0]
-    assumed = "" if facts.main_container else f" (assuming '{_name(main)}', the first container, is the job)"
+    assumed = (
+        "" if facts.main_container else tr(" (assuming '{main}', the first container, is the job)", main=_name(main))
+    )
     return Diagnosis(
         "sidecar_exit",
         "high" if facts.main_container else "medium",
-        f"Essential container '{_name(c)}' exited first (exit {_exit(c)}) and stopped the task while the job "
-        f"'{_name(main)}' was still running{assumed}.",
+        tr(
+            "Essential container '{sidecar}' exited first (exit {code}) and stopped the task while the job "
+            "'{main}' was still running{assumed}.",
+            sidecar=_name(c),
+            code=_exit(c),
+            main=_name(main),
+            assumed=assumed,
+        ),
         tuple(
             _task_evidence(facts)
             + [
@@ -491,8 +574,12 @@ def _sidecar_exit(facts: Facts) -> Diagnosis | None:
                 if isinstance(x.get("reason"), str)
             ]
         ),
-        f"If '{_name(c)}' is a helper, mark it non-essential (\"essential\": false in its container definition); "
-        "if the job needs it, fix why it exits and order start-up with dependsOn.",
+        tr(
+            "If '{sidecar}' is a helper, mark it non-essential ({setting} in its container definition); "
+            "if the job needs it, fix why it exits and order start-up with dependsOn.",
+            sidecar=_name(c),
+            setting='"essential": false',
+        ),
     )
 
 
@@ -504,22 +591,25 @@ def _application_exit(facts: Facts) -> Diagnosis | None:
     others = [c for c in facts.containers if c is not facts.main and _exit(c) not in (None, 143)]
     if code == 143 and (facts.stop_code in _EXTERNAL_STOPS or others):
         return None  # SIGTERM from ECS stopping the task: the job did not fail by itself
-    meaning = EXIT_MEANINGS.get(code, f"killed by signal {code - 128}" if code > 128 else "an application error")
+    if code in EXIT_MEANINGS:
+        meaning = tr(EXIT_MEANINGS[code])
+    else:
+        meaning = tr("killed by signal {signal}", signal=code - 128) if code > 128 else tr("an application error")
     tail = [(f"logs[{i}]", line) for i, line in list(enumerate(facts.logs))[-5:]]
-    fix = "Read the job's last log lines and fix the job; rerun it once fixed."
+    fix = tr("Read the job's last log lines and fix the job; rerun it once fixed.")
     confidence = "high"
     if code == 1 and not facts.logs:
         confidence = "medium"
-        fix += (
-            "\nNo log lines were given: if the stream is empty or says 'exec format error', the image is for "
+        fix += "\n" + tr(
+            "No log lines were given: if the stream is empty or says 'exec format error', the image is for "
             "another CPU — check it with sfnecs.images.ecr_platforms(...)."
         )
     if code == 127:
-        fix = "Fix the entryPoint/command: the program is not in the image or not on its PATH."
+        fix = tr("Fix the entryPoint/command: the program is not in the image or not on its PATH.")
     return Diagnosis(
         "application_exit",
         confidence,
-        f"The job '{_name(facts.main)}' exited with code {code}: {meaning}.",
+        tr("The job '{job}' exited with code {code}: {meaning}.", job=_name(facts.main), code=code, meaning=meaning),
         tuple(_task_evidence(facts) + tail),
         fix,
     )
@@ -532,9 +622,9 @@ def _success(facts: Facts) -> Diagnosis | None:
     return Diagnosis(
         "success",
         "high",
-        f"The job '{_name(facts.main)}' finished successfully (exit code 0).",
+        tr("The job '{job}' finished successfully (exit code 0).", job=_name(facts.main)),
         tuple(_task_evidence(facts)),
-        "Nothing to fix.",
+        tr("Nothing to fix."),
     )
 
 
@@ -546,9 +636,9 @@ def _not_stopped(facts: Facts) -> Diagnosis | None:
     return Diagnosis(
         "not_stopped",
         "high",
-        f"The task is still {status}: no outcome yet.",
+        tr("The task is still {status}: no outcome yet.", status=status),
         (("task.lastStatus", status), ("task.desiredStatus", facts.text("desiredStatus"))),
-        "Wait for it to stop (sfnecs.runs), then diagnose again.",
+        tr("Wait for it to stop (sfnecs.runs), then diagnose again."),
     )
 
 

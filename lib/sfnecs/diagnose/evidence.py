@@ -14,6 +14,7 @@ from typing import Any
 
 from sfnecs.diagnose.envelopes import _as_list, _failure_text, _looks_like_task, _parse_json, camel_keys
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import tr
 from sfnecs.images import ImagePlatforms
 from sfnecs.model.fargate import CPU_ARCHITECTURES
 from sfnecs.model.platforms import ECS_PLATFORMS
@@ -136,13 +137,15 @@ def _gather(
                 facts.cause = text[:4000]
             elif text:
                 facts.free_text = text[:4000]
-                facts.problems.append("the input is not JSON; it was read as free text")
+                facts.problems.append(tr("the input is not JSON; it was read as free text"))
             continue
         if value is None:
             continue
         value = camel_keys(value)
         if not isinstance(value, dict):
-            facts.problems.append(f"the {where} is a JSON {type(value).__name__}, not an object")
+            facts.problems.append(
+                tr("the {where} is a JSON {kind}, not an object", where=where, kind=type(value).__name__)
+            )
         elif _looks_like_task(value):
             facts.task = facts.task or value
         elif isinstance(value.get("tasks"), list) or isinstance(value.get("failures"), list):
@@ -160,7 +163,10 @@ def _gather(
             queue += [(where, v) for v in nested]
         else:
             facts.problems.append(
-                f"the {where} has none of the fields of a task, a RunTask response or a Step Functions failure"
+                tr(
+                    "the {where} has none of the fields of a task, a RunTask response or a Step Functions failure",
+                    where=where,
+                )
             )
     containers = facts.task.get("containers")
     facts.containers = [c for c in containers if isinstance(c, dict)] if isinstance(containers, list) else []
@@ -209,19 +215,23 @@ def _ecs_cpu(oci_architecture: str) -> str | None:
 def _image_evidence(image: ImagePlatforms | None) -> list[tuple[str, str]]:
     if image is None:
         return []
+    where = tr("image {source}", source=image.source)
+    binary = tr("image {source} binary", source=image.source)
+    platforms = ", ".join(map(str, image.platforms)) or tr("none known")
     out = [
         (
-            f"image {image.source}",
-            f"{'index' if image.is_index else 'config'} platforms: "
-            f"{', '.join(map(str, image.platforms)) or 'none known'}",
+            where,
+            tr("index platforms: {platforms}", platforms=platforms)
+            if image.is_index
+            else tr("config platforms: {platforms}", platforms=platforms),
         )
     ]
     for b in image.binaries:
         for path, elf in b.executables:
-            out.append((f"image {image.source} binary", f"{path}: {elf.describe()}"))
+            out.append((binary, f"{path}: {elf.describe()}"))
         if b.cannot_tell:
-            out.append((f"image {image.source} binary", f"cannot tell: {b.cannot_tell}"))
-    out += [(f"image {image.source}", d) for d in image.disagreements]
+            out.append((binary, tr("cannot tell: {reason}", reason=b.cannot_tell)))
+    out += [(where, d) for d in image.disagreements]
     return out
 
 

@@ -12,10 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sfnecs.i18n import N_, tr
+
 __all__ = ["Verdict", "check", "normalise"]
 
 #: the three verdicts, in the words a check cell prints first
 STATUSES = ("your turn", "not quite", "correct")
+#: each verdict's first words as printed (translated where shown; tests/test_exercises.py reads the English)
+_HEADINGS = {"your turn": N_("Your turn"), "not quite": N_("Not quite"), "correct": N_("Correct")}
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,11 @@ class Verdict:
         return self.status == "correct"
 
     def __str__(self) -> str:
-        return f"{self.status.capitalize()} ({self.exercise}): {self.message}"
+        return f"{tr(_HEADINGS[self.status])} ({self.exercise}): {self.message}"
 
     def _repr_markdown_(self) -> str:
         mark = {"your turn": "✏️", "not quite": "❌", "correct": "✅"}[self.status]
-        return f"{mark} **{self.status.capitalize()}** ({self.exercise}): {self.message}"
+        return f"{mark} **{tr(_HEADINGS[self.status])}** ({self.exercise}): {self.message}"
 
 
 def normalise(value: Any) -> Any:
@@ -57,18 +61,18 @@ def check(
     `unordered` compares lists as sets (papermill passes sets as lists); `why` is shown when correct,
     `hint` when not (the kit's own value is shown too, so a learner sees what differs)."""
     if answer is None:
-        return Verdict(exercise, "your turn", "write your answer in the cell above, then run this check")
+        return Verdict(exercise, "your turn", tr("write your answer in the cell above, then run this check"))
     if isinstance(answer, Mapping):
         missing = [str(k) for k, v in answer.items() if v is None]
         if missing:
-            return Verdict(exercise, "your turn", "still missing: " + ", ".join(missing))
+            return Verdict(exercise, "your turn", tr("still missing: {names}", names=", ".join(missing)))
     got, want = normalise(answer), normalise(expected)
     if unordered:
         got = frozenset(got) if isinstance(got, tuple) else got
         want = frozenset(want) if isinstance(want, tuple) else want
     if got == want:
-        return Verdict(exercise, "correct", why or "that is what the kit computes")
-    detail = f"the kit computes {_shown(expected)}, you wrote {_shown(answer)}"
+        return Verdict(exercise, "correct", why or tr("that is what the kit computes"))
+    detail = tr("the kit computes {expected}, you wrote {answer}", expected=_shown(expected), answer=_shown(answer))
     return Verdict(exercise, "not quite", f"{detail}. {hint}".strip() if hint else detail)
 
 

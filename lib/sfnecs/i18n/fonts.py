@@ -4,7 +4,10 @@ Why Noto Sans CJK from Debian's fonts-noto-cjk: it is maintained (Google and Ado
 Japanese kana and kanji, and the project's set-up installs it (`.ci/run`, `make fonts`).
 matplotlib (3.6 and later) falls back glyph by glyph along `font.family`, so the CJK family is
 added *after* the current font: English text keeps its font and stored outputs do not change.
-matplotlib caches its font list: a font installed after that cache was built is added here by file.
+matplotlib caches its font list: a font installed after that cache was built is added here by file,
+its Bold face too (Debian ships it as a separate collection, NotoSansCJK-Bold.ttc): without it, bold
+text (a panel's name) makes matplotlib warn "Failed to find font weight bold" and draw it regular.
+matplotlib reads the first face of a .ttc collection, which in Debian's files is the JP one.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import Any
 
 #: families tried in order (Debian: fonts-noto-cjk, then fonts-ipaexfont-gothic, fonts-ipafont-gothic)
 CJK_FAMILIES = ("Noto Sans CJK JP", "IPAexGothic", "IPAGothic")
-_FILES = re.compile(r"(NotoSansCJK-Regular\.ttc|ipaexg\.ttf|ipag\.ttf)$")
+_FILES = re.compile(r"(NotoSansCJK-(Regular|Bold)\.ttc|ipaexg\.ttf|ipag\.ttf)$")
+#: matplotlib's weight of a bold face (font_manager.weight_dict["bold"])
+_BOLD = 700
 #: what to run when no CJK font is found
 INSTALL_HINT = "install Debian's fonts-noto-cjk (sudo apt-get install fonts-noto-cjk, or make fonts)"
 
@@ -24,18 +29,26 @@ class MissingFontError(RuntimeError):
 
 
 def cjk_font() -> str | None:
-    """The first CJK family of CJK_FAMILIES matplotlib can use, registering its file when the cache predates it."""
+    """The first CJK family of CJK_FAMILIES matplotlib can use, registering its files (regular and bold) when the
+    cache predates them."""
     from matplotlib import font_manager
 
     known = {f.name for f in font_manager.fontManager.ttflist}
     found = next((name for name in CJK_FAMILIES if name in known), None)
-    if found:
-        return found
+    if found and (found != CJK_FAMILIES[0] or _has_bold(found)):
+        return found  # the IPA fonts have no bold face: matplotlib draws their bold text regular
+    registered = {f.fname for f in font_manager.fontManager.ttflist}
     for path in font_manager.findSystemFonts():
-        if _FILES.search(path):
+        if _FILES.search(path) and path not in registered:
             font_manager.fontManager.addfont(path)
     known = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FAMILIES if name in known), None)
+
+
+def _has_bold(family: str) -> bool:
+    from matplotlib import font_manager
+
+    return any(f.name == family and f.weight == _BOLD for f in font_manager.fontManager.ttflist)
 
 
 def use_cjk_font() -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sfnecs.checks import check_int
 from sfnecs.exceptions import ValidationError
-from sfnecs.i18n import prepare_plot_text, tr
+from sfnecs.i18n import N_, prepare_plot_text, tr
 from sfnecs.patterns.results import SimulationResult
 
 if TYPE_CHECKING:
@@ -25,6 +25,16 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _RUN_COLOURS = {"run": "#4c72b0", "overlapping": "#dd8452", "duplicate": "#c44e52"}
+#: the legend's words for a run's kind and a delivery's disposition (translated where drawn)
+_LABELS = {
+    "run": N_("run"),
+    "overlapping": N_("overlapping"),
+    "duplicate": N_("duplicate"),
+    "launch_failed": N_("launch failed"),
+    "skipped_by_guard": N_("skipped by guard"),
+    "deduplicated_running": N_("deduplicated running"),
+    "already_exists": N_("already exists"),
+}
 #: disposition of a delivery that launched no task -> (marker, colour); each scatter is labelled with it
 MARKERS = {
     "launch_failed": ("X", "#000000"),
@@ -96,7 +106,7 @@ def _panel(ax: Axes, rows: pd.DataFrame, stopped: pd.DataFrame | None) -> int:
                            edgecolors="white", linewidths=0.6, zorder=4, label=disposition)  # fmt: skip
     n_lanes = int(lanes.max()) + 1 if lanes.size else 1
     ax.set_ylim(lowest - 0.6, n_lanes - 0.3)
-    ax.set_yticks([_MARKER_ROW, *range(n_lanes)], ["stopped", *(str(k + 1) for k in range(n_lanes))])
+    ax.set_yticks([_MARKER_ROW, *range(n_lanes)], [tr("stopped"), *(str(k + 1) for k in range(n_lanes))])
     ax.grid(axis="x", color="#bbbbbb", linestyle=":", linewidth=0.7, zorder=0)
     ax.set_axisbelow(True)
     return n_lanes
@@ -157,10 +167,10 @@ def scenario_timeline(
     every = tr(" (one every {interval} min)", interval=format(interval, "g")) if interval else ""
     axes[-1].set_xlabel(tr("minutes since the first scheduled run") + every)
     fig.supylabel(tr("tasks running at once"), fontsize="small")
-    handles: list[Any] = [Patch(facecolor=c, edgecolor="black", label=k) for k, c in _RUN_COLOURS.items()]
+    handles: list[Any] = [Patch(facecolor=c, edgecolor="black", label=tr(_LABELS[k])) for k, c in _RUN_COLOURS.items()]
     handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label=tr("job failed")))
     handles += [
-        Line2D([], [], marker=m, color=c, linestyle="", markersize=8, label=k.replace("_", " "))
+        Line2D([], [], marker=m, color=c, linestyle="", markersize=8, label=tr(_LABELS[k]))
         for k, (m, c) in MARKERS.items()
     ]
     fig.legend(handles=handles, loc="outside upper center", ncols=4, fontsize="small",

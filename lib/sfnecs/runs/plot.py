@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
-from sfnecs.i18n import prepare_plot_text, tr
+from sfnecs.i18n import N_, prepare_plot_text, tr
 
 _STATUS_COLOURS = {
     "SUCCEEDED": "#2da44e",
@@ -54,9 +54,18 @@ def _latest(df: Any) -> datetime:
 
 
 #: how a run that ended without a bar is marked: skipped by the guard, or over in no time
-SKIPPED_STYLE: dict[str, Any] = {"marker": "D", "color": "#8250df", "label": "skipped by the overlap guard (no task)"}
-POINT_STYLE: dict[str, Any] = {"marker": "o", "label": "no task ran (a point in time)"}
-OVERLAP_STYLE: dict[str, Any] = {"color": "#cf222e", "alpha": 0.3, "hatch": "xx", "label": "overlap: 2+ runs at once"}
+SKIPPED_STYLE: dict[str, Any] = {
+    "marker": "D",
+    "color": "#8250df",
+    "label": N_("skipped by the overlap guard (no task)"),
+}
+POINT_STYLE: dict[str, Any] = {"marker": "o", "label": N_("no task ran (a point in time)")}
+OVERLAP_STYLE: dict[str, Any] = {
+    "color": "#cf222e",
+    "alpha": 0.3,
+    "hatch": "xx",
+    "label": N_("overlap: 2+ runs at once"),
+}
 
 
 def timeline(df: Any, *, ax: Any = None, title: str | None = None, tz: str = "UTC", clock: str = "") -> Any:
@@ -137,13 +146,13 @@ def timeline(df: Any, *, ax: Any = None, title: str | None = None, tz: str = "UT
     handles: list[Any] = [Patch(color=_STATUS_COLOURS.get(s, "#6e7781"), label=s.lower()) for s in statuses]
     if points["skipped"]:
         handles.append(Line2D([], [], ls="", marker=SKIPPED_STYLE["marker"], color=SKIPPED_STYLE["color"],
-                              markeredgecolor="#1f2328", markersize=8, label=SKIPPED_STYLE["label"]))  # fmt: skip
+                              markeredgecolor="#1f2328", markersize=8, label=tr(SKIPPED_STYLE["label"])))  # fmt: skip
     if points["instant"]:
         handles.append(Line2D([], [], ls="", marker=POINT_STYLE["marker"], color="#6e7781",
-                              markeredgecolor="#1f2328", markersize=8, label=POINT_STYLE["label"]))  # fmt: skip
+                              markeredgecolor="#1f2328", markersize=8, label=tr(POINT_STYLE["label"])))  # fmt: skip
     handles.append(Patch(facecolor=OVERLAP_STYLE["color"], alpha=OVERLAP_STYLE["alpha"], hatch=OVERLAP_STYLE["hatch"],
                          edgecolor=OVERLAP_STYLE["color"],
-                         label=OVERLAP_STYLE["label"] if spans else "overlap: none"))  # fmt: skip
+                         label=tr(OVERLAP_STYLE["label"]) if spans else tr("overlap: none")))  # fmt: skip
     # outside the axes, so the legend never covers a bar or a marker
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     fig.tight_layout()

@@ -585,7 +585,8 @@ def _describe_cron(expression: str) -> str:
     for i, name in enumerate(WEEKDAYS, start=1):
         dow = dow.replace(name, str(i))
     dow = "7" if dow == "L" else dow
-    options = Options()
+    # English whatever the machine's locale (cron-descriptor otherwise reads it: a ja_JP machine got its Japanese)
+    options = Options(locale_code="en_US")
     options.day_of_week_start_index_zero = False
     options.use_24hour_time_format = True
     # a leading seconds field makes the 7-field form unambiguous (6 fields could be seconds-first)

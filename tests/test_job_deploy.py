@@ -444,3 +444,12 @@ def test_deploy_spec_and_its_read_back_carry_the_settings(target, stored):
         assert (back.cpu, back.memory, back.environment, back.secrets) == (512, 1024, spec.environment, spec.secrets)
     finally:
         stack.teardown(target, spec, delete_logs=True, delete_images=True)
+
+
+def test_parameter_names_from_their_arns():
+    from sfnecs.model.job import parameter_name
+
+    assert parameter_name("arn:aws:ssm:us-east-1:111122223333:parameter/app/db") == "/app/db"
+    assert parameter_name("arn:aws-cn:ssm:cn-north-1:111122223333:parameter/db") == "db"
+    with pytest.raises(ValidationError, match="an SSM parameter ARN"):
+        parameter_name("arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf")

@@ -22,7 +22,7 @@ from sfnecs.exceptions import ValidationError
 from sfnecs.iam import policies_for
 from sfnecs.images import ecr_platforms
 from sfnecs.model.alerting import owns_topic
-from sfnecs.model.job import secret_source
+from sfnecs.model.job import parameter_name, secret_source
 from sfnecs.model.network import default_route_target, in_regional_ecr, pull_path, route_table_of
 from sfnecs.model.platforms import ECS_PLATFORMS
 from sfnecs.model.spec import StackSpec
@@ -439,10 +439,8 @@ def _check_secrets(target: Target, spec: StackSpec) -> list[Check]:
             if service == "secretsmanager":
                 target.client("secretsmanager").describe_secret(SecretId=arn)
                 found = True
-            else:  # the parameter's name: what follows "parameter" in its ARN (a path keeps its leading /)
-                path = arn.split(":parameter", 1)[1]
-                wanted = path if path.count("/") > 1 else path[1:]
-                found = bool(target.client("ssm").get_parameters(Names=[wanted])["Parameters"])
+            else:
+                found = bool(target.client("ssm").get_parameters(Names=[parameter_name(arn)])["Parameters"])
         except ClientError as exc:
             if error_code(exc) not in ("ResourceNotFoundException", "ParameterNotFound"):
                 raise

@@ -14,7 +14,14 @@ from typing import Any, Protocol
 from sfnecs.exceptions import ValidationError
 from sfnecs.model.arns import partition_of
 
-__all__ = ["LOG_RETENTION_DAYS", "SECRET_ARN_RE", "check_job_settings", "secret_source", "task_statements"]
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "SECRET_ARN_RE",
+    "check_job_settings",
+    "parameter_name",
+    "secret_source",
+    "task_statements",
+]
 
 #: PutRetentionPolicy's allowed values (CloudWatch Logs API reference); 0 here means "never expire"
 #: (no retention policy: AWS's own default for a new log group)
@@ -86,6 +93,17 @@ def secret_source(value_from: str) -> tuple[str, str]:
         return "ssm", value_from
     base = f"arn:{m['partition']}:secretsmanager:{m['region']}:{m['account']}:secret:{m['secret']}"
     return "secretsmanager", base
+
+
+def parameter_name(arn: str) -> str:
+    """The name Parameter Store knows an SSM parameter ARN by: `/app/db` for `parameter/app/db` (a path keeps
+    its leading /), `db` for `parameter/db`."""
+    m = SECRET_ARN_RE.fullmatch(arn)
+    if not m or not m["parameter"]:
+        raise ValidationError(
+            "secrets", arn, "an SSM parameter ARN (arn:<partition>:ssm:<region>:<account>:parameter/...)"
+        )
+    return "/" + m["parameter"] if "/" in m["parameter"] else m["parameter"]
 
 
 def task_statements(text: str) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from sfnecs.model.arns import partition_of
-from sfnecs.model.job import SECRET_ARN_RE
+from sfnecs.model.job import SECRET_ARN_RE, parameter_name
 from sfnecs.sandbox.enforcement import denied_message, first_denied
 from sfnecs.sandbox.permissions import KMS_DECRYPT, SECRET_READS, Need
 
@@ -69,9 +69,9 @@ def _parameter(arn: str, account: str, region: str, role_arn: str | None, task_i
     """A Parameter Store value, as ssm:GetParameters (with decryption) gives it to the agent."""
     from moto.ssm.models import ssm_backends  # imported on first use, as FargateEmulator._ecr
 
-    name = arn.split(":parameter", 1)[1]
+    name = parameter_name(arn)
     backend = ssm_backends[account][region]
-    param = backend.get_parameter(name) or backend.get_parameter(name.lstrip("/"))
+    param = backend.get_parameter(name)
     _allowed(role_arn, task_id, SECRET_READS["ssm"], arn)
     if param is None:
         raise _Refused(f"invalid parameters: {arn}")

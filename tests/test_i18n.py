@@ -3,6 +3,7 @@ on every catalog, Japanese diagnoses and validation errors, and a real CJK font 
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 from pathlib import Path
@@ -24,7 +25,7 @@ from sfnecs.i18n import (
     use_language,
 )
 from sfnecs.i18n.catalog import catalog_path, translations
-from sfnecs.i18n.extract import library_sources
+from sfnecs.i18n.extract import lesson_sources, library_sources
 from sfnecs.i18n.pofiles import read_catalog, translated
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def test_the_library_catalog_is_current_complete_and_keeps_its_fields():
     """Every text marked in the code (tr, N_) has a Japanese entry, not fuzzy, with the same {fields};
     `python -m sfnecs.i18n.extract` rewrites the catalog when this fails on new or changed texts."""
     catalog = read_catalog(catalog_path("ja"))
-    marked = {s.msgid for s in library_sources()}
+    marked = {s.msgid for s in library_sources()} | {s.msgid for s in lesson_sources()}
     in_catalog = {m.id for m in catalog if m.id}
     assert marked == in_catalog, (
         f"run python -m sfnecs.i18n.extract: new {marked - in_catalog}, gone {in_catalog - marked}"
@@ -283,3 +284,14 @@ def test_the_locale_alone_leaves_notebooks_and_programs_in_english(monkeypatch):
     assert current_language() == "en" and language_from_environment() == "ja"
     monkeypatch.setenv("SFNECS_LANG", "fr")  # a bad value still shows messages, in English
     assert current_language() == "en" and tr("Fix") == "Fix"
+
+
+def test_lesson_code_cells_mark_text_for_the_catalog(tmp_path):
+    """A lesson's code cell may mark a row label with tr(); extraction finds it, located by lesson and cell."""
+    code = ["%matplotlib inline\n", 'label = tr("case 1: an arm64 image")\n']
+    prose = {"cell_type": "markdown", "id": "m1", "source": ['tr("x")']}
+    cells = [{"cell_type": "code", "id": "c1", "source": code}, prose]
+    (tmp_path / "01_x.ipynb").write_text(json.dumps({"cells": cells}), encoding="utf-8")
+    found = lesson_sources(tmp_path)
+    assert [(s.msgid, s.locations) for s in found] == [("case 1: an arm64 image", (("notebooks/01_x.ipynb#c1", 2),))]
+    assert lesson_sources(tmp_path / "missing") == []

@@ -4,7 +4,8 @@ Why a package at the bottom of the stack: every layer's text for people goes thr
 modules: `language` (which language: `lang`, SFNECS_LANG, the locale), `catalog` (`tr`, the
 library's `.po` catalogs), `pofiles` (read, merge and write `.po`), `extract` (rebuild the library's
 catalogs from the code), `glossary` (AWS's Japanese terms, checked on catalogs), `fonts` (a CJK
-font for plots). The lessons' editions are built from the same catalogs by `sfnecs.ops.editions`.
+font for plots), `tables` (tables shown in the chosen language). The lessons' editions are built
+from the same catalogs by `sfnecs.ops.editions`.
 """
 
 from sfnecs.i18n.catalog import N_, tr
@@ -18,6 +19,7 @@ from sfnecs.i18n.language import (
     set_language,
     use_language,
 )
+from sfnecs.i18n.tables import install_display, localize
 
 __all__ = [
     "LANGUAGES",
@@ -29,7 +31,9 @@ __all__ = [
     "current_language",
     "glossary",
     "glossary_problems",
+    "install_display",
     "language_from_environment",
+    "localize",
     "missing_glyphs",
     "prepare_plot_text",
     "set_language",

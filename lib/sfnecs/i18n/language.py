@@ -8,7 +8,7 @@ them; a runbook sets it once from its `lang` parameter, the CLI from SFNECS_LANG
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -16,6 +16,8 @@ from contextvars import ContextVar
 LANGUAGES = ("en", "ja")
 
 _CHOSEN: ContextVar[str | None] = ContextVar("sfnecs_lang", default=None)
+#: what else follows the language when a runbook or lesson chooses it (sfnecs.i18n.tables: the display)
+_FOLLOWERS: list[Callable[[str], object]] = []
 
 
 def check_language(parameter: str, value: object) -> str:
@@ -57,7 +59,15 @@ def current_language() -> str:
 def set_language(lang: str) -> str:
     """Choose the language for the rest of this process (a runbook calls it with its `lang` parameter)."""
     _CHOSEN.set(check_language("lang", lang))
+    for follow in _FOLLOWERS:
+        follow(lang)
     return lang
+
+
+def on_language_chosen(follow: Callable[[str], object]) -> None:
+    """Call `follow(lang)` whenever set_language chooses a language (how the notebook display follows it)."""
+    if follow not in _FOLLOWERS:
+        _FOLLOWERS.append(follow)
 
 
 @contextmanager

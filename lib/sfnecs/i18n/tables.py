@@ -1,0 +1,87 @@
+"""Tables shown in the chosen language: the frame keeps its English, what a person sees is translated.
+
+Why at display: lessons and runbooks select columns by their English names (`runs["exit_code"]`),
+and tests compare values in English, so a frame's labels and values stay as built. When a frame is
+shown (a notebook's rich display), every header, index label and text cell that is a catalog msgid
+(marked with `N_` where the table is built) is shown in the current language; anything else (AWS
+names, ARNs, log lines, numbers) is shown as it is. Text built with fields is translated where it is
+made, with `tr`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from sfnecs.i18n.catalog import translations
+from sfnecs.i18n.language import current_language, on_language_chosen
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: IPython shells whose display already shows tables through `localize`
+_INSTALLED: set[int] = set()
+
+
+def _words(lang: str | None) -> dict[str, str]:
+    return translations(lang or current_language())
+
+
+def word(value: object, lang: str | None = None) -> object:
+    """`value` in `lang` when it is a text the catalog knows, else `value` unchanged."""
+    return _words(lang).get(value, value) if isinstance(value, str) else value
+
+
+def localize(table: pd.DataFrame | pd.Series, lang: str | None = None) -> pd.DataFrame | pd.Series:
+    """A copy of `table` with the catalog's words translated (labels, label names, text cells); same data otherwise."""
+    words = _words(lang)
+    if not words:
+        return table
+
+    def one(value: object) -> object:
+        return words.get(value, value) if isinstance(value, str) else value
+
+    shown = table.rename(index=one, columns=one) if table.ndim == 2 else table.rename(index=one)
+    shown.index = shown.index.set_names([one(n) for n in shown.index.names])
+    if table.ndim == 2:
+        shown.columns = shown.columns.set_names([one(n) for n in shown.columns.names])
+        return shown.map(one)
+    return shown.map(one).rename(one(shown.name))
+
+
+def _plain(table: Any, printer: Any, cycle: bool) -> None:
+    import pandas as pd  # lazy: pandas loads only when a table is shown
+
+    with pd.option_context("display.unicode.east_asian_width", current_language() == "ja"):
+        printer.text(repr(localize(table)))
+
+
+def _html(table: Any) -> str | None:
+    shown = localize(table)
+    return shown._repr_html_() if hasattr(shown, "_repr_html_") else None
+
+
+def install_display(lang: str) -> bool:
+    """Show pandas tables through `localize` in the running IPython kernel (a no-op elsewhere or in English).
+
+    Returns whether the display now localizes (True also when it already did).
+    """
+    if lang == "en" or "IPython" not in sys.modules:
+        return False
+    from IPython import get_ipython  # lazy: only inside a kernel
+
+    shell = get_ipython()
+    if shell is None:
+        return False
+    if id(shell) not in _INSTALLED:
+        import pandas as pd  # lazy: pandas loads only in a kernel that shows tables
+
+        formatters = shell.display_formatter.formatters
+        for kind in (pd.DataFrame, pd.Series):
+            formatters["text/plain"].for_type(kind, _plain)
+            formatters["text/html"].for_type(kind, _html)
+        _INSTALLED.add(id(shell))
+    return True
+
+
+on_language_chosen(install_display)

@@ -58,7 +58,7 @@ def test_localize_series_and_multiindex_columns():
     shown = localize(series, "ja")
     assert shown.name == ja[PLATFORM] and list(shown.index) == [ja[BINARY]] and shown.iloc[0] == ja[PLATFORM]
     wide = pd.concat({"A": frame(), "B": frame()}, axis=1)
-    assert (BINARY not in {label for pair in localize(wide, "ja").columns for label in pair})
+    assert BINARY not in {label for pair in localize(wide, "ja").columns for label in pair}
 
 
 def test_kernel_display_follows_set_language():

@@ -53,7 +53,7 @@ def test_success_rate_percentiles_and_categories():
     assert report.percentiles == {"p50": 30.0, "p90": 46.0, "p99": 49.6, "max": 50.0}
     assert report.failures_by_category == {"architecture_mismatch": 1, "timeout": 1, "not diagnosed": 1}
     assert not report.overlaps and not report.duplicates and not report.outlasting
-    assert report.flags == ["3 failed run(s): architecture_mismatch x1, timeout x1, not diagnosed x1"]
+    assert report.flags == ["3 failed run(s): architecture mismatch x1, timeout x1, not diagnosed x1"]
 
 
 def test_runs_longer_than_the_interval_are_flagged_with_their_overlaps():

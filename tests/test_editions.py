@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from papermill import execute_notebook
 
 from sfnecs.i18n.pofiles import read_catalog, write_catalog
 from sfnecs.ops import editions
@@ -42,7 +43,7 @@ def _edit_english(lesson: Path, index: int, text: str) -> None:
     lesson.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def test_the_fixture_edition_is_current_and_speaks_japanese():
+def test_the_fixture_edition_is_current_and_speaks_japanese(tmp_path):
     lesson = FIXTURE / "lesson.ipynb"
     assert edition_problems(lesson, "ja") == []
     english, japanese = _cells(lesson), _cells(edition_path(lesson, "ja"))
@@ -62,10 +63,15 @@ def test_the_fixture_edition_is_current_and_speaks_japanese():
     }
     assert out["en"] == "target='mars' is not valid: use sandbox or aws\n"
     assert out["ja"] == "target='mars' は無効です: sandbox または aws を指定してください\n"
-    # the edition's cell follows the parameters cell
-    full = _cells(edition_path(lesson, "ja"))
-    at = next(i for i, c in enumerate(full) if "parameters" in c["metadata"].get("tags", []))
-    assert EDITION_CELL_TAG in full[at + 1]["metadata"]["tags"]
+    # the edition's cell comes before every other code cell, and papermill's parameters leave it in place
+    path = edition_path(lesson, "ja")
+    full = _cells(path)
+    first = next(i for i, c in enumerate(full) if c["cell_type"] == "code")
+    assert EDITION_CELL_TAG in full[first]["metadata"]["tags"]
+    parameterized = execute_notebook(str(path), str(tmp_path / "p.ipynb"), {"target": "sandbox"}, prepare_only=True)
+    tags = [c.metadata.get("tags", []) for c in parameterized.cells]
+    assert sum(EDITION_CELL_TAG in t for t in tags) == 1 and sum("injected-parameters" in t for t in tags) == 1
+    assert tags.index([EDITION_CELL_TAG]) < next(i for i, t in enumerate(tags) if "injected-parameters" in t)
 
 
 def test_a_changed_english_cell_makes_the_edition_stale_until_translated_again(lesson):

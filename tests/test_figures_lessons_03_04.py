@@ -20,9 +20,10 @@ from matplotlib.colors import to_hex
 
 from sfnecs import runs, statemachine
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import use_language
 from sfnecs.model import StackSpec
 from sfnecs.runs.plot import _STATUS_COLOURS, OVERLAP_STYLE, SKIPPED_STYLE
-from sfnecs.statemachine.diagram import _LABEL_CHAR_W
+from sfnecs.statemachine.diagram import _LABEL_CHAR_W, text_columns
 
 matplotlib.use("Agg")
 
@@ -53,7 +54,7 @@ def _labels(svg: str) -> tuple[Box, list[tuple[str, Box]]]:
         if text.get("class") != "label":
             continue
         lines = [t.text or "" for t in text.iter(f"{SVG}tspan")] or [text.text or ""]
-        width = _LABEL_CHAR_W * max(len(line) for line in lines)
+        width = _LABEL_CHAR_W * max(text_columns(line) for line in lines)  # a wide (CJK) character: two
         x, y = float(text.get("x", "0")), float(text.get("y", "0"))
         left = {"start": x, "end": x - width}.get(text.get("text-anchor", "middle"), x - width / 2)
         found.append((" ".join(lines), (left, y - 10, left + width, y + 3 + 12 * (len(lines) - 1))))
@@ -69,9 +70,11 @@ def _overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+@pytest.mark.parametrize("lang", ["en", "ja"])
 @pytest.mark.parametrize("name", ["step 1", "JSONata", "JSONPath", "retry job failures"])
-def test_every_diagram_label_is_whole_inside_the_picture_and_alone(name):
-    picture = statemachine.diagram(_lesson03_definitions()[name])
+def test_every_diagram_label_is_whole_inside_the_picture_and_alone(name, lang):
+    with use_language(lang):
+        picture = statemachine.diagram(_lesson03_definitions()[name])
     view, labels = _labels(picture.to_svg())
     wanted = sorted(e.label for e in picture.edges if e.label)
     assert sorted(text for text, _ in labels) == wanted  # every edge's label drawn, none cut short
@@ -91,8 +94,9 @@ def test_the_guards_choice_shows_its_whole_condition():
     assert condition.removeprefix("{%").removesuffix("%}").strip() in drawn
 
 
-def test_the_stored_lesson_03_diagrams_keep_their_labels_inside():
-    notebook = json.loads((ROOT / "notebooks" / "03_state_machine.ipynb").read_text())
+@pytest.mark.parametrize("edition", ["03_state_machine.ipynb", "ja/03_state_machine.ipynb"])
+def test_the_stored_lesson_03_diagrams_keep_their_labels_inside(edition):
+    notebook = json.loads((ROOT / "notebooks" / edition).read_text(encoding="utf-8"))
     svgs = []
     for cell in notebook["cells"]:
         for out in cell.get("outputs", []):

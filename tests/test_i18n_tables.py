@@ -23,8 +23,11 @@ def english_after():
 
 
 def frame() -> pd.DataFrame:
+    """A table with two catalog words and a column and values the catalog does not know."""
     index = pd.Index(["arm64 image", BINARY], name=PLATFORM)
-    return pd.DataFrame({BINARY: [PLATFORM, "exec /app/job: exec format error"], "exit_code": [1, 0]}, index=index)
+    return pd.DataFrame(
+        {BINARY: [PLATFORM, "exec /app/job: exec format error"], "exit_status_xyz": [1, 0]}, index=index
+    )
 
 
 def test_catalog_has_the_words_this_test_uses():
@@ -35,18 +38,18 @@ def test_catalog_has_the_words_this_test_uses():
 def test_localize_translates_labels_and_known_text_only():
     ja = translations("ja")
     shown = localize(frame(), "ja")
-    assert list(shown.columns) == [ja[BINARY], "exit_code"]
+    assert list(shown.columns) == [ja[BINARY], "exit_status_xyz"]
     assert list(shown.index) == ["arm64 image", ja[BINARY]]
     assert shown.index.name == ja[PLATFORM]
     assert shown.iloc[0, 0] == ja[PLATFORM]
     assert shown.iloc[1, 0] == "exec /app/job: exec format error"  # a log line stays as it was
-    assert list(shown["exit_code"]) == [1, 0]
+    assert list(shown["exit_status_xyz"]) == [1, 0]
 
 
 def test_localize_leaves_the_frame_and_english_alone():
     original = frame()
     localize(original, "ja")
-    assert list(original.columns) == [BINARY, "exit_code"] and original.iloc[0, 0] == PLATFORM
+    assert list(original.columns) == [BINARY, "exit_status_xyz"] and original.iloc[0, 0] == PLATFORM
     assert localize(original, "en") is original
     with use_language("en"):
         assert localize(original) is original

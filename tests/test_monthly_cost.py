@@ -7,7 +7,7 @@ import pytest
 from sfnecs.exceptions import ValidationError
 from sfnecs.model import StackSpec
 from sfnecs.model.prices import Prices
-from sfnecs.patterns import monthly_cost, runs_per_month
+from sfnecs.patterns import monthly_cost, runs_per_month, usage_cost
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,30 @@ def test_spot_and_arm64_assumptions_are_said():
     )
     with pytest.raises(ValidationError, match="expected_duration_seconds=0 is not valid"):
         monthly_cost(StackSpec("armed"), 0)
+
+
+def test_usage_cost_of_a_lessons_runs_matches_hand_arithmetic():
+    job = StackSpec("nightly-report")  # 0.25 vCPU, 0.5 GB
+    per_second = (0.25 * 0.04048 + 0.5 * 0.004445) / 3600
+    short = usage_cost(job, [20] * 4, transitions=60)  # each short task billed the one-minute minimum
+    assert (short.tasks, short.billed_seconds) == (4, 240.0)
+    assert short.fargate_usd == pytest.approx(240 * per_second)
+    assert short.step_functions_usd == pytest.approx(60 * 0.025 / 1000)
+    assert str(short) == (
+        f"Fargate: 4 tasks, 240 task-seconds billed = ${240 * per_second:.4f}; Step Functions: 60 transitions = "
+        "$0.0015, or nothing within the account's 4,000 free a month."
+    )
+    runs = usage_cost(job, [90, 90, 90, 1800], transitions=40, invocations=4)
+    assert runs.billed_seconds == 2070 and runs.scheduler_usd == pytest.approx(4 / 1e6)
+    assert "Scheduler: 4 invocations" in runs.line() and "14,000,000 free a month" in runs.line()
+    assert "Step Functions" not in usage_cost(job, [600]).line()  # pattern A's runs: no transitions
+
+
+def test_usage_cost_refuses_what_it_cannot_price():
+    job = StackSpec("nightly-report")
+    with pytest.raises(ValidationError, match="task_seconds"):
+        usage_cost(job, 90)  # one number, not a list of tasks
+    with pytest.raises(ValidationError, match="task_seconds=0 is not valid"):
+        usage_cost(job, [90, 0])
+    with pytest.raises(ValidationError, match="transitions=-1 is not valid"):
+        usage_cost(job, [90], transitions=-1)

@@ -270,3 +270,7 @@ def test_diagnose_runbook_with_lang_ja_diagnoses_exec_format_error_in_japanese(h
     executed = nbformat.read(found.notebook, as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "アーキテクチャの不一致 (確信度: 高): この X86_64 のタスクで" in printed
+    shown = "".join(
+        o.get("data", {}).get("text/html", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "<th>証拠</th>" in shown and "X86_64 (指定値)" in shown  # the evidence's kit words, in Japanese too

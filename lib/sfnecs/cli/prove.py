@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from sfnecs.cli.stack import add_stack_arguments, spec_from_args
+from sfnecs.cli.tables import show
 from sfnecs.deploy.target import connect
 
 
@@ -22,10 +23,8 @@ def _prove(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
-        import pandas as pd
-
-        with pd.option_context("display.max_colwidth", 60, "display.width", 220):
-            print(report.to_frame()[["path", "state", "expected", "got", "ok", "why"]].to_string(index=False))
+        columns = ["path", "state", "expected", "got", "ok", "why"]
+        show(report.to_frame()[columns], max_colwidth=60, width=220)  # in the CLI's language
         print(report.summary())
     return 0 if report.passed else 1
 

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from sfnecs.exceptions import RunbookError, ValidationError
-from sfnecs.i18n import current_language
+from sfnecs.i18n import current_language, tr
 from sfnecs.ops import runbook
 
 
@@ -52,11 +52,14 @@ def _run(args: argparse.Namespace) -> int:
     )
     if result.sandbox_started:
         print(
-            f"started a background sandbox at {result.sandbox}: the next runbooks use it too "
-            "(`sfnecs sandbox stop` ends it)"
+            tr(
+                "started a background sandbox at {endpoint}: the next runbooks use it too "
+                "(`sfnecs sandbox stop` ends it)",
+                endpoint=result.sandbox,
+            )
         )
-    print(f"notebook: {result.notebook}")
-    print(f"result:   {result.result_path}")
+    print(tr("notebook: {path}", path=result.notebook))
+    print(tr("result:   {path}", path=result.result_path))
     if not result.ok:
         raise RunbookError(f"runbook {args.name} failed: {result.error}")
     return 0

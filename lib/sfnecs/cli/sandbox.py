@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from sfnecs.exceptions import SfnecsError
+from sfnecs.i18n import tr
 from sfnecs.sandbox.faults import FAULT_KINDS
 
 
@@ -27,8 +28,8 @@ def _print(data: Any) -> None:
 
 def _start(args: argparse.Namespace) -> int:
     record = _process().start(port=args.port, speed=args.speed)
-    print(f"sandbox running (pid {record['pid']}); log: {record['log']}")
-    print("use it from any shell with:  export AWS_ENDPOINT_URL=" + record["endpoint"])
+    print(tr("sandbox running (pid {pid}); log: {log}", pid=record["pid"], log=record["log"]))
+    print(tr("use it from any shell with:  {command}", command="export AWS_ENDPOINT_URL=" + record["endpoint"]))
     print(record["endpoint"])  # last line: the endpoint, for scripts
     return 0
 
@@ -40,20 +41,20 @@ def _status(args: argparse.Namespace) -> int:
 
 def _stop(args: argparse.Namespace) -> int:
     state = _process().stop()
-    print(f"sandbox at {state['endpoint']} (pid {state['pid']}) stopped")
+    print(tr("sandbox at {endpoint} (pid {pid}) stopped", endpoint=state["endpoint"], pid=state["pid"]))
     return 0
 
 
 def _reset(args: argparse.Namespace) -> int:
     _process().reset()
-    print("sandbox reset: every resource, task, fault and blob forgotten")
+    print(tr("sandbox reset: every resource, task, fault and blob forgotten"))
     return 0
 
 
 def _running_endpoint() -> str:
     endpoint = _process().find_endpoint()
     if endpoint is None:
-        raise SfnecsError("no sandbox is running: start one with `sfnecs sandbox start`")
+        raise SfnecsError(tr("no sandbox is running: start one with `sfnecs sandbox start`"))
     return endpoint
 
 

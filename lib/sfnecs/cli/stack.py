@@ -11,10 +11,12 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sfnecs.cli.tables import show
 from sfnecs.deploy.job_settings import JOB_SETTINGS, with_job
 from sfnecs.deploy.network import network_fields
 from sfnecs.deploy.target import connect
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import tr
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 
@@ -69,10 +71,7 @@ def _connect(args: argparse.Namespace) -> Any:
 
 
 def _show(frame: Any) -> None:
-    import pandas as pd
-
-    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
-        print(frame.to_string(index=False) if len(frame) else "(nothing)")
+    show(frame)  # in the CLI's language (sfnecs.cli.tables)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -90,7 +89,7 @@ def _apply(args: argparse.Namespace) -> int:
     spec = spec_from_args(args, target)
     if not args.confirm:
         _show(stack.plan(target, spec, email=args.email).to_frame())
-        print("nothing changed: re-run with --confirm to apply this plan")
+        print(tr("nothing changed: re-run with --confirm to apply this plan"))
         return 0
     _show(stack.apply(target, spec, email=args.email).to_frame())
     return 0
@@ -106,7 +105,7 @@ def _teardown(args: argparse.Namespace) -> int:
     )
     _show(result.to_frame())
     if not args.confirm:
-        print("nothing deleted: re-run with --confirm to delete these resources")
+        print(tr("nothing deleted: re-run with --confirm to delete these resources"))
     for kept in result.kept:
         print(f"{kept.resource}: {kept.reason}")
     return 0
@@ -131,7 +130,11 @@ def _run(args: argparse.Namespace) -> int:
         result = runs.run_direct(target, spec, at=at, timeout=args.timeout)
     else:
         started = runs.start(target, spec, at=at)
-        print(f"{'already started' if started.deduplicated else 'started'}: {started.arn}")
+        print(
+            tr("already started: {arn}", arn=started.arn)
+            if started.deduplicated
+            else tr("started: {arn}", arn=started.arn)
+        )
         if not args.wait:
             return 0
         result = runs.wait(target, started, timeout=args.timeout)

@@ -11,10 +11,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from sfnecs.i18n import N_, localize, tr
+
 __all__ = ["ACTIONS", "COLUMNS", "Change", "ChangeSet", "Current", "Desired", "brief", "document_diff"]
 
 ACTIONS = ("create", "update", "no-op", "delete", "conflict")
-COLUMNS = ["resource", "type", "action", "reason", "diff"]
+#: a plan's columns (English in the frame, shown in the reader's language: sfnecs.i18n.localize)
+COLUMNS = [N_("resource"), N_("type"), N_("action"), N_("reason"), N_("diff")]
+#: apply's and teardown's extra column: whether the change was made
+DONE = N_("done")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class Change:
     done: bool = False
     desired: Desired | None = field(default=None, repr=False)
     current: Current | None = field(default=None, repr=False)
+    #: teardown left it on purpose (logs, images): its reason says how to remove it
+    kept: bool = field(default=False, repr=False)
 
 
 @dataclass
@@ -67,7 +74,7 @@ class ChangeSet:
     @property
     def kept(self) -> list[Change]:
         """What teardown left on purpose (logs, images), each with how to remove it."""
-        return [c for c in self.changes if c.action == "no-op" and c.reason.startswith("kept:")]
+        return [c for c in self.changes if c.action == "no-op" and c.kept]
 
     @property
     def conflicts(self) -> list[Change]:
@@ -77,17 +84,20 @@ class ChangeSet:
         """One row per change: resource, type, action, reason, diff (and `done` unless a dry run)."""
         import pandas as pd
 
-        cols = COLUMNS + ([] if self.dry_run else ["done"])
+        cols = COLUMNS + ([] if self.dry_run else [DONE])
         frame = pd.DataFrame([{k: getattr(c, k) for k in cols} for c in self.changes], columns=cols)
         frame.attrs["stack"] = self.stack
         return frame
 
     def _repr_html_(self) -> str:
-        verb = "would change" if self.dry_run else "changed"
-        return (
-            f"<p>stack <b>{html.escape(self.stack)}</b>: {len(self.changed)} resource(s) {verb}</p>"
-            + self.to_frame().to_html(index=False)
+        """The count of changes and the table, in the reader's language (sfnecs.i18n)."""
+        stack, count = f"<b>{html.escape(self.stack)}</b>", len(self.changed)
+        line = (
+            tr("stack {stack}: {count} resource(s) would change", stack=stack, count=count)
+            if self.dry_run
+            else tr("stack {stack}: {count} resource(s) changed", stack=stack, count=count)
         )
+        return f"<p>{line}</p>" + localize(self.to_frame()).to_html(index=False)
 
 
 def document_diff(want: Any, have: Any, path: str = "") -> list[str]:

@@ -11,6 +11,7 @@ from typing import Any
 from sfnecs.deploy.changes import Current, Desired, brief
 from sfnecs.deploy.requests import task_definition_request
 from sfnecs.deploy.resource import NEXT_REVISION, Resource, ecr_reference, is_owned, tag_list
+from sfnecs.i18n import N_
 from sfnecs.model.spec import StackSpec, sfn_log_group
 from sfnecs.model.target import Target
 
@@ -113,7 +114,7 @@ class RepositoryResource(Resource):
         target.client("ecr").delete_repository(repositoryName=have.name, force=True)
 
     def delete_reason(self, have):
-        return "tagged for this stack (its images are deleted with it)"
+        return N_("tagged for this stack (its images are deleted with it)")
 
 
 class ClusterResource(Resource):
@@ -259,4 +260,4 @@ class TaskDefinitionResource(Resource):
             ecs.delete_task_definitions(taskDefinitions=arns[i : i + 10])
 
     def delete_reason(self, have):
-        return "tagged revisions are deregistered and deleted"
+        return N_("tagged revisions are deregistered and deleted")

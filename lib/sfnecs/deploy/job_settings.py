@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import tr
 from sfnecs.model.budget import execution_budget
 from sfnecs.model.spec import StackSpec
 
@@ -38,11 +39,13 @@ _LONGEST = 31_536_000
 def split_pairs(name: str, items: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """`["NAME=VALUE", ...]` as ((NAME, VALUE), ...); the value may itself hold '=' (an ARN never does)."""
     if isinstance(items, str):
-        raise ValidationError(name, items, "a list of NAME=VALUE strings, e.g. ['LEVEL=info']")
+        raise ValidationError(name, items, tr("a list of NAME=VALUE strings, e.g. ['LEVEL=info']"))
     pairs = []
     for item in items:
         if not isinstance(item, str) or "=" not in item or item.startswith("="):
-            raise ValidationError(name, item, "NAME=VALUE, e.g. LEVEL=info or DB_PASSWORD=arn:aws:secretsmanager:...")
+            raise ValidationError(
+                name, item, tr("NAME=VALUE, e.g. LEVEL=info or DB_PASSWORD=arn:aws:secretsmanager:...")
+            )
         key, value = item.split("=", 1)
         pairs.append((key, value))
     return tuple(pairs)
@@ -53,7 +56,9 @@ def with_job(spec: StackSpec, settings: Mapping[str, Any]) -> StackSpec:
     and a state machine timeout at least the execution budget they need."""
     unknown = sorted(set(settings) - set(JOB_SETTINGS))
     if unknown:
-        raise ValidationError(unknown[0], settings[unknown[0]], "one of the job settings " + ", ".join(JOB_SETTINGS))
+        raise ValidationError(
+            unknown[0], settings[unknown[0]], tr("one of the job settings {names}", names=", ".join(JOB_SETTINGS))
+        )
     fields = {key: value for key, value in settings.items() if value is not None}
     for key in ("environment", "secrets"):
         if key in fields:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sfnecs.exceptions import StackError
+from sfnecs.i18n import tr
 from sfnecs.model.target import Target
 
 __all__ = ["default_network", "network_fields"]
@@ -22,7 +23,12 @@ def default_network(target: Target) -> tuple[tuple[str, ...], tuple[str, ...]]:
     ec2 = target.client("ec2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
     if not vpcs:
-        raise StackError(f"no default VPC in {target.region}: pass subnets=... and security_groups=... to the spec")
+        raise StackError(
+            tr(
+                "no default VPC in {region}: pass subnets=... and security_groups=... to the spec",
+                region=target.region,
+            )
+        )
     vpc = vpcs[0]["VpcId"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
     groups = ec2.describe_security_groups(

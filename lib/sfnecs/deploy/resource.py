@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from sfnecs.deploy.changes import Current, Desired, document_diff
+from sfnecs.i18n import N_
 from sfnecs.model.arns import ECR_IMAGE_RE
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
@@ -123,7 +124,7 @@ class Resource:
         """Record what later types need from this one (e.g. the task definition's revision ARN)."""
 
     def delete_reason(self, have: Current) -> str:
-        return "tagged for this stack"
+        return N_("tagged for this stack")
 
     def read_all(self, target: Target, spec: StackSpec, name: str) -> Current | None:
         """What teardown must consider: by default what `read` finds."""

@@ -15,6 +15,7 @@ from sfnecs.deploy.requests import schedule_request, state_machine_request, task
 from sfnecs.deploy.resources import NEXT_REVISION, RESOURCES, Resource
 from sfnecs.deploy.verify import Check, Verification, check_spec, verify
 from sfnecs.exceptions import StackError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.spec import StackSpec, log_stream_prefix, schedule_group
 from sfnecs.model.target import Target
 from sfnecs.runtask import network_configuration, run_task_placement
@@ -62,22 +63,24 @@ def _decide(resource: Resource, spec: StackSpec, want: Desired, have: Current | 
         return Change(want.name, resource.type, action, reason, diff, kind=resource.key, desired=want, current=have)
 
     if have is None:
-        return change("create", "does not exist")
+        return change("create", N_("does not exist"))
+    tag = f"{spec.stack_tag[0]}={spec.name}"
     if not have.owned:
         if resource.shared:
-            return change(
-                "no-op", f"exists without tag {spec.stack_tag[0]}={spec.name}: used as is, never changed or deleted"
-            )
+            return change("no-op", tr("exists without tag {tag}: used as is, never changed or deleted", tag=tag))
         return change(
             "conflict",
-            f"exists without tag {spec.stack_tag[0]}={spec.name}: it is not "
-            "this stack's; rename it in the spec, or delete it",
+            tr("exists without tag {tag}: it is not this stack's; rename it in the spec, or delete it", tag=tag),
         )
     diff = resource.compare(want, have)
     if diff:
-        why = "new revision" if resource.key == "task_definition" else "changed"
-        return change("update", f"{why}: {len(diff)} value(s) differ", "\n".join(diff))
-    return change("no-op", "up to date")
+        why = (
+            tr("new revision: {count} value(s) differ", count=len(diff))
+            if resource.key == "task_definition"
+            else tr("changed: {count} value(s) differ", count=len(diff))
+        )
+        return change("update", why, "\n".join(diff))
+    return change("no-op", N_("up to date"))
 
 
 def _converge(
@@ -128,7 +131,7 @@ def _converge(
             have.name,
             resource.type,
             "delete",
-            "no longer in the spec; tagged for this stack",
+            N_("no longer in the spec; tagged for this stack"),
             kind=resource.key,
             current=have,
         )
@@ -145,8 +148,16 @@ def _converge(
 def _partial(spec: StackSpec, changes: list[Change], failed: Change, exc: Exception) -> StackError:
     done = [f"{c.action} {c.type} {c.resource}" for c in changes if c.done]
     err = StackError(
-        f"stack {spec.name!r}: {failed.action} of {failed.type} {failed.resource} failed: {exc}. "
-        f"Done before it: {', '.join(done) or 'nothing'}. Fix the cause and apply again, or teardown."
+        tr(
+            "stack {stack}: {action} of {type} {resource} failed: {error}. Done before it: {done}. Fix the cause "
+            "and apply again, or teardown.",
+            stack=repr(spec.name),
+            action=failed.action,
+            type=failed.type,
+            resource=failed.resource,
+            error=exc,
+            done=", ".join(done) or tr("nothing"),
+        )
     )
     err.changes = ChangeSet(spec.name, changes)  # type: ignore[attr-defined]
     return err
@@ -175,8 +186,11 @@ def apply(target: Target, spec: StackSpec, *, email: str | None = None) -> Chang
     conflicts = [c for c in dry if c.action == "conflict"]
     if conflicts:
         raise StackError(
-            f"stack {spec.name!r}: nothing changed, because "
-            + "; ".join(f"{c.type} {c.resource} {c.reason}" for c in conflicts)
+            tr(
+                "stack {stack}: nothing changed, because {conflicts}",
+                stack=repr(spec.name),
+                conflicts="; ".join(f"{c.type} {c.resource} {c.reason}" for c in conflicts),
+            )
         )
     return ChangeSet(spec.name, _converge(target, spec, email, execute=True, reads=reads))
 
@@ -184,8 +198,8 @@ def apply(target: Target, spec: StackSpec, *, email: str | None = None) -> Chang
 #: what teardown keeps unless asked, why, and how to remove it by hand: an operator investigating a
 #: failed run should not lose its logs, nor the image it ran, to a clean-up
 KEPT_UNLESS_ASKED = {
-    "log_group": ("delete_logs", "the logs of past runs", "aws logs delete-log-group --log-group-name {name}"),
-    "repository": ("delete_images", "the images", "aws ecr delete-repository --force --repository-name {name}"),
+    "log_group": ("delete_logs", N_("the logs of past runs"), "aws logs delete-log-group --log-group-name {name}"),
+    "repository": ("delete_images", N_("the images"), "aws ecr delete-repository --force --repository-name {name}"),
 }
 
 
@@ -218,9 +232,15 @@ def teardown(
                         name,
                         resource.type,
                         "no-op",
-                        f"kept: {what}; remove with {flag}=True or `{command.format(name=name)}`",
+                        tr(
+                            "kept: {what}; remove with {flag}=True or `{command}`",
+                            what=tr(what),
+                            flag=flag,
+                            command=command.format(name=name),
+                        ),
                         kind=resource.key,
                         current=have,
+                        kept=True,
                     )
                 )
                 continue
@@ -230,7 +250,7 @@ def teardown(
                         name,
                         resource.type,
                         "no-op",
-                        f"not tagged {spec.stack_tag[0]}={spec.name}: kept",
+                        tr("not tagged {tag}: kept", tag=f"{spec.stack_tag[0]}={spec.name}"),
                         kind=resource.key,
                         current=have,
                     )

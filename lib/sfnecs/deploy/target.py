@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sfnecs.checks import check_name
 from sfnecs.exceptions import TargetError, ValidationError
+from sfnecs.i18n import tr
 from sfnecs.model.target import Target, TargetName
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class Connection:
     def control(self, method: str, route: str, payload: dict[str, Any] | None = None) -> Any:
         """Call the sandbox control API (faults, clock, calls); only a sandbox target has one."""
         if not self.is_sandbox or not self.endpoint_url:
-            raise TargetError("the control API exists only on the sandbox target")
+            raise TargetError(tr("the control API exists only on the sandbox target"))
         from sfnecs.sandbox.process import control_request  # lazy: target=aws never loads moto
 
         return control_request(self.endpoint_url, method, route, payload)
@@ -82,7 +83,7 @@ def connect(
     life of this process). aws: the normal credential chain; a region is required.
     """
     if target not in TARGETS:
-        raise ValidationError("target", target, "use sandbox or aws")
+        raise ValidationError("target", target, tr("use sandbox or aws"))
     if target == "aws":
         return _connect_aws(region, profile)
     from sfnecs.sandbox.process import find_endpoint  # lazy: target=aws never loads moto
@@ -123,23 +124,29 @@ def _session(**kwargs: Any) -> boto3.Session:
 def _connect_aws(region: str | None, profile: str | None) -> Connection:
     region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
-        raise TargetError("target=aws needs a region: pass region=... or set AWS_REGION")
+        raise TargetError(tr("target=aws needs a region: pass region=... or set AWS_REGION"))
     check_name("region", region, "region")
     if os.environ.get("AWS_ENDPOINT_URL"):
         raise TargetError(
-            f"target=aws but AWS_ENDPOINT_URL={os.environ['AWS_ENDPOINT_URL']} is set (a sandbox?): "
-            "unset it to use real AWS"
+            tr(
+                "target=aws but AWS_ENDPOINT_URL={endpoint} is set (a sandbox?): unset it to use real AWS",
+                endpoint=os.environ["AWS_ENDPOINT_URL"],
+            )
         )
     session = _session(profile_name=profile, region_name=region)
     if session.get_credentials() is None:
         raise TargetError(
-            "target=aws found no AWS credentials: configure a profile, environment variables or an "
-            "instance role (aws configure)"
+            tr(
+                "target=aws found no AWS credentials: configure a profile, environment variables or an "
+                "instance role (aws configure)"
+            )
         )
     try:
         account = session.client("sts").get_caller_identity()["Account"]
     except Exception as exc:  # noqa: BLE001 - any failure here means the target is unusable
-        raise TargetError(f"target=aws: cannot reach AWS STS in {region}: {exc}") from None
+        raise TargetError(
+            tr("target=aws: cannot reach AWS STS in {region}: {error}", region=region, error=exc)
+        ) from None
     return Connection("aws", region, account, session, None)
 
 

@@ -19,6 +19,7 @@ from sfnecs.checks import check_bool
 from sfnecs.deploy.resources import ClusterResource, LogGroupResource, ecr_reference, error_code
 from sfnecs.deploy.verify_alerting import alerting_checks
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, localize, tr
 from sfnecs.iam import policies_for
 from sfnecs.images import ecr_platforms
 from sfnecs.model.alerting import owns_topic
@@ -29,7 +30,7 @@ from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 from sfnecs.schedule import describe, parse_expression
 
-__all__ = ["Check", "Verification", "check_spec", "verify"]
+__all__ = ["COLUMNS", "STATUSES", "Check", "Verification", "check_spec", "verify"]
 
 
 def check_spec(target: Target, spec: object, email: object = None) -> StackSpec:
@@ -82,13 +83,25 @@ class Verification:
         return [c for c in self.checks if c.status == "fail"]
 
     def to_frame(self) -> Any:
+        """One row per check: check, resource, status, detail, fix (English; shown localized)."""
         import pandas as pd
 
-        return pd.DataFrame([vars(c) for c in self.checks], columns=["check", "resource", "status", "detail", "fix"])
+        return pd.DataFrame([vars(c) for c in self.checks], columns=COLUMNS)
 
     def _repr_html_(self) -> str:
-        verdict = "all checks pass" if self.ok else f"{len(self.failed)} check(s) fail"
-        return f"<p>stack <b>{html.escape(self.stack)}</b>: {verdict}</p>" + self.to_frame().to_html(index=False)
+        """The verdict and the table, in the reader's language (sfnecs.i18n)."""
+        stack = f"<b>{html.escape(self.stack)}</b>"
+        verdict = (
+            tr("stack {stack}: all checks pass", stack=stack)
+            if self.ok
+            else tr("stack {stack}: {count} check(s) fail", stack=stack, count=len(self.failed))
+        )
+        return f"<p>{verdict}</p>" + localize(self.to_frame()).to_html(index=False)
+
+
+#: verify's columns, and the statuses a check ends in: catalog words, shown in the reader's language
+COLUMNS = [N_("check"), N_("resource"), N_("status"), N_("detail"), N_("fix")]
+STATUSES = (N_("pass"), N_("fail"), N_("skip"))
 
 
 def verify(target: Target, spec: StackSpec, *, inspect_binary: bool = False) -> Verification:
@@ -104,11 +117,11 @@ def verify(target: Target, spec: StackSpec, *, inspect_binary: bool = False) -> 
     check_bool("inspect_binary", inspect_binary)
     spec = check_spec(target, spec)
     checks = [
-        _exists("cluster exists", spec.cluster, ClusterResource().read(target, spec, spec.cluster)),
+        _exists(N_("cluster exists"), spec.cluster, ClusterResource().read(target, spec, spec.cluster)),
         *_check_capacity_providers(target, spec),
         *_check_roles(target, spec),
         *_check_image(target, spec, inspect_binary),
-        _exists("log group exists", spec.log_group, LogGroupResource().read(target, spec, spec.log_group)),
+        _exists(N_("log group exists"), spec.log_group, LogGroupResource().read(target, spec, spec.log_group)),
         *_check_network(target, spec),
         *_check_secrets(target, spec),
         _check_schedule(spec),
@@ -120,12 +133,12 @@ def verify(target: Target, spec: StackSpec, *, inspect_binary: bool = False) -> 
 #: check -> (what a missing resource means, the fix)
 _MISSING = {
     "cluster exists": (
-        "no ACTIVE cluster of that name",
-        "apply the stack (it creates the cluster), or set cluster= to an existing one",
+        N_("no ACTIVE cluster of that name"),
+        N_("apply the stack (it creates the cluster), or set cluster= to an existing one"),
     ),
     "log group exists": (
-        "missing: Fargate fails the launch (ResourceInitializationError ... log group does not exist)",
-        "apply the stack (it creates the log group)",
+        N_("missing: Fargate fails the launch (ResourceInitializationError ... log group does not exist)"),
+        N_("apply the stack (it creates the log group)"),
     ),
 }
 
@@ -143,21 +156,31 @@ def _check_capacity_providers(target: Target, spec: StackSpec) -> list[Check]:
         return []
     found = ClusterResource().read(target, spec, spec.cluster)
     if found is None:
-        return [Check("capacity providers associated", spec.cluster, "skip", "no cluster to inspect")]
+        return [Check(PROVIDERS, spec.cluster, "skip", N_("no cluster to inspect"))]
     missing = sorted(set(spec.capacity_providers) - set(found.document["capacityProviders"]))
     if missing:
         return [
             Check(
-                "capacity providers associated",
+                PROVIDERS,
                 spec.cluster,
                 "fail",
-                f"{', '.join(missing)} not associated (has {found.document['capacityProviders'] or 'none'}): "
-                "RunTask with this strategy is refused",
-                "apply the stack if it owns the cluster, or: aws ecs put-cluster-capacity-providers "
-                f"--cluster {spec.cluster} (keeping the providers and default strategy it has)",
+                tr(
+                    "{missing} not associated (has {has}): RunTask with this strategy is refused",
+                    missing=", ".join(missing),
+                    has=found.document["capacityProviders"] or tr("none"),
+                ),
+                tr(
+                    "apply the stack if it owns the cluster, or: {command} (keeping the providers and default "
+                    "strategy it has)",
+                    command=f"aws ecs put-cluster-capacity-providers --cluster {spec.cluster}",
+                ),
             )
         ]
-    return [Check("capacity providers associated", spec.cluster, "pass", ", ".join(spec.capacity_providers))]
+    return [Check(PROVIDERS, spec.cluster, "pass", ", ".join(spec.capacity_providers))]
+
+
+PROVIDERS = N_("capacity providers associated")
+TRUSTED = N_("role trusted by service")
 
 
 def _check_roles(target: Target, spec: StackSpec) -> list[Check]:
@@ -168,26 +191,26 @@ def _check_roles(target: Target, spec: StackSpec) -> list[Check]:
             trust = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
         except iam.exceptions.NoSuchEntityException:
             out.append(
-                Check(
-                    "role trusted by service",
-                    name,
-                    "fail",
-                    "role does not exist",
-                    "apply the stack (it creates its roles)",
-                )
+                Check(TRUSTED, name, "fail", N_("role does not exist"), N_("apply the stack (it creates its roles)"))
             )
             continue
         principals = _trusted_services(trust)
         if role.service in principals:
-            out.append(Check("role trusted by service", name, "pass", f"{role.service} may assume it"))
+            out.append(Check(TRUSTED, name, "pass", tr("{service} may assume it", service=role.service)))
         else:
             out.append(
                 Check(
-                    "role trusted by service",
+                    TRUSTED,
                     name,
                     "fail",
-                    f"trusted by {sorted(principals) or 'no service'}, not {role.service}",
-                    f"add {role.service} to the role's trust policy (apply the stack to restore it)",
+                    tr(
+                        "trusted by {principals}, not {service}",
+                        principals=sorted(principals) or tr("no service"),
+                        service=role.service,
+                    ),
+                    tr(
+                        "add {service} to the role's trust policy (apply the stack to restore it)", service=role.service
+                    ),
                 )
             )
     return out
@@ -209,10 +232,12 @@ def _trusted_services(trust: dict[str, Any]) -> set[str]:
 def _check_image(target: Target, spec: StackSpec, inspect_binary: bool = False) -> list[Check]:
     ref = ecr_reference(spec)
     if ref is None:
-        detail = f"{spec.image_uri} is not in this account's ECR: its platforms cannot be read from here"
+        detail = tr(
+            "{image} is not in this account's ECR: its platforms cannot be read from here", image=spec.image_uri
+        )
         return [
-            Check("image exists", spec.image_uri, "skip", detail),
-            Check("image platform matches runtimePlatform", spec.image_uri, "skip", detail),
+            Check(IMAGE, spec.image_uri, "skip", detail),
+            Check(PLATFORM, spec.image_uri, "skip", detail),
         ]
     repo, tag = ref
     found = ecr_platforms(target.client("ecr"), repo, tag, inspect_binary=inspect_binary)
@@ -227,8 +252,11 @@ def _check_image(target: Target, spec: StackSpec, inspect_binary: bool = False) 
                 label.check,
                 label.resource,
                 "skip",
-                f"{label.detail} (the pull does not check a "
-                "single-platform image's label: the entrypoint binary decides, next check)",
+                tr(
+                    "{detail} (the pull does not check a single-platform image's label: the entrypoint binary "
+                    "decides, next check)",
+                    detail=label.detail,
+                ),
             )
         checks.append(binary)
     return checks
@@ -236,12 +264,12 @@ def _check_image(target: Target, spec: StackSpec, inspect_binary: bool = False) 
 
 def _check_binary(spec: StackSpec, found: Any) -> Check:
     """The entrypoint's ELF header against runtimePlatform (read from the layers)."""
-    name = "entrypoint binary runs on runtimePlatform"
+    name = N_("entrypoint binary runs on runtimePlatform")
     relevant = [b for b in found.binaries if b.executables or b.cannot_tell]
     if not relevant:
-        return Check(name, spec.image_uri, "skip", found.cannot_tell or "no entrypoint binary found in the layers")
+        return Check(name, spec.image_uri, "skip", found.cannot_tell or N_("no entrypoint binary found in the layers"))
     described = "; ".join(
-        f"{path} is {elf.describe()}" for b in relevant for path, elf in b.executables[:1]
+        tr("{path} is {what}", path=path, what=elf.describe()) for b in relevant for path, elf in b.executables[:1]
     ) or "; ".join(b.cannot_tell or "" for b in relevant)
     runs = found.runs_on(spec.cpu_architecture, spec.os_family)
     if runs is None or not any(b.executables for b in relevant):
@@ -253,10 +281,12 @@ def _check_binary(spec: StackSpec, found: Any) -> Check:
         name,
         spec.image_uri,
         "fail",
-        f"{described}{lies}: the container would exit 1 with 'exec format error'",
-        f"rebuild with docker buildx build --platform {_oci(spec)}; when the label "
-        "and the binary disagree, a Dockerfile step downloads a prebuilt binary for a fixed CPU: pick it by "
-        "the build argument TARGETARCH",
+        tr("{found}: the container would exit 1 with 'exec format error'", found=f"{described}{lies}"),
+        tr(
+            "rebuild with {command}; when the label and the binary disagree, a Dockerfile step downloads a "
+            "prebuilt binary for a fixed CPU: pick it by the build argument TARGETARCH",
+            command=f"docker buildx build --platform {_oci(spec)}",
+        ),
     )
 
 
@@ -270,47 +300,59 @@ def _check_image_labels(spec: StackSpec, found: Any) -> list[Check]:
         )
         return [
             Check(
-                "image exists",
+                IMAGE,
                 spec.image_uri,
                 "fail" if missing else "skip",
                 found.cannot_tell,
-                f"push the image: docker buildx build --platform {_oci(spec)} -t {spec.image_uri} --push .",
+                tr(
+                    "push the image: {command}",
+                    command=f"docker buildx build --platform {_oci(spec)} -t {spec.image_uri} --push .",
+                ),
             ),
-            Check("image platform matches runtimePlatform", spec.image_uri, "skip", "no image to inspect"),
+            Check(PLATFORM, spec.image_uri, "skip", N_("no image to inspect")),
         ]
-    plats = ", ".join(map(str, found.platforms)) or "unknown"
-    exists = Check("image exists", spec.image_uri, "pass", f"{'index' if found.is_index else 'image'}: {plats}")
+    plats = ", ".join(map(str, found.platforms)) or tr("unknown")
+    kind = tr("index") if found.is_index else tr("image")
+    exists = Check(IMAGE, spec.image_uri, "pass", f"{kind}: {plats}")
     supports = found.supports(spec.cpu_architecture, spec.os_family)
-    what = f"runtimePlatform {spec.cpu_architecture}/{spec.os_family} needs {_oci(spec)}"
+    fields = {"runtime": f"{spec.cpu_architecture}/{spec.os_family}", "oci": _oci(spec)}
     if supports is None:
+        detail = tr("runtimePlatform {runtime} needs {oci}; the image does not say its platform", **fields)
+        return [exists, Check(PLATFORM, spec.image_uri, "skip", detail)]
+    if supports:
         return [
             exists,
-            Check(
-                "image platform matches runtimePlatform",
-                spec.image_uri,
-                "skip",
-                f"{what}; the image does not say its platform",
-            ),
+            Check(PLATFORM, spec.image_uri, "pass", tr("runtimePlatform {runtime} needs {oci}: present", **fields)),
         ]
-    if supports:
-        return [exists, Check("image platform matches runtimePlatform", spec.image_uri, "pass", f"{what}: present")]
     other = next(cpu for cpu in ECS_PLATFORMS if cpu != spec.cpu_architecture)
     effect = (
-        "the pull fails: CannotPullContainerError ... descriptor matching platform"
+        tr("the pull fails: CannotPullContainerError ... descriptor matching platform")
         if found.is_index
-        else "the container exits 1 with 'exec format error'"
+        else tr("the container exits 1 with 'exec format error'")
     )
     return [
         exists,
         Check(
-            "image platform matches runtimePlatform",
+            PLATFORM,
             spec.image_uri,
             "fail",
-            f"{what}; the image has {plats}: {effect}",
-            f"rebuild with docker buildx build --platform {_oci(spec)} (or a multi-platform build), "
-            f"or set cpu_architecture={other!r} if the image's CPU is that one",
+            tr(
+                "runtimePlatform {runtime} needs {oci}; the image has {has}: {effect}",
+                **fields,
+                has=plats,
+                effect=effect,
+            ),
+            tr(
+                "rebuild with {command} (or a multi-platform build), or set {setting} if the image's CPU is that one",
+                command=f"docker buildx build --platform {_oci(spec)}",
+                setting=f"cpu_architecture={other!r}",
+            ),
         ),
     ]
+
+
+IMAGE = N_("image exists")
+PLATFORM = N_("image platform matches runtimePlatform")
 
 
 def _oci(spec: StackSpec) -> str:
@@ -361,15 +403,15 @@ def _check_network(target: Target, spec: StackSpec) -> list[Check]:
         found = subnets[subnet]
         if found:
             vpcs.add(found[0]["VpcId"])
-            out.append(Check("subnet exists", subnet, "pass", f"{found[0]['VpcId']}, {found[0]['AvailabilityZone']}"))
+            out.append(Check(SUBNET, subnet, "pass", f"{found[0]['VpcId']}, {found[0]['AvailabilityZone']}"))
         else:
             out.append(
                 Check(
-                    "subnet exists",
+                    SUBNET,
                     subnet,
                     "fail",
-                    "not found in this region",
-                    "use default_network(target) or your VPC's subnet ids (aws ec2 describe-subnets)",
+                    N_("not found in this region"),
+                    N_("use default_network(target) or your VPC's subnet ids (aws ec2 describe-subnets)"),
                 )
             )
     for group in spec.security_groups:
@@ -377,25 +419,25 @@ def _check_network(target: Target, spec: StackSpec) -> list[Check]:
         if not found:
             out.append(
                 Check(
-                    "security group exists",
+                    GROUP,
                     group,
                     "fail",
-                    "not found in this region",
-                    "use a security group id of the subnets' VPC (aws ec2 describe-security-groups)",
+                    N_("not found in this region"),
+                    N_("use a security group id of the subnets' VPC (aws ec2 describe-security-groups)"),
                 )
             )
         elif vpcs and found[0]["VpcId"] not in vpcs:
             out.append(
                 Check(
-                    "security group exists",
+                    GROUP,
                     group,
                     "fail",
-                    f"in {found[0]['VpcId']}, not the subnets' VPC",
-                    "use a security group of the subnets' VPC",
+                    tr("in {vpc}, not the subnets' VPC", vpc=found[0]["VpcId"]),
+                    N_("use a security group of the subnets' VPC"),
                 )
             )
         else:
-            out.append(Check("security group exists", group, "pass", found[0]["VpcId"]))
+            out.append(Check(GROUP, group, "pass", found[0]["VpcId"]))
     return out + _check_pull_paths(ec2, spec, {s: found[0] for s, found in subnets.items() if found})
 
 
@@ -422,8 +464,12 @@ def _check_pull_paths(ec2: Any, spec: StackSpec, subnets: dict[str, dict[str, An
             uses_secrets=bool(spec.secrets),
         )
         status = {True: "pass", False: "fail", None: "skip"}[path.works]
-        out.append(Check("image pull path", subnet, status, path.via, path.fix))
+        out.append(Check(N_("image pull path"), subnet, status, path.via, path.fix))
     return out
+
+
+SUBNET = N_("subnet exists")
+GROUP = N_("security group exists")
 
 
 _CREATE = {"secretsmanager": "aws secretsmanager create-secret", "ssm": "aws ssm put-parameter"}
@@ -446,32 +492,47 @@ def _check_secrets(target: Target, spec: StackSpec) -> list[Check]:
                 raise
             found = False
         checks.append(
-            Check("secret exists", f"{name} <- {value_from}", "pass", arn)
+            Check(SECRET, f"{name} <- {value_from}", "pass", arn)
             if found
             else Check(
-                "secret exists",
+                SECRET,
                 f"{name} <- {value_from}",
                 "fail",
-                "not found: Fargate stops the task before its container (ResourceInitializationError)",
-                f"create it in {spec.region} ({_CREATE[service]}) or fix the ARN in secrets",
+                N_("not found: Fargate stops the task before its container (ResourceInitializationError)"),
+                tr(
+                    "create it in {region} ({command}) or fix the ARN in secrets",
+                    region=spec.region,
+                    command=_CREATE[service],
+                ),
             )
         )
     return checks
+
+
+SECRET = N_("secret exists")
+SCHEDULE = N_("schedule expression valid")
 
 
 def _check_schedule(spec: StackSpec) -> Check:
     try:
         parsed = parse_expression(spec.schedule_expression, parameter="schedule_expression")
     except ValidationError as exc:
-        return Check("schedule expression valid", spec.schedule_expression, "fail", str(exc), exc.allowed)
+        return Check(SCHEDULE, spec.schedule_expression, "fail", str(exc), exc.allowed)
     upcoming = parsed.next_fire_times(2, datetime.now(UTC), spec.timezone)
-    detail = describe(spec.schedule_expression, spec.timezone) + (
-        "; next: " + ", ".join(t.isoformat(timespec="minutes") for t in upcoming) if upcoming else "; no future time"
+    described = describe(spec.schedule_expression, spec.timezone)
+    detail = (
+        tr(
+            "{description}; next: {times}",
+            description=described,
+            times=", ".join(t.isoformat(timespec="minutes") for t in upcoming),
+        )
+        if upcoming
+        else tr("{description}; no future time", description=described)
     )
     return Check(
-        "schedule expression valid",
+        SCHEDULE,
         spec.schedule_expression,
         "pass" if upcoming else "fail",
         detail,
-        "" if upcoming else "an at() time in the past never fires: choose a future time",
+        "" if upcoming else N_("an at() time in the past never fires: choose a future time"),
     )

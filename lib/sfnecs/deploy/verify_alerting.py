@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sfnecs.i18n import N_, tr
 from sfnecs.model.alerting import (
     alarm_arn,
     alarm_requests,
@@ -30,7 +31,15 @@ __all__ = ["PENDING", "alerting_checks"]
 Row = tuple[str, str, str, str, str]
 #: how SNS lists a subscription whose recipient has not confirmed it (SNS API reference, Subscription)
 PENDING = "PendingConfirmation"
-_APPLY = "apply the stack (it creates and updates its alerting)"
+_APPLY = N_("apply the stack (it creates and updates its alerting)")
+# the checks' names: catalog words, shown in the reader's language
+_SOMEONE = N_("failures alert someone")
+_TOPIC = N_("alert topic exists")
+_POLICY = N_("topic policy lets the alerts publish")
+_SUBSCRIBER = N_("alert topic has a subscriber")
+_EMAIL = N_("e-mail subscription confirmed")
+_RULE = N_("task failure rule")
+_ALARM = N_("alarm")
 
 
 def alerting_checks(target: Target, spec: StackSpec) -> list[Row]:
@@ -38,20 +47,20 @@ def alerting_checks(target: Target, spec: StackSpec) -> list[Row]:
     if not alerts_on(spec):
         return [
             (
-                "failures alert someone",
+                _SOMEONE,
                 spec.name,
                 "skip",
-                "notify_failure=False: no rule or alarm tells anyone about a failed run",
-                "set notify_failure=True (and notify_email) to be told",
+                N_("notify_failure=False: no rule or alarm tells anyone about a failed run"),
+                N_("set notify_failure=True (and notify_email) to be told"),
             )
         ]
     sns = target.client("sns")
     try:
         policy = json.loads(sns.get_topic_attributes(TopicArn=spec.topic_arn)["Attributes"].get("Policy") or "{}")
     except sns.exceptions.NotFoundException:
-        fix = _APPLY if owns_topic(spec) else "create the topic, or set notify_topic_arn to one that exists"
-        return [("alert topic exists", spec.topic_arn, "fail", "no such topic: alerts go nowhere", fix)]
-    rows: list[Row] = [("alert topic exists", spec.topic_arn, "pass", "", "")]
+        fix = _APPLY if owns_topic(spec) else N_("create the topic, or set notify_topic_arn to one that exists")
+        return [(_TOPIC, spec.topic_arn, "fail", N_("no such topic: alerts go nowhere"), fix)]
+    rows: list[Row] = [(_TOPIC, spec.topic_arn, "pass", "", "")]
     rows += _policy_rows(spec, policy)
     rows += _subscription_rows(spec, sns)
     if spec.pattern == "A":
@@ -76,18 +85,21 @@ def _policy_rows(spec: StackSpec, policy: dict[str, Any]) -> list[Row]:
         )
     ]
     if not denied:
-        return [("topic policy lets the alerts publish", spec.topic_arn, "pass", f"{len(sources)} source(s)", "")]
+        return [(_POLICY, spec.topic_arn, "pass", tr("{count} source(s)", count=len(sources)), "")]
     fix = (
         _APPLY
         if owns_topic(spec)
-        else "add these statements to the topic's policy: " + json.dumps(topic_policy(spec)["Statement"])
+        else tr(
+            "add these statements to the topic's policy: {statements}",
+            statements=json.dumps(topic_policy(spec)["Statement"]),
+        )
     )
     return [
         (
-            "topic policy lets the alerts publish",
+            _POLICY,
             spec.topic_arn,
             "fail",
-            f"denied for {', '.join(denied)}: their alerts would be dropped",
+            tr("denied for {sources}: their alerts would be dropped", sources=", ".join(denied)),
             fix,
         )
     ]
@@ -104,33 +116,40 @@ def _subscription_rows(spec: StackSpec, sns: Any) -> list[Row]:
     if not spec.notify_email:
         if confirmed:
             who = ", ".join(f"{s['Protocol']}:{s['Endpoint']}" for s in confirmed[:3])
-            return [("alert topic has a subscriber", spec.topic_arn, "pass", who, "")]
+            return [(_SUBSCRIBER, spec.topic_arn, "pass", who, "")]
         return [
             (
-                "alert topic has a subscriber",
+                _SUBSCRIBER,
                 spec.topic_arn,
                 "skip",
-                "no confirmed subscriber: the alerts reach nobody (a subscription made elsewhere cannot be told "
-                "from here until it is confirmed)",
-                "set notify_email and apply, or subscribe: aws sns subscribe --topic-arn "
-                f"{spec.topic_arn} --protocol email --notification-endpoint you@example.com",
+                N_(
+                    "no confirmed subscriber: the alerts reach nobody (a subscription made elsewhere cannot be told "
+                    "from here until it is confirmed)"
+                ),
+                tr(
+                    "set notify_email and apply, or subscribe: {command}",
+                    command=f"aws sns subscribe --topic-arn {spec.topic_arn} --protocol email "
+                    "--notification-endpoint you@example.com",
+                ),
             )
         ]
     mine = [s for s in subs if s["Protocol"] == "email" and s["Endpoint"] == spec.notify_email]
     if not mine:
-        return [("e-mail subscription confirmed", spec.notify_email, "fail", "not subscribed", _APPLY)]
+        return [(_EMAIL, spec.notify_email, "fail", N_("not subscribed"), _APPLY)]
     if mine[0]["SubscriptionArn"] == PENDING:
         return [
             (
-                "e-mail subscription confirmed",
+                _EMAIL,
                 spec.notify_email,
                 "fail",
-                "pending confirmation: nothing is delivered until the recipient follows the link in the e-mail "
-                "from AWS Notifications; unconfirmed, it expires after 48 hours",
-                "confirm it (look in the spam folder too); after it expired, apply the stack again to resend",
+                N_(
+                    "pending confirmation: nothing is delivered until the recipient follows the link in the e-mail "
+                    "from AWS Notifications; unconfirmed, it expires after 48 hours"
+                ),
+                N_("confirm it (look in the spam folder too); after it expired, apply the stack again to resend"),
             )
         ]
-    return [("e-mail subscription confirmed", spec.notify_email, "pass", str(mine[0]["SubscriptionArn"]), "")]
+    return [(_EMAIL, spec.notify_email, "pass", str(mine[0]["SubscriptionArn"]), "")]
 
 
 def _rule_row(target: Target, spec: StackSpec) -> Row:
@@ -139,21 +158,21 @@ def _rule_row(target: Target, spec: StackSpec) -> Row:
     try:
         rule = events.describe_rule(Name=name)
     except events.exceptions.ResourceNotFoundException:
-        return ("task failure rule", name, "fail", "missing: a failed task tells nobody", _APPLY)
+        return (_RULE, name, "fail", N_("missing: a failed task tells nobody"), _APPLY)
     targets = events.list_targets_by_rule(Rule=name).get("Targets", [])
     wrong = []
     if rule.get("State") != "ENABLED":
-        wrong.append(f"state {rule.get('State')}")
+        wrong.append(tr("state {state}", state=rule.get("State")))
     if json.loads(rule.get("EventPattern") or "{}") != json.loads(rule_request(spec)["EventPattern"]):
-        wrong.append("event pattern differs from the stack's")
+        wrong.append(tr("event pattern differs from the stack's"))
     if not any(
         t["Arn"] == spec.topic_arn and t.get("InputTransformer") == rule_target(spec)["InputTransformer"]
         for t in targets
     ):
-        wrong.append(f"no target {spec.topic_arn} with the stack's message")
+        wrong.append(tr("no target {topic} with the stack's message", topic=spec.topic_arn))
     if wrong:
-        return ("task failure rule", name, "fail", "; ".join(wrong), _APPLY)
-    return ("task failure rule", name, "pass", f"ENABLED, to {spec.topic_arn}", "")
+        return (_RULE, name, "fail", "; ".join(wrong), _APPLY)
+    return (_RULE, name, "pass", tr("ENABLED, to {topic}", topic=spec.topic_arn), "")
 
 
 def _alarm_rows(target: Target, spec: StackSpec) -> list[Row]:
@@ -166,9 +185,11 @@ def _alarm_rows(target: Target, spec: StackSpec) -> list[Row]:
     for want in wanted:
         name, have = want["AlarmName"], found.get(want["AlarmName"])
         if have is None:
-            rows.append(("alarm", str(name), "fail", f"missing: {want['MetricName']} > 0 tells nobody", _APPLY))
+            detail = tr("missing: {metric} > 0 tells nobody", metric=want["MetricName"])
+            rows.append((_ALARM, str(name), "fail", detail, _APPLY))
         elif not have.get("ActionsEnabled") or spec.topic_arn not in have.get("AlarmActions", []):
-            rows.append(("alarm", str(name), "fail", "its actions are off or do not publish to the topic", _APPLY))
+            rows.append((_ALARM, str(name), "fail", N_("its actions are off or do not publish to the topic"), _APPLY))
         else:
-            rows.append(("alarm", str(name), "pass", f"{want['MetricName']} > 0 publishes to the topic", ""))
+            detail = tr("{metric} > 0 publishes to the topic", metric=want["MetricName"])
+            rows.append((_ALARM, str(name), "pass", detail, ""))
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sfnecs.diagnose.evidence import (
     ESSENTIAL_EXITED,
     Facts,
+    _cpu_evidence,
     _exit,
     _hits_evidence,
     _image_evidence,
@@ -110,11 +111,7 @@ def platform_missing(facts: Facts) -> Diagnosis | None:
         return None
     wanted = hits[0][2][1] if hits else str(ECS_PLATFORMS[facts.cpu_architecture])
     offered = ", ".join(map(str, image.platforms)) if image and image.platforms else None
-    evidence = (
-        _hits_evidence(hits)
-        + _image_evidence(image)
-        + [("task cpuArchitecture", f"{facts.cpu_architecture} ({facts.cpu_source})")]
-    )
+    evidence = _hits_evidence(hits) + _image_evidence(image) + [_cpu_evidence(facts)]
     summary = (
         tr(
             "The image is an index without {platform}, so Fargate cannot pull it for this {cpu} task "
@@ -155,7 +152,7 @@ def architecture_mismatch(facts: Facts) -> Diagnosis | None:
     if not hits and not (runs is False and not pull_fails):
         return None
     binary = image.binary if image else None
-    if hits and binary and binary.cannot_tell and "neither an ELF" in binary.cannot_tell:
+    if hits and binary and binary.refused_on_every_cpu:
         return Diagnosis(
             "entrypoint_not_executable",
             "high",
@@ -195,12 +192,7 @@ def architecture_mismatch(facts: Facts) -> Diagnosis | None:
             cpu=cpu,
             exit=tr(" (exit code 1)") if not stopped else "",
         )
-    evidence = (
-        _hits_evidence(hits)
-        + _task_evidence(facts)
-        + _image_evidence(image)
-        + [("task cpuArchitecture", f"{cpu} ({facts.cpu_source})")]
-    )
+    evidence = _hits_evidence(hits) + _task_evidence(facts) + _image_evidence(image) + [_cpu_evidence(facts)]
     return Diagnosis(
         "architecture_mismatch",
         confidence,

@@ -14,7 +14,7 @@ from typing import Any
 
 from sfnecs.diagnose.envelopes import _as_list, _failure_text, _looks_like_task, _parse_json, camel_keys
 from sfnecs.exceptions import ValidationError
-from sfnecs.i18n import tr
+from sfnecs.i18n import N_, tr
 from sfnecs.images import ImagePlatforms
 from sfnecs.model.fargate import CPU_ARCHITECTURES
 from sfnecs.model.platforms import ECS_PLATFORMS
@@ -195,21 +195,26 @@ def _log_lines(logs: Any) -> list[str]:
 
 def _task_architecture(facts: Facts, given: str | None) -> tuple[str, str]:
     if given is not None:
-        return given, "given"
+        return given, N_("given")
     for attr in _as_list(facts.task.get("attributes")):
         if isinstance(attr, dict) and attr.get("name") == "ecs.cpu-architecture":
             value = str(attr.get("value", "")).upper()  # x86_64 or arm64; amd64 (the OCI name) is read too
             cpu = value if value in ECS_PLATFORMS else _ecs_cpu(value.lower())
             if cpu is not None and cpu in CPU_ARCHITECTURES:
-                return cpu, "task attribute ecs.cpu-architecture"
+                return cpu, N_("task attribute ecs.cpu-architecture")
     for _, _, m in facts.find(r"descriptor matching platform '[^/']+/(\w+)"):
-        return _ecs_cpu(m[1]) or "X86_64", "the platform Fargate asked the index for"
-    return "X86_64", "assumed: a task definition without runtimePlatform runs on X86_64"
+        return _ecs_cpu(m[1]) or "X86_64", N_("the platform Fargate asked the index for")
+    return "X86_64", N_("assumed: a task definition without runtimePlatform runs on X86_64")
 
 
 def _ecs_cpu(oci_architecture: str) -> str | None:
     """The ECS cpuArchitecture that runs an OCI architecture (amd64 -> X86_64, arm64 -> ARM64), else None."""
     return next((cpu for cpu, p in ECS_PLATFORMS.items() if p.architecture == oci_architecture), None)
+
+
+def _cpu_evidence(facts: Facts) -> tuple[str, str]:
+    """The task's CPU and how it is known: data, in English (a Diagnosis shows the how translated)."""
+    return ("task cpuArchitecture", f"{facts.cpu_architecture} ({facts.cpu_source})")
 
 
 def _image_evidence(image: ImagePlatforms | None) -> list[tuple[str, str]]:

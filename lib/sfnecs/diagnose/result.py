@@ -41,6 +41,15 @@ CATEGORY_WORDS = {
 }
 
 
+def shown_evidence(text: str) -> str:
+    """An evidence text as a reader sees it: the kit's note in trailing parentheses translated
+    ('X86_64 (given)'); the rest (AWS's texts, log lines) and the evidence itself stay as read (data)."""
+    value, paren, note = text.partition(" (")
+    if paren and note.endswith(")") and tr(note[:-1]) != note[:-1]:
+        return f"{value} ({tr(note[:-1])})"
+    return text
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """A failure category with how sure we are, the evidence seen, and the concrete fix."""
@@ -63,14 +72,16 @@ class Diagnosis:
         """The evidence as a table (source, detail), one row per item."""
         import pandas as pd
 
-        return pd.DataFrame(list(self.evidence), columns=[tr("source"), tr("detail")])
+        rows = [(where, shown_evidence(what)) for where, what in self.evidence]
+        return pd.DataFrame(rows, columns=[tr("source"), tr("detail")])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def _repr_html_(self) -> str:
         rows = "".join(
-            f"<tr><td><code>{html.escape(s)}</code></td><td>{html.escape(d)}</td></tr>" for s, d in self.evidence
+            f"<tr><td><code>{html.escape(s)}</code></td><td>{html.escape(shown_evidence(d))}</td></tr>"
+            for s, d in self.evidence
         )
         seen = tr("Also seen: {categories}", categories=", ".join(self.also))
         also = f"<p>{html.escape(seen)}</p>" if self.also else ""

@@ -23,12 +23,16 @@ from botocore.exceptions import ClientError
 
 from sfnecs.diagnose import Diagnosis, diagnose_task
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, localize, tr
 from sfnecs.iam import LOG_DELIVERY_ACTIONS, Grant, grants, permission_policy, without
 from sfnecs.model.spec import POLICY_NAME, StackSpec, schedule_group
 from sfnecs.model.target import Target
 from sfnecs.runs import run_direct, start, wait
 
 __all__ = ["Drill", "drill"]
+
+#: the drill's step for the Scheduler's grants (the others are the AWS API the drill calls)
+DELIVERY = N_("a schedule delivery")
 
 
 @dataclass(frozen=True)
@@ -44,23 +48,30 @@ class Drill:
     restored: bool
 
     def to_frame(self) -> pd.DataFrame:
-        """The round as a two-column table (what, value)."""
+        """The round as a two-column table (what, value); labels in English, shown translated by `_repr_html_`."""
+        removed = tr(
+            "{action} on {resource} from {role}",
+            action=self.grant.action,
+            resource=self.grant.resource,
+            role=self.grant.role,
+        )
         rows = [
-            ("removed", f"{self.grant.action} on {self.grant.resource} from {self.grant.role}"),
-            ("step", self.step),
-            ("failed", str(self.failed)),
-            ("error", self.error),
-            ("cause", self.cause),
-            ("diagnosis", self.diagnosis.verdict if self.diagnosis else ""),
-            ("fix", self.diagnosis.fix if self.diagnosis else ""),
-            ("put back", str(self.restored)),
+            (N_("removed"), removed),
+            (N_("step"), self.step),
+            (N_("failed"), str(self.failed)),
+            (N_("error"), self.error),
+            (N_("cause"), self.cause),
+            (N_("diagnosis"), self.diagnosis.verdict if self.diagnosis else ""),
+            (N_("fix"), self.diagnosis.fix if self.diagnosis else ""),
+            (N_("put back"), str(self.restored)),
         ]
-        return pd.DataFrame(rows, columns=["what", "value"])
+        return pd.DataFrame(rows, columns=[N_("what"), N_("value")])
 
     def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False, escape=True) + (
-            "" if self.failed else f"<p>{html.escape('Nothing failed: ' + self.cause)}</p>"
-        )
+        table = localize(self.to_frame()).to_html(index=False, escape=True)
+        if self.failed:
+            return table
+        return table + "<p>" + html.escape(tr("Nothing failed: {cause}", cause=self.cause)) + "</p>"
 
 
 def _choose(spec: StackSpec, action: str, role: str | None, resource: str | None) -> Grant:
@@ -126,7 +137,7 @@ def _meet(target: Target, spec: StackSpec, grant: Grant, job_fails: bool, timeou
             )
         except ClientError as exc:
             return "UpdateStateMachine", exc.response["Error"]["Code"], exc.response["Error"]["Message"]
-        return "UpdateStateMachine", "", "the update was accepted"
+        return "UpdateStateMachine", "", tr("the update was accepted")
     if job_fails:
         target.control("POST", "faults", {"kind": "exit_code", "exit_code": 3, "family": spec.family})
     if grant.kind == "sfn":
@@ -140,12 +151,16 @@ def _meet(target: Target, spec: StackSpec, grant: Grant, job_fails: bool, timeou
         denied = next((f for f in failures if "not authorized" in f.get("cause", "")), None)
         if denied:
             return "StartExecution", denied["error"], denied["cause"]
-        return "StartExecution", result.error or "", result.cause or f"the execution ended {result.status}"
+        return (
+            "StartExecution",
+            result.error or "",
+            result.cause or tr("the execution ended {status}", status=result.status),
+        )
     if grant.kind == "scheduler":
         return _fire_once(target, spec, timeout)
     result = run_direct(target, spec, progress=False, timeout=timeout, client_token=uuid.uuid4().hex)
     if result.ok:
-        return "RunTask", "", f"the task ran and exited {result.exit_code}"
+        return "RunTask", "", tr("the task ran and exited {exit_code}", exit_code=result.exit_code)
     return "RunTask", result.stop_code or result.status, result.stopped_reason or ""
 
 
@@ -172,7 +187,11 @@ def _fire_once(target: Target, spec: StackSpec, timeout: float) -> tuple[str, st
                 attrs = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 if attrs.get("SCHEDULE_ARN", "").endswith(f"/{probe}"):
-                    return "a schedule delivery", attrs.get("ERROR_CODE", ""), attrs.get("ERROR_MESSAGE", "")
-        return "a schedule delivery", "", f"no dead letter within {timeout:g} s: the invocation was delivered"
+                    return DELIVERY, attrs.get("ERROR_CODE", ""), attrs.get("ERROR_MESSAGE", "")
+        return (
+            DELIVERY,
+            "",
+            tr("no dead letter within {seconds} s: the invocation was delivered", seconds=format(timeout, "g")),
+        )
     finally:
         sched.delete_schedule(Name=probe, GroupName=group)

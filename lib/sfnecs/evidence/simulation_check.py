@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -42,6 +42,7 @@ import pandas as pd
 from sfnecs import runs
 from sfnecs.deploy import stack
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.alerting import owns_topic
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
@@ -99,22 +100,37 @@ class LiveRun:
         duplicate = pd.Series(tick).groupby(tick).cumcount().to_numpy() > 0
         failed = t["exit_code"].fillna(-1).to_numpy() != 0
         base = pd.Timestamp(self.first_tick) if self.first_tick is not None else pd.NaT
+        # the names are for people (a chart's labels), so made in the current language
+        names = [
+            tr("tick {tick} (duplicate)", tick=k) if d else tr("tick {tick}", tick=k)
+            for k, d in zip(tick, duplicate, strict=False)
+        ]
         return pd.DataFrame(
             {
-                "variant": self.variant,
-                "tick": tick,
-                "name": [f"tick {k}" + (" (duplicate)" if d else "") for k, d in zip(tick, duplicate, strict=False)],
-                "status": np.where(failed, "FAILED", "SUCCEEDED"),
+                N_("variant"): self.variant,
+                N_("tick"): tick,
+                N_("name"): names,
+                N_("status"): np.where(failed, "FAILED", "SUCCEEDED"),
                 # a task still running has end inf: no stop time (runs.timeline draws it to the latest time)
-                "start": base + pd.to_timedelta(start, unit="s"),
-                "stop": base + pd.to_timedelta(np.where(np.isfinite(end), end, np.nan), unit="s"),
-                "start_minute": start / 60,
-                "end_minute": end / 60,
-                "duration_minutes": (end - start) / 60,
-                "failed": failed,
-                "duplicate": duplicate,
-                "overlapping": overlapping,
+                N_("start"): base + pd.to_timedelta(start, unit="s"),
+                N_("stop"): base + pd.to_timedelta(np.where(np.isfinite(end), end, np.nan), unit="s"),
+                N_("start_minute"): start / 60,
+                N_("end_minute"): end / 60,
+                N_("duration_minutes"): (end - start) / 60,
+                N_("failed"): failed,
+                N_("duplicate"): duplicate,
+                N_("overlapping"): overlapping,
             }
+        )
+
+    def summary(self) -> str:
+        """One line for people: executions, tasks and the guard's skips (in the current language)."""
+        return tr(
+            "{variant}: {executions} executions, {tasks} tasks, {skipped} skipped by the guard",
+            variant=self.variant,
+            executions=self.counts["executions"],
+            tasks=self.counts["task_launches"],
+            skipped=self.counts["skipped_by_guard"],
         )
 
 
@@ -470,15 +486,35 @@ def agreement(live: LiveRun) -> pd.DataFrame:
     sim = simulate_variants(live.scenario, [live.variant])[live.variant].counts()
     rows = [
         {
-            "count": k,
-            "simulated": sim[k],
-            "live": live.counts[k],
-            "tolerance": tolerance(live.scenario, k),
-            "agrees": abs(sim[k] - live.counts[k]) <= tolerance(live.scenario, k),
+            N_("count"): k,
+            N_("simulated"): sim[k],
+            N_("live"): live.counts[k],
+            N_("tolerance"): tolerance(live.scenario, k),
+            N_("agrees"): abs(sim[k] - live.counts[k]) <= tolerance(live.scenario, k),
         }
         for k in COUNT_KEYS
     ]
     return pd.DataFrame(rows).set_index("count")
 
 
-__all__ = ["LIVE_VARIANTS", "LiveRun", "agreement", "check_replayable", "live_spec", "replay", "tolerance"]
+def all_agree(runs: Iterable[LiveRun]) -> bool:
+    """Whether every count of every replay agrees with its simulation (within `tolerance`)."""
+    return all(bool(agreement(run)["agrees"].all()) for run in runs)
+
+
+def agreement_line(runs: Iterable[LiveRun]) -> str:
+    """The verdict of `all_agree` as one line for people, in the current language."""
+    return tr("every live count equals the simulated one: {agrees}", agrees=all_agree(runs))
+
+
+__all__ = [
+    "LIVE_VARIANTS",
+    "LiveRun",
+    "agreement",
+    "agreement_line",
+    "all_agree",
+    "check_replayable",
+    "live_spec",
+    "replay",
+    "tolerance",
+]

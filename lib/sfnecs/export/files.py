@@ -15,6 +15,7 @@ from pathlib import Path
 from sfnecs.exceptions import ValidationError
 from sfnecs.export import cloudformation, terraform
 from sfnecs.export.model import StackModel, stack_model
+from sfnecs.i18n import tr
 from sfnecs.model.spec import StackSpec
 
 __all__ = ["FORMATS", "Export", "diff", "export_stack", "render"]
@@ -53,7 +54,8 @@ class Export:
         }
 
     def __str__(self) -> str:
-        return "\n".join([*(str(self.out / f) for f in self.files), f"next, in {self.out}: {self.next_step}"])
+        then = tr("next, in {folder}: {command}", folder=self.out, command=self.next_step)  # the reader's language
+        return "\n".join([*(str(self.out / f) for f in self.files), then])
 
 
 def render(spec: StackSpec, fmt: str, *, existing_cluster: bool = False, email: str = "") -> dict[str, str]:

@@ -45,8 +45,25 @@ def localize(table: pd.DataFrame | pd.Series, lang: str | None = None) -> pd.Dat
     shown.index = shown.index.set_names([one(n) for n in shown.index.names])
     if table.ndim == 2:
         shown.columns = shown.columns.set_names([one(n) for n in shown.columns.names])
-        return shown.map(one)
-    return shown.map(one).rename(one(shown.name))
+        for i in range(shown.shape[1]):  # by position: labels may repeat
+            shown.isetitem(i, _text_cells(shown.iloc[:, i], one))
+        return shown
+    return _text_cells(shown, one).rename(one(shown.name))
+
+
+def _text_cells(column: pd.Series, one: Any) -> pd.Series:
+    """`column` with `one` applied to each cell when it can hold text, its dtype kept otherwise.
+
+    Why not `.map`: it infers a new dtype, so an object column kept on purpose (ints beside floats,
+    e.g. `Prices.to_frame()["value"]`) would turn float and print as 4.000000e+03.
+    """
+    import pandas as pd  # lazy: pandas loads only when a table is shown
+
+    if column.dtype == object:
+        return pd.Series([one(v) for v in column], index=column.index, name=column.name, dtype=object)
+    if pd.api.types.is_string_dtype(column.dtype) or isinstance(column.dtype, pd.CategoricalDtype):
+        return pd.Series([one(v) for v in column], index=column.index, name=column.name)
+    return column  # numbers, booleans, times: never a catalog's text
 
 
 def _plain(table: Any, printer: Any, cycle: bool) -> None:

@@ -5,9 +5,9 @@ submodule that owns a name (`policies`, `render`, `lint`, `simulate`, `broad`). 
 talks to AWS, through the IAM client it is given.
 """
 
-from sfnecs.iam.broad import broad_policy, compare_with_broad
+from sfnecs.iam.broad import broad_policy, compare_with_broad, simulate_against_broad
 from sfnecs.iam.grants import Grant, grants, grants_table, without
-from sfnecs.iam.lint import ACCEPTED_FINDINGS, Finding, lint
+from sfnecs.iam.lint import ACCEPTED_FINDINGS, Finding, lint, lint_table
 from sfnecs.iam.policies import (
     ECS_TASKS,
     INTEGRATION_ACTIONS,
@@ -23,6 +23,7 @@ from sfnecs.iam.policies import (
     policies_for,
     policy_table,
     required_actions,
+    roles_table,
     trust_policy,
 )
 from sfnecs.iam.render import to_json
@@ -62,11 +63,14 @@ __all__ = [
     "grants",
     "grants_table",
     "lint",
+    "lint_table",
     "permission_policy",
     "policies_for",
     "policy_table",
     "required_actions",
+    "roles_table",
     "simulate",
+    "simulate_against_broad",
     "simulate_roles",
     "to_json",
     "trust_policy",

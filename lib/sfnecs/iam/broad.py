@@ -11,9 +11,18 @@ from typing import Any
 
 import pandas as pd
 
+from sfnecs.i18n import N_, tr
 from sfnecs.iam.policies import ECS_TASKS, SYNC_RULE, VERSION, _document, permission_policy
 from sfnecs.iam.render import to_json
-from sfnecs.iam.simulate import Call, _context_entries, _other, _resource_outcome, _statement_names
+from sfnecs.iam.simulate import (
+    Call,
+    _context_entries,
+    _other,
+    _resource_outcome,
+    _statement_names,
+    default_matrix,
+    simulate,
+)
 from sfnecs.model.policy_evaluation import as_list, simulate_custom_policy
 from sfnecs.model.spec import StackSpec
 
@@ -55,89 +64,96 @@ def _compare_probes(spec: StackSpec) -> list[tuple[Call, str, str]]:
         f"arn:{spec.partition}:iam::{spec.account}:role/aws-service-role/events.amazonaws.com/"
         "AWSServiceRoleForCloudWatchEvents"
     )
-    same = "(both grant it)"
+    same = N_("(both grant it)")
     probes = [
-        (Call("ecs:RunTask", own_td, cluster), same, "needed: the Task state runs this family in this cluster"),
+        (Call("ecs:RunTask", own_td, cluster), same, N_("needed: the Task state runs this family in this cluster")),
         (
             Call("ecs:RunTask", spec.arn("ecs", f"task-definition/{_other(spec.family, {spec.family})}:1"), cluster),
-            "start any task definition of the account (any image, with whatever task role it names) as this role",
-            "the state machine runs one family; ours names task-definition/<family>:* (every revision)",
+            N_("start any task definition of the account (any image, with whatever task role it names) as this role"),
+            N_("the state machine runs one family; ours names task-definition/<family>:* (every revision)"),
         ),
         (
             Call("ecs:RunTask", own_td, {"ecs:cluster": spec.arn("ecs", f"cluster/{other_cluster}")}),
-            "launch into any cluster of the account",
-            "the ecs:cluster condition pins the stack's cluster",
+            N_("launch into any cluster of the account"),
+            N_("the ecs:cluster condition pins the stack's cluster"),
         ),
         (
             Call("ecs:StopTask", spec.arn("ecs", f"task/{other_cluster}/0123456789abcdef")),
-            "stop any task in any cluster, e.g. a production service's tasks",
-            "Step Functions stops only the task it started, which runs in the stack's cluster",
+            N_("stop any task in any cluster, e.g. a production service's tasks"),
+            N_("Step Functions stops only the task it started, which runs in the stack's cluster"),
         ),
         (
             Call("ecs:DescribeTasks", spec.arn("ecs", f"task/{spec.cluster}/0123456789abcdef")),
             same,
-            "needed: .sync reads the task it started",
+            N_("needed: .sync reads the task it started"),
         ),
         (
             Call("iam:PassRole", spec.role_arn(spec.execution_role), to_ecs),
             same,
-            "needed: the task definition names the execution role",
+            N_("needed: the task definition names the execution role"),
         ),
         (
             Call("iam:PassRole", spec.role_arn(spec.task_role), to_ecs),
-            "(missing from the broad policy)",
-            "needed, and missing from the note: its PassRole names only the execution role, so a task "
-            "definition with a task role fails to launch (AccessDenied on iam:PassRole)",
+            N_("(missing from the broad policy)"),
+            N_(
+                "needed, and missing from the note: its PassRole names only the execution role, so a task "
+                "definition with a task role fails to launch (AccessDenied on iam:PassRole)"
+            ),
         ),
         (
             Call("iam:PassRole", spec.role_arn(spec.execution_role), {"iam:PassedToService": "lambda.amazonaws.com"}),
-            "hand the execution role to services other than ECS tasks",
-            "iam:PassedToService = ecs-tasks.amazonaws.com is the only use",
+            N_("hand the execution role to services other than ECS tasks"),
+            N_("iam:PassedToService = ecs-tasks.amazonaws.com is the only use"),
         ),
         (
             Call("events:PutTargets", spec.arn("events", f"rule/{SYNC_RULE}")),
             same,
-            f"needed: .sync learns that the task stopped through the managed rule {SYNC_RULE}",
+            tr("needed: .sync learns that the task stopped through the managed rule {rule}", rule=SYNC_RULE),
         ),
         (
             Call("events:PutRule", spec.arn("events", "rule/any-rule")),
-            "create or change any EventBridge rule on the default bus (and with PutTargets send its events anywhere)",
-            f"Step Functions manages only the rule {SYNC_RULE}",
+            N_(
+                "create or change any EventBridge rule on the default bus "
+                "(and with PutTargets send its events anywhere)"
+            ),
+            tr("Step Functions manages only the rule {rule}", rule=SYNC_RULE),
         ),
         (
             Call("iam:CreateServiceLinkedRole", slr, {"iam:AWSServiceName": "events.amazonaws.com"}),
-            "create EventBridge's service-linked role",
-            "runTask.sync needs no IAM action besides PassRole (AWS's template has none)",
+            N_("create EventBridge's service-linked role"),
+            N_("runTask.sync needs no IAM action besides PassRole (AWS's template has none)"),
         ),
         (
             Call("iam:PutRolePolicy", slr),
-            "nothing in practice: iam:AWSServiceName is not in PutRolePolicy's (or AttachRolePolicy's) request "
-            "context, so the StringEquals never matches (parliament: UNKNOWN_CONDITION_FOR_ACTION)",
-            "dead text that reads like a privilege-escalation grant",
+            N_(
+                "nothing in practice: iam:AWSServiceName is not in PutRolePolicy's (or AttachRolePolicy's) "
+                "request context, so the StringEquals never matches (parliament: UNKNOWN_CONDITION_FOR_ACTION)"
+            ),
+            N_("dead text that reads like a privilege-escalation grant"),
         ),
     ]
     if spec.notify_failure or spec.notify_success:
         probes.append(
             (
                 Call("sns:Publish", spec.topic_arn),
-                "(not in the broad policy)",
-                "needed by notify_failure/notify_success: the note's policy has no notifications",
+                N_("(not in the broad policy)"),
+                N_("needed by notify_failure/notify_success: the note's policy has no notifications"),
             )
         )
     if spec.guard:
         probes.append(
             (
                 Call("states:ListExecutions", spec.state_machine_arn),
-                "(not in the broad policy)",
-                "needed by the overlap guard: the note's policy has none",
+                N_("(not in the broad policy)"),
+                N_("needed by the overlap guard: the note's policy has none"),
             )
         )
     if spec.execution_logging:
         probes.append(
             (
                 Call("logs:CreateLogDelivery", "*"),
-                "(not in the broad policy)",
-                "needed by execution logging: the note's policy has none",
+                N_("(not in the broad policy)"),
+                N_("needed by execution logging: the note's policy has none"),
             )
         )
     return probes
@@ -177,4 +193,33 @@ def compare_with_broad(spec: StackSpec) -> pd.DataFrame:
                 "why_not_needed": why,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_COMPARE_COLUMNS)
+
+
+#: compare_with_broad's columns (English names; shown translated by `sfnecs.i18n.localize`)
+_COMPARE_COLUMNS = [
+    N_("statement"),
+    N_("our_statement"),
+    N_("action"),
+    N_("resource"),
+    N_("context"),
+    N_("granted_by_broad"),
+    N_("granted_by_ours"),
+    N_("extra_grant_allows"),
+    N_("why_not_needed"),
+]
+
+
+def simulate_against_broad(iam_client: Any, spec: StackSpec) -> pd.DataFrame:
+    """How the kit's Step Functions role policy and the note's broad one answer the same calls, by IAM's simulator.
+
+    Why: the lesson sets the two verdicts side by side on the calls of `default_matrix` aimed at the
+    Step Functions role; the real evaluator (or the sandbox's) decides both columns.
+    """
+    calls = [call for call in default_matrix(spec) if call.role == spec.sfn_role]
+    ours = simulate(iam_client, permission_policy(spec, "sfn") or _document([]), calls)
+    broad = simulate(iam_client, broad_policy(spec), calls)
+    return pd.DataFrame(
+        {"call": ours["label"], "action": ours["action"], "ours": ours["decision"], "broad": broad["decision"]},
+        columns=[N_("call"), N_("action"), N_("ours"), N_("broad")],
+    )

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from sfnecs.i18n import N_, tr
 from sfnecs.iam.policies import ROLE_KINDS, STAR_REASONS
 from sfnecs.model.policy_evaluation import as_list
 
-_TRUST_IS_ASSUME_ROLE = (
+_TRUST_IS_ASSUME_ROLE = N_(
     "A trust policy's sts:AssumeRole is what lets the named service use this one role; parliament lints it "
     "as an identity policy, where AssumeRole would hand out credentials of other roles."
 )
@@ -24,20 +27,35 @@ _TRUST_IS_ASSUME_ROLE = (
 ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
     **{("CREDENTIALS_EXPOSURE", kind.trust_sid): _TRUST_IS_ASSUME_ROLE for kind in ROLE_KINDS.values()},
     ("CREDENTIALS_EXPOSURE", "EcrAuthTokenIsAccountWide"): STAR_REASONS["EcrAuthTokenIsAccountWide"],
-    ("PERMISSIONS_MANAGEMENT_ACTIONS", "PassTaskAndExecutionRolesToEcsTasks"): (
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", "PassTaskAndExecutionRolesToEcsTasks"): N_(
         "RunTask must pass the task role and the task execution role (ECS developer guide); the grant names "
         "exactly those two role ARNs and only for iam:PassedToService = ecs-tasks.amazonaws.com."
     ),
-    ("PERMISSIONS_MANAGEMENT_ACTIONS", "LogDeliveryApisTakeNoResourceArn"): (
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", "LogDeliveryApisTakeNoResourceArn"): N_(
         "logs:PutResourcePolicy is one of the delivery actions Step Functions needs to log executions to "
-        "CloudWatch Logs; it takes no resource ARN. " + STAR_REASONS["LogDeliveryApisTakeNoResourceArn"]
+        "CloudWatch Logs; like the other delivery APIs it takes no resource ARN, so AWS documents it with "
+        "Resource '*' (Step Functions developer guide, 'Logging using CloudWatch Logs')."
     ),
-    ("RESOURCE_MISMATCH", "GuardListsOwnExecutions"): (
+    ("RESOURCE_MISMATCH", "GuardListsOwnExecutions"): N_(
         "states:ListExecutions takes either a stateMachineArn or a mapRunArn (Step Functions API reference); "
         "parliament wants a resource of both types in the statement. The guard lists this state machine's "
         "executions only, so granting map runs would widen the policy to please the linter."
     ),
 }
+
+
+#: how the reasons of a finding accepted on several statements are joined
+_AND = " / "
+#: the findings table's columns (English names; shown translated by `sfnecs.i18n.localize`)
+_FINDING_COLUMNS = [
+    N_("issue"),
+    N_("severity"),
+    N_("title"),
+    N_("detail"),
+    N_("sid"),
+    N_("actions"),
+    N_("accepted"),
+]
 
 
 @dataclass(frozen=True)
@@ -102,7 +120,7 @@ def lint(doc: dict[str, Any], *, include_accepted: bool = False) -> list[Finding
         else:
             owners = sorted(_granting_statements(statements, names, actions), key=str) or [None]
         reasons = [ACCEPTED_FINDINGS.get((f.issue, o)) if o is not None else None for o in owners]
-        accepted = " / ".join(dict.fromkeys(r for r in reasons if r)) if all(reasons) else ""
+        accepted = _AND.join(dict.fromkeys(r for r in reasons if r)) if all(reasons) else ""
         info = meta.get(f.issue, {})
         detail = raw if isinstance(raw, str) else json.dumps(raw, default=str, sort_keys=True)
         for owner in owners:
@@ -144,3 +162,19 @@ def _granting_statements(statements: list[dict[str, Any]], names: list[str], act
             for pattern in as_list(st.get("Action", []))
         )
     }
+
+
+def lint_table(doc: dict[str, Any], *, include_accepted: bool = False) -> pd.DataFrame:
+    """`lint(doc)` as a table, one finding a row, accepted reasons in the current language (for notebooks).
+
+    parliament's own texts (title, detail) stay as parliament writes them.
+    """
+    rows = [
+        {
+            **f.__dict__,
+            "actions": ", ".join(f.actions),
+            "accepted": _AND.join(tr(reason) for reason in f.accepted.split(_AND)) if f.accepted else "",
+        }
+        for f in lint(doc, include_accepted=include_accepted)
+    ]
+    return pd.DataFrame(rows, columns=_FINDING_COLUMNS)

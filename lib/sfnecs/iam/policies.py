@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_
 from sfnecs.model.arns import ECR_IMAGE_RE
 from sfnecs.model.job import secret_source, task_statements
 from sfnecs.model.policy_evaluation import as_list
@@ -51,12 +52,12 @@ LOG_DELIVERY_ACTIONS = (
 
 #: every statement whose Resource is "*" says why in its Sid; the full reason, by Sid
 STAR_REASONS: dict[str, str] = {
-    "EcrAuthTokenIsAccountWide": (
+    "EcrAuthTokenIsAccountWide": N_(
         "ecr:GetAuthorizationToken returns the registry login token ECS needs before it can pull from any "
         "private repository; the action has no resource type (Service Authorization Reference), so only '*' is "
         "valid. The pull itself is limited to the one repository by PullStackImageLayers."
     ),
-    "LogDeliveryApisTakeNoResourceArn": (
+    "LogDeliveryApisTakeNoResourceArn": N_(
         "The CloudWatch Logs delivery APIs Step Functions calls to set up execution logging take no resource "
         "ARN, so AWS documents them with Resource '*' (Step Functions developer guide, 'Logging using "
         "CloudWatch Logs')."
@@ -226,7 +227,7 @@ ROLE_KINDS: dict[str, RoleTemplate] = {
             "sfn",
             "sfn_role",
             "states.amazonaws.com",
-            "Step Functions runs the task (.sync), watches it, and notifies",
+            N_("Step Functions runs the task (.sync), watches it, and notifies"),
             "TrustStepFunctionsForThisStateMachine",
             _sfn_trust,
             _sfn_permissions,
@@ -235,7 +236,7 @@ ROLE_KINDS: dict[str, RoleTemplate] = {
             "scheduler",
             "scheduler_role",
             "scheduler.amazonaws.com",
-            "EventBridge Scheduler starts the run (the state machine in B, the task in A)",
+            N_("EventBridge Scheduler starts the run (the state machine in B, the task in A)"),
             "TrustSchedulerForThisScheduleGroup",
             _scheduler_trust,
             _scheduler_permissions,
@@ -244,7 +245,7 @@ ROLE_KINDS: dict[str, RoleTemplate] = {
             "task",
             "task_role",
             ECS_TASKS,
-            "the job's own AWS access (none by default)",
+            N_("the job's own AWS access (none by default)"),
             "TrustEcsTasksOfThisAccount",
             _task_trust,
             _task_permissions,
@@ -253,7 +254,7 @@ ROLE_KINDS: dict[str, RoleTemplate] = {
             "execution",
             "execution_role",
             ECS_TASKS,
-            "ECS pulls the image and ships the logs",
+            N_("ECS pulls the image and ships the logs"),
             "TrustEcsTasksToPullAndLog",
             _execution_trust,
             _execution_permissions,
@@ -340,10 +341,31 @@ def policies_for(spec: StackSpec) -> dict[str, RolePolicies]:
     return out
 
 
+#: the statement table's columns (English names; shown translated by `sfnecs.i18n.localize`)
+_STATEMENT_COLUMNS = [
+    N_("role"),
+    N_("policy"),
+    N_("sid"),
+    N_("effect"),
+    N_("action"),
+    N_("resource"),
+    N_("condition"),
+    N_("why_star"),
+]
+
+
+def roles_table(roles: dict[str, RolePolicies]) -> pd.DataFrame:
+    """One row per role of `policies_for`: its name, the service that assumes it, what it is for (for notebooks)."""
+    return pd.DataFrame(
+        [{"role": r.name, "assumed by": r.service, "what it is for": r.purpose} for r in roles.values()],
+        columns=[N_("role"), N_("assumed by"), N_("what it is for")],
+    )
+
+
 def _statements_frame(roles: dict[str, RolePolicies]) -> pd.DataFrame:
     rows = []
     for name, role in roles.items():
-        for policy, doc in (("trust", role.trust), ("permissions", role.permissions)):
+        for policy, doc in ((N_("trust"), role.trust), (N_("permissions"), role.permissions)):
             for st in as_list((doc or {}).get("Statement", [])):
                 rows.append(
                     {
@@ -357,9 +379,7 @@ def _statements_frame(roles: dict[str, RolePolicies]) -> pd.DataFrame:
                         "why_star": STAR_REASONS.get(st.get("Sid", ""), ""),
                     }
                 )
-    return pd.DataFrame(
-        rows, columns=["role", "policy", "sid", "effect", "action", "resource", "condition", "why_star"]
-    )
+    return pd.DataFrame(rows, columns=_STATEMENT_COLUMNS)
 
 
 def policy_table(spec: StackSpec) -> pd.DataFrame:

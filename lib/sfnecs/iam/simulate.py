@@ -13,6 +13,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_
 from sfnecs.iam.policies import ECS_TASKS, SYNC_RULE, VERSION, _document, _ecr_repository_arn, policies_for
 from sfnecs.iam.render import to_json
 from sfnecs.model.policy_evaluation import as_list
@@ -72,6 +73,21 @@ def _statement_names(matched: list[dict[str, Any]], statements: list[dict[str, A
     return ", ".join(names)
 
 
+#: the simulation table's columns (English names; shown translated by `sfnecs.i18n.localize`)
+_SIMULATION_COLUMNS = [
+    N_("role"),
+    N_("label"),
+    N_("action"),
+    N_("resource"),
+    N_("context"),
+    N_("decision"),
+    N_("expected"),
+    N_("as_expected"),
+    N_("matched"),
+    N_("missing_context"),
+]
+
+
 def simulate(iam_client: Any, policy_doc: dict[str, Any], calls: list[Call]) -> pd.DataFrame:
     """Ask IAM's SimulateCustomPolicy how `policy_doc` answers each call; one row per call.
 
@@ -107,21 +123,7 @@ def simulate(iam_client: Any, policy_doc: dict[str, Any], calls: list[Call]) -> 
                 "missing_context": ", ".join(sorted({k for r in results for k in r.get("MissingContextValues") or []})),
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "role",
-            "label",
-            "action",
-            "resource",
-            "context",
-            "decision",
-            "expected",
-            "as_expected",
-            "matched",
-            "missing_context",
-        ],
-    )
+    return pd.DataFrame(rows, columns=_SIMULATION_COLUMNS)
 
 
 def simulate_roles(iam_client: Any, spec: StackSpec, calls: list[Call] | None = None) -> pd.DataFrame:
@@ -149,44 +151,50 @@ def _launcher_calls(spec: StackSpec) -> list[Call]:
     to_ecs = {"iam:PassedToService": ECS_TASKS}
     roles = {spec.task_role, spec.execution_role, spec.sfn_role, spec.scheduler_role}
     return [
-        Call("ecs:RunTask", own_td, cluster, "allowed", "own task definition in own cluster"),
+        Call("ecs:RunTask", own_td, cluster, "allowed", N_("own task definition in own cluster")),
         Call(
             "ecs:RunTask",
             spec.arn("ecs", f"task-definition/{_other(spec.family, {spec.family})}:1"),
             cluster,
             "implicitDeny",
-            "another family",
+            N_("another family"),
         ),
         Call(
             "ecs:RunTask",
             own_td,
             {"ecs:cluster": spec.arn("ecs", f"cluster/{_other(spec.cluster, set())}")},
             "implicitDeny",
-            "another cluster",
+            N_("another cluster"),
         ),
-        Call("iam:PassRole", spec.role_arn(spec.task_role), to_ecs, "allowed", "pass the task role to ECS tasks"),
+        Call("iam:PassRole", spec.role_arn(spec.task_role), to_ecs, "allowed", N_("pass the task role to ECS tasks")),
         Call(
             "iam:PassRole",
             spec.role_arn(spec.execution_role),
             to_ecs,
             "allowed",
-            "pass the execution role to ECS tasks",
+            N_("pass the execution role to ECS tasks"),
         ),
-        Call("iam:PassRole", spec.role_arn(_other(spec.task_role, roles)), to_ecs, "implicitDeny", "pass another role"),
+        Call(
+            "iam:PassRole",
+            spec.role_arn(_other(spec.task_role, roles)),
+            to_ecs,
+            "implicitDeny",
+            N_("pass another role"),
+        ),
         Call(
             "iam:PassRole",
             spec.role_arn(spec.task_role),
             {"iam:PassedToService": "lambda.amazonaws.com"},
             "implicitDeny",
-            "pass the task role to another service",
+            N_("pass the task role to another service"),
         ),
     ]
 
 
 def _dead_letter_calls(spec: StackSpec) -> list[Call]:
     return [
-        Call("sqs:SendMessage", spec.dlq_arn, {}, "allowed", "dead letter to own queue"),
-        Call("sqs:SendMessage", spec.arn("sqs", _other(spec.dlq, set())), {}, "implicitDeny", "another queue"),
+        Call("sqs:SendMessage", spec.dlq_arn, {}, "allowed", N_("dead letter to own queue")),
+        Call("sqs:SendMessage", spec.arn("sqs", _other(spec.dlq, set())), {}, "implicitDeny", N_("another queue")),
     ]
 
 
@@ -201,55 +209,55 @@ def _sfn_calls(spec: StackSpec) -> list[Call]:
         "AWSServiceRoleForCloudWatchEvents"
     )
     return _launcher_calls(spec) + [
-        Call("ecs:StopTask", spec.arn("ecs", task), {}, "allowed", "stop a task in own cluster"),
-        Call("ecs:DescribeTasks", spec.arn("ecs", task), {}, "allowed", "describe a task in own cluster"),
+        Call("ecs:StopTask", spec.arn("ecs", task), {}, "allowed", N_("stop a task in own cluster")),
+        Call("ecs:DescribeTasks", spec.arn("ecs", task), {}, "allowed", N_("describe a task in own cluster")),
         Call(
             "ecs:StopTask",
             spec.arn("ecs", f"task/{_other(spec.cluster, set())}/0123456789abcdef"),
             {},
             "implicitDeny",
-            "stop a task in another cluster",
+            N_("stop a task in another cluster"),
         ),
-        Call("events:PutRule", spec.arn("events", f"rule/{SYNC_RULE}"), {}, "allowed", "the managed .sync rule"),
-        Call("events:PutRule", spec.arn("events", "rule/any-rule"), {}, "implicitDeny", "any other rule"),
+        Call("events:PutRule", spec.arn("events", f"rule/{SYNC_RULE}"), {}, "allowed", N_("the managed .sync rule")),
+        Call("events:PutRule", spec.arn("events", "rule/any-rule"), {}, "implicitDeny", N_("any other rule")),
         Call(
             "iam:CreateServiceLinkedRole",
             slr,
             {"iam:AWSServiceName": "events.amazonaws.com"},
             "implicitDeny",
-            "the note's service-linked-role grant",
+            N_("the note's service-linked-role grant"),
         ),
-        Call("sns:Publish", spec.topic_arn, {}, _on(spec.notify_failure or spec.notify_success), "notify"),
-        Call("states:ListExecutions", spec.state_machine_arn, {}, _on(spec.guard), "overlap guard"),
-        Call("logs:CreateLogDelivery", "*", {}, _on(spec.execution_logging), "execution logging"),
+        Call("sns:Publish", spec.topic_arn, {}, _on(spec.notify_failure or spec.notify_success), N_("notify")),
+        Call("states:ListExecutions", spec.state_machine_arn, {}, _on(spec.guard), N_("overlap guard")),
+        Call("logs:CreateLogDelivery", "*", {}, _on(spec.execution_logging), N_("execution logging")),
     ]
 
 
 def _scheduler_calls(spec: StackSpec) -> list[Call]:
     if spec.pattern == "B":
         return [
-            Call("states:StartExecution", spec.state_machine_arn, {}, "allowed", "start own state machine"),
+            Call("states:StartExecution", spec.state_machine_arn, {}, "allowed", N_("start own state machine")),
             Call(
                 "states:StartExecution",
                 spec.arn("states", f"stateMachine:{_other(spec.state_machine, set())}"),
                 {},
                 "implicitDeny",
-                "another state machine",
+                N_("another state machine"),
             ),
             Call(
                 "ecs:RunTask",
                 spec.arn("ecs", f"task-definition/{spec.family}:1"),
                 {"ecs:cluster": spec.cluster_arn},
                 "implicitDeny",
-                "pattern B's scheduler does not launch tasks",
+                N_("pattern B's scheduler does not launch tasks"),
             ),
         ] + _dead_letter_calls(spec)
     task = spec.arn("ecs", f"task/{spec.cluster}/0123456789abcdef0123456789abcdef")
     return (
         _launcher_calls(spec)
         + [
-            Call("ecs:TagResource", task, {"ecs:CreateAction": "RunTask"}, "allowed", "tag the task it launches"),
-            Call("ecs:TagResource", task, {}, "implicitDeny", "tag an existing task"),
+            Call("ecs:TagResource", task, {"ecs:CreateAction": "RunTask"}, "allowed", N_("tag the task it launches")),
+            Call("ecs:TagResource", task, {}, "implicitDeny", N_("tag an existing task")),
         ]
         + _dead_letter_calls(spec)
     )
@@ -259,27 +267,27 @@ def _execution_calls(spec: StackSpec) -> list[Call]:
     repository = _ecr_repository_arn(spec)
     stream = f"{spec.log_group_arn}:log-stream:{spec.container_name}/{spec.container_name}/0123456789abcdef"
     calls = [
-        Call("logs:PutLogEvents", stream, {}, "allowed", "write own task logs"),
+        Call("logs:PutLogEvents", stream, {}, "allowed", N_("write own task logs")),
         Call(
             "logs:PutLogEvents",
             spec.arn("logs", f"log-group:{_other(spec.log_group, set())}:log-stream:x"),
             {},
             "implicitDeny",
-            "another log group",
+            N_("another log group"),
         ),
-        Call("logs:CreateLogGroup", f"{spec.log_group_arn}:*", {}, "implicitDeny", "the stack creates the group"),
+        Call("logs:CreateLogGroup", f"{spec.log_group_arn}:*", {}, "implicitDeny", N_("the stack creates the group")),
     ]
     if repository:
         calls += [
-            Call("ecr:BatchGetImage", repository, {}, "allowed", "pull own image"),
+            Call("ecr:BatchGetImage", repository, {}, "allowed", N_("pull own image")),
             Call(
                 "ecr:BatchGetImage",
                 repository.rsplit("/", 1)[0] + "/" + _other(repository.rsplit("/", 1)[1], set()),
                 {},
                 "implicitDeny",
-                "another repository",
+                N_("another repository"),
             ),
-            Call("ecr:GetAuthorizationToken", "*", {}, "allowed", "registry login"),
+            Call("ecr:GetAuthorizationToken", "*", {}, "allowed", N_("registry login")),
         ]
     return calls
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sfnecs.checks import check_bool
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, localize, tr
 
 ELF_MAGIC = b"\x7fELF"
 #: How many bytes `ElfHeader.parse` needs: e_ident (16) + e_type (2) + e_machine (2).
@@ -124,7 +125,11 @@ class ElfHeader:
         return None
 
     def describe(self) -> str:
-        """One line as `file(1)` would put it, e.g. 'ELF 64-bit LSB, AMD x86-64 (amd64)'."""
+        """One line as `file(1)` would put it, e.g. 'ELF 64-bit LSB, AMD x86-64 (amd64)'.
+
+        Not translated: like `file(1)`'s output (which no locale changes), it is a technical name
+        (the ELF class, byte order and the machine's name in the ELF spec) a reader searches for as is.
+        """
         order = "LSB" if self.endianness == "little" else "MSB"
         return f"ELF {self.bits}-bit {order}, {self.machine_name} ({self.architecture or '?'})"
 
@@ -236,58 +241,74 @@ class ReproResult:
         return self.foreign_errno == errno.ENOEXEC
 
     def summary(self) -> str:
+        """What happened, in one or two sentences (in the reader's language; the kernel's own text stays)."""
+        arch, host = self.foreign_architecture, self.host_machine
         if self.refused:
-            text = (
-                f"The kernel refused the {self.foreign_architecture} binary on this {self.host_machine} host: "
-                f"{self.foreign_error}. In an ECS task log the same refusal reads: {self.container_message}"
+            text = tr(
+                "The kernel refused the {arch} binary on this {host} host: {error}. "
+                "In an ECS task log the same refusal reads: {message}",
+                arch=arch,
+                host=host,
+                error=self.foreign_error,
+                message=self.container_message,
             )
             if self.emulated_returncode is not None:
-                text += (
-                    f". Run through the emulator {self.emulator}, the same file exits {self.emulated_returncode}: "
-                    "the file is sound, only the CPU differs (Fargate runs no emulator)"
+                text += tr(
+                    ". Run through the emulator {emulator}, the same file exits {code}: "
+                    "the file is sound, only the CPU differs (Fargate runs no emulator)",
+                    emulator=self.emulator,
+                    code=self.emulated_returncode,
                 )
             return text
         if self.foreign_returncode is not None:
-            return (
-                f"The {self.foreign_architecture} binary ran (exit {self.foreign_returncode}) because binfmt_misc "
-                f"hands it to an emulator ({', '.join(self.binfmt_handlers) or 'a registered handler'}); "
-                "Fargate registers no such emulator, so there it fails with exec format error"
+            return tr(
+                "The {arch} binary ran (exit {code}) because binfmt_misc hands it to an emulator ({handlers}); "
+                "Fargate registers no such emulator, so there it fails with exec format error",
+                arch=arch,
+                code=self.foreign_returncode,
+                handlers=", ".join(self.binfmt_handlers) or tr("a registered handler"),
             )
-        return f"The {self.foreign_architecture} binary could not be started: {self.foreign_error}"
+        return tr("The {arch} binary could not be started: {error}", arch=arch, error=self.foreign_error)
 
     def to_frame(self) -> Any:
+        """One row per program exec'd: which, its ELF header, and what happened (headers shown translated)."""
         import pandas as pd
+
+        def exited(code: int | None) -> str:
+            return tr("exit {code}", code=code)
 
         rows = [
             {
-                "binary": f"minimal ELF for {self.foreign_architecture}",
+                "binary": tr("minimal ELF for {arch}", arch=self.foreign_architecture),
                 "elf": self.foreign_elf.describe(),
-                "outcome": self.foreign_error if self.foreign_errno is not None else f"exit {self.foreign_returncode}",
+                "outcome": self.foreign_error if self.foreign_errno is not None else exited(self.foreign_returncode),
             },
             {
-                "binary": f"minimal ELF for {self.host_architecture or self.host_machine} (this host)",
+                "binary": tr("minimal ELF for {arch} (this host)", arch=self.host_architecture or self.host_machine),
                 "elf": (
                     ElfHeader.parse(minimal_elf(self.host_architecture)).describe()  # type: ignore[union-attr]
                     if self.host_architecture in _PROGRAMS
-                    else "none for this CPU"
+                    else tr("none for this CPU")
                 ),
-                "outcome": self.host_error if self.host_error else f"exit {self.host_returncode}",
+                "outcome": self.host_error if self.host_error else exited(self.host_returncode),
             },
         ]
         if self.emulator:
             rows.append(
                 {
-                    "binary": f"minimal ELF for {self.foreign_architecture}, via {self.emulator}",
+                    "binary": tr(
+                        "minimal ELF for {arch}, via {emulator}", arch=self.foreign_architecture, emulator=self.emulator
+                    ),
                     "elf": self.foreign_elf.describe(),
-                    "outcome": f"exit {self.emulated_returncode}",
+                    "outcome": exited(self.emulated_returncode),
                 }
             )
-        return pd.DataFrame(rows, columns=["binary", "elf", "outcome"])
+        return pd.DataFrame(rows, columns=[N_("binary"), N_("elf"), N_("outcome")])
 
     def _repr_html_(self) -> str:
         import html
 
-        return f"<p>{html.escape(self.summary())}</p>" + self.to_frame().to_html(index=False)
+        return f"<p>{html.escape(self.summary())}</p>" + localize(self.to_frame()).to_html(index=False)
 
 
 def reproduce_exec_format_error(workdir: str | None = None, *, emulate: bool = False) -> ReproResult:
@@ -322,7 +343,11 @@ def reproduce_exec_format_error(workdir: str | None = None, *, emulate: bool = F
             _write_executable(host_path, minimal_elf(host))
             _, host_error, host_rc = _run(host_path)
         else:
-            host_error = f"no minimal program for {machine}: only {', '.join(MINIMAL_ARCHITECTURES)}"
+            host_error = tr(
+                "no minimal program for {machine}: only {architectures}",
+                machine=machine,
+                architectures=", ".join(MINIMAL_ARCHITECTURES),
+            )
     return ReproResult(
         host_machine=machine,
         host_architecture=host,

@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from typing import Any
 
 from sfnecs.exceptions import ImageError
+from sfnecs.i18n import tr
 from sfnecs.images.elf import ELF_MAGIC, ElfHeader
 from sfnecs.images.manifests import UNREADABLE, json_object, str_list, unreadable_reason
 from sfnecs.images.platforms import BinaryInfo
@@ -39,7 +40,7 @@ def entrypoint_binary(
         else tuple(str_list(inner.get("Entrypoint"), "Entrypoint") + str_list(inner.get("Cmd"), "Cmd"))
     )
     if not command:
-        return BinaryInfo(label, command, cannot_tell="the image config has no Entrypoint or Cmd")
+        return BinaryInfo(label, command, cannot_tell=tr("the image config has no Entrypoint or Cmd"))
     env = dict(e.split("=", 1) for e in str_list(inner.get("Env"), "Env") if "=" in e)
     workdir = inner.get("WorkingDir")
     workdir = workdir if isinstance(workdir, str) and workdir else "/"
@@ -72,9 +73,17 @@ def _follow(fs: Rootfs, label: Platform | None, command: tuple[str, ...], search
     executables: list[tuple[str, ElfHeader]] = []
     current, env_target = program, None
 
-    def stop(cannot_tell: str) -> BinaryInfo:
+    def stop(cannot_tell: str, *, refused_on_every_cpu: bool = False) -> BinaryInfo:
         """The answer when the chain cannot be followed further: what was found so far and why not."""
-        return BinaryInfo(label, command, program, tuple(chain), tuple(executables), cannot_tell=cannot_tell)
+        return BinaryInfo(
+            label,
+            command,
+            program,
+            tuple(chain),
+            tuple(executables),
+            cannot_tell=cannot_tell,
+            refused_on_every_cpu=refused_on_every_cpu,
+        )
 
     for _ in range(_MAX_INTERPRETERS + 1):
         resolved, links = fs.resolve(current)
@@ -82,25 +91,28 @@ def _follow(fs: Rootfs, label: Platform | None, command: tuple[str, ...], search
         kind = fs.kind(resolved)
         if kind is None:
             return stop(
-                f"{resolved} is not in the image's layers (the container would fail with 'no such file or directory')"
+                tr(
+                    "{path} is not in the image's layers (the container would fail with 'no such file or directory')",
+                    path=resolved,
+                )
             )
         if kind not in ("file", "hardlink"):
-            return stop(f"{resolved} is a {kind}, not an executable file")
+            return stop(tr("{path} is a {kind}, not an executable file", path=resolved, kind=kind))
         head = fs.head(resolved)
         if head[:4] == ELF_MAGIC:
             elf = ElfHeader.parse(head)
             if elf is None:
-                return stop(f"{resolved} starts like ELF but its header is truncated or malformed")
+                return stop(tr("{path} starts like ELF but its header is truncated or malformed", path=resolved))
             executables.append((resolved, elf))
             if env_target:  # `#!/usr/bin/env python3`: env runs python3 found in PATH, which must run too
                 try:
                     inner = _follow(fs, label, (env_target,), search_path, workdir)
-                    chain.extend([f"env runs {env_target}", *inner.chain])
+                    chain.extend([tr("env runs {program}", program=env_target), *inner.chain])
                     executables.extend(inner.executables)
                     if inner.cannot_tell:
                         chain.append(inner.cannot_tell)
                 except UNREADABLE as exc:
-                    chain.append(f"env runs {env_target}: {unreadable_reason(exc)}")
+                    chain.append(tr("env runs {program}: {reason}", program=env_target, reason=unreadable_reason(exc)))
             return BinaryInfo(label, command, program, tuple(chain), tuple(executables))
         if head[:2] == b"#!":
             line = head[2:].split(b"\n", 1)[0]
@@ -108,20 +120,27 @@ def _follow(fs: Rootfs, label: Platform | None, command: tuple[str, ...], search
             chain.append(f"{resolved}: #!{text}")
             if text.endswith("\r"):
                 return stop(
-                    f"the #! line of {resolved} ends with a carriage return (Windows line "
-                    "endings): the kernel looks for an interpreter named with '\\r'"
+                    tr(
+                        "the #! line of {path} ends with a carriage return (Windows line "
+                        "endings): the kernel looks for an interpreter named with '\\r'",
+                        path=resolved,
+                    )
                 )
             parts = text.split(None, 1)
             if not parts:
-                return stop(f"{resolved} has an empty #! line")
+                return stop(tr("{path} has an empty #! line", path=resolved))
             interpreter, argument = parts[0], parts[1] if len(parts) > 1 else ""
             if posixpath.basename(interpreter) == "env" and argument:
                 env_target = next((a for a in argument.split() if not a.startswith("-")), None)
             current = interpreter if interpreter.startswith("/") else posixpath.join(workdir, interpreter)
             continue
         return stop(
-            f"{resolved} is neither an ELF executable nor a #! script (it starts with "
-            f"{head[:16]!r}); the kernel refuses such a file with 'exec format error' "
-            "on every CPU"
+            tr(
+                "{path} is neither an ELF executable nor a #! script (it starts with {head}); the kernel "
+                "refuses such a file with 'exec format error' on every CPU",
+                path=resolved,
+                head=repr(head[:16]),
+            ),
+            refused_on_every_cpu=True,
         )
-    return stop(f"more than {_MAX_INTERPRETERS} nested #! interpreters (the kernel stops with ELOOP)")
+    return stop(tr("more than {count} nested #! interpreters (the kernel stops with ELOOP)", count=_MAX_INTERPRETERS))

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from sfnecs.i18n import N_, localize, tr
 from sfnecs.images.elf import ElfHeader
 from sfnecs.model.platforms import Platform, oci_platform
 
@@ -26,6 +27,8 @@ class BinaryInfo:
     chain: tuple[str, ...] = ()  # symlinks and #! interpreters followed, in order
     executables: tuple[tuple[str, ElfHeader], ...] = ()  # every ELF file the exec needs, first = the one loaded
     cannot_tell: str | None = None
+    #: the kernel refuses the program on any CPU (neither ELF nor #!): exec format error, not a CPU mismatch
+    refused_on_every_cpu: bool = False
 
     @property
     def elf(self) -> ElfHeader | None:
@@ -47,7 +50,7 @@ class BinaryInfo:
             if elf.architecture is None or not Platform("linux", elf.architecture).same_cpu(
                 Platform("linux", self.label.architecture)
             ):
-                out.append(f"labelled {self.label} but {path} is {elf.describe()}")
+                out.append(tr("labelled {label} but {path} is {elf}", label=self.label, path=path, elf=elf.describe()))
         return out
 
 
@@ -85,42 +88,53 @@ class ImagePlatforms:
         return label_ok
 
     def to_frame(self) -> Any:
-        """One row per platform, binary, disagreement and note (a pandas DataFrame)."""
+        """One row per platform, binary, disagreement and note (a pandas DataFrame).
+
+        Headers and kinds stay English (callers select by them) and are shown translated
+        (sfnecs.i18n.localize); the binary's detail, built from values, is in the reader's language.
+        """
         import pandas as pd
 
         rows = [
             {
-                "kind": "platform",
+                "kind": N_("platform"),
                 "platform": str(p),
                 "ecs_cpu_architecture": p.ecs_cpu_architecture,
-                "detail": "image index entry" if self.is_index else "image config",
+                "detail": N_("image index entry") if self.is_index else N_("image config"),
             }
             for p in self.platforms
         ]
         for b in self.binaries:
             plat = b.platform
-            steps = [*b.chain, *(f"{path} is {elf.describe()}" for path, elf in b.executables)]
+            steps = [*b.chain, *(tr("{path} is {elf}", path=path, elf=elf.describe()) for path, elf in b.executables)]
             if b.cannot_tell:
-                steps.append(f"cannot tell: {b.cannot_tell}")
+                steps.append(tr("cannot tell: {reason}", reason=b.cannot_tell))
+            detail = tr(
+                "[labelled {label}] {command}: {steps}",
+                label=b.label or tr("nothing"),
+                command=" ".join(b.command),
+                steps="; ".join(steps),
+            )
             rows.append(
                 {
-                    "kind": "binary",
+                    "kind": N_("binary"),
                     "platform": str(plat) if plat else None,
                     "ecs_cpu_architecture": plat.ecs_cpu_architecture if plat else None,
-                    "detail": f"[labelled {b.label or 'nothing'}] {' '.join(b.command)}: " + "; ".join(steps),
+                    "detail": detail,
                 }
             )
         rows += [
-            {"kind": "disagreement", "platform": None, "ecs_cpu_architecture": None, "detail": d}
+            {"kind": N_("disagreement"), "platform": None, "ecs_cpu_architecture": None, "detail": d}
             for d in self.disagreements
         ]
-        rows += [{"kind": "note", "platform": None, "ecs_cpu_architecture": None, "detail": n} for n in self.notes]
+        rows += [{"kind": N_("note"), "platform": None, "ecs_cpu_architecture": None, "detail": n} for n in self.notes]
         if self.cannot_tell:
             rows.append(
-                {"kind": "cannot tell", "platform": None, "ecs_cpu_architecture": None, "detail": self.cannot_tell}
+                {"kind": N_("cannot tell"), "platform": None, "ecs_cpu_architecture": None, "detail": self.cannot_tell}
             )
-        frame = pd.DataFrame(rows, columns=["kind", "platform", "ecs_cpu_architecture", "detail"])
-        frame.insert(0, "source", self.source)
+        columns = [N_("kind"), N_("platform"), N_("ecs_cpu_architecture"), N_("detail")]
+        frame = pd.DataFrame(rows, columns=columns)
+        frame.insert(0, N_("source"), self.source)
         return frame
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,13 +152,11 @@ class ImagePlatforms:
         return out
 
     def _repr_html_(self) -> str:
-        """The platforms as a heading over `to_frame()`, for notebooks."""
-        head = "index" if self.is_index else "single-platform image"
-        return (
-            f"<p><b>{html.escape(self.source)}</b> ({head}): "
-            f"{html.escape(', '.join(map(str, self.platforms)) or 'no platform known')}</p>"
-            + self.to_frame().drop(columns="source").to_html(index=False)
-        )
+        """The platforms as a heading over `to_frame()`, for notebooks (in the reader's language)."""
+        head = tr("index") if self.is_index else tr("single-platform image")
+        known = ", ".join(map(str, self.platforms)) or tr("no platform known")
+        table = localize(self.to_frame().drop(columns="source")).to_html(index=False, na_rep="")
+        return f"<p><b>{html.escape(self.source)}</b> ({html.escape(head)}): {html.escape(known)}</p>" + table
 
 
 def matches(

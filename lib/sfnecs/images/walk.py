@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from sfnecs.exceptions import ImageError
+from sfnecs.i18n import tr
 from sfnecs.images.entrypoint import entrypoint_binary
 from sfnecs.images.manifests import (
     UNREADABLE,
@@ -88,8 +89,11 @@ class Walk:
                 self.guard(partial(self._manifest_at, digest, label), f"manifest {digest}")
         if skipped:
             self.notes.append(
-                f"skipped {skipped} attestation manifest(s) (platform unknown/unknown): "
-                "BuildKit adds them by default, which makes even a one-platform build an index"
+                tr(
+                    "skipped {count} attestation manifest(s) (platform unknown/unknown): "
+                    "BuildKit adds them by default, which makes even a one-platform build an index",
+                    count=skipped,
+                )
             )
 
     def _index_at(self, ref: Any, depth: int) -> None:  # ref: a digest as the entry has it (the store checks it)
@@ -112,7 +116,7 @@ class Walk:
             plat = platform_of(doc, "schema 1 manifest")
             if plat:
                 self.add_platform(plat)
-            self.notes.append("Docker schema 1 manifest: deprecated, and its layers are not inspected")
+            self.notes.append(tr("Docker schema 1 manifest: deprecated, and its layers are not inspected"))
             return
         if layer_refs is None:
             config_ref = json_object(doc.get("config"), "manifest config descriptor").get("digest")
@@ -125,11 +129,18 @@ class Walk:
         config = json_object(load_json(self.store.blob(config_ref), f"config {config_ref}"), "image config")
         plat = platform_of(config, f"config {config_ref}")
         if plat is None:
-            self.problems.append(f"config {config_ref} names no architecture or os")
+            self.problems.append(tr("config {digest} names no architecture or os", digest=config_ref))
         elif label is None:
             self.add_platform(plat)
         elif not plat.same_cpu(label):
-            self.disagreements.append(f"the index says {label} but its config {config_ref} says {plat}")
+            self.disagreements.append(
+                tr(
+                    "the index says {label} but its config {digest} says {platform}",
+                    label=label,
+                    digest=config_ref,
+                    platform=plat,
+                )
+            )
         if self.inspect_binary:
             info = entrypoint_binary(self.store, self.stack, config, layer_refs, label or plat, self.entrypoint)
             self.binaries.append(info)
@@ -139,7 +150,7 @@ class Walk:
         """What was found, as the readers return it."""
         cannot = None
         if not self.platforms:
-            cannot = "; ".join(self.problems) or "no platform is named by the index or the config"
+            cannot = "; ".join(self.problems) or tr("no platform is named by the index or the config")
         return ImagePlatforms(
             source=source,
             platforms=tuple(self.platforms),
@@ -168,7 +179,9 @@ def walk_layout(walk: Walk, root: Any, ref: str | None) -> None:
         return
     if len(entries) > 1 and not with_platform:
         names = ", ".join(n for d in entries for n in _ref_names(d)[:1])
-        walk.notes.append(f"the layout holds {len(entries)} images ({names}); pass ref= to pick one")
+        walk.notes.append(
+            tr("the layout holds {count} images ({names}); pass ref= to pick one", count=len(entries), names=names)
+        )
     walk.is_index = len(with_platform) > 1 or any(is_index_type(d.get("mediaType")) for d in entries)
     walk.index({"manifests": entries}, 0)
 
@@ -199,7 +212,7 @@ def walk_docker_save(walk: Walk, manifest: Any, ref: str | None) -> None:
     if not images:
         raise ImageError("manifest.json lists no image" + (f" tagged {ref!r}" if ref else ""))
     if len(images) > 1:
-        walk.notes.append(f"the archive holds {len(images)} images; pass ref= to pick one")
+        walk.notes.append(tr("the archive holds {count} images; pass ref= to pick one", count=len(images)))
     for i, image in enumerate(images):
         layers = str_list(image.get("Layers"), f"manifest.json[{i}].Layers")
         walk.guard(partial(walk.manifest, image, None, layers), f"image {i}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from sfnecs.i18n import N_, tr
 from sfnecs.model.arns import EXECUTION_ARN_RE, TASK_ARN_RE, awslogs_stream, partition_of
 from sfnecs.model.spec import StackSpec, log_stream_prefix, schedule_group
 
@@ -113,12 +114,25 @@ def run_links(spec: StackSpec, execution_arn: str | None = None, task_arn: str |
     return {k: v for k, v in links.items() if v}
 
 
-def links_markdown(links: dict[str, str], title: str = "In the AWS console") -> str:
+#: what each link is, in words (the keys stay English in results; `links_markdown` shows these translated)
+LINK_WORDS = {
+    "schedule": N_("schedule"),
+    "state_machine": N_("state machine"),
+    "execution": N_("execution"),
+    "task": N_("task"),
+    "log_stream": N_("log stream"),
+}
+
+
+def links_markdown(links: dict[str, str], title: str = N_("In the AWS console")) -> str:
     """The links as a Markdown list (name: clickable URL), for a runbook's last cell and for people.
 
     Why: a .result.json holds the URLs for machines; the notebook a person opens should make them one
     click. An empty dict says so instead of showing nothing."""
+    title = tr(title)  # in the reader's language (sfnecs.i18n), as the names below
     if not links:
-        return f"**{title}:** no console links (nothing deployed or run yet)"
-    rows = "\n".join(f"- {name.replace('_', ' ')}: [{url}]({url})" for name, url in links.items())
+        return f"**{title}:** " + tr("no console links (nothing deployed or run yet)")
+    rows = "\n".join(
+        f"- {tr(LINK_WORDS.get(name, name.replace('_', ' ')))}: [{url}]({url})" for name, url in links.items()
+    )
     return f"**{title}:**\n\n{rows}"

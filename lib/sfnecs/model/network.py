@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sfnecs.i18n import tr
 from sfnecs.model.arns import ECR_IMAGE_RE
 
 __all__ = ["PullPath", "default_route_target", "in_regional_ecr", "pull_path", "required_endpoints", "route_table_of"]
@@ -152,13 +153,20 @@ def pull_path(
     endpoint path needs those endpoints too. `ecr_image` False (e.g. Docker Hub): endpoints do not help.
     """
     if route_target.startswith("nat-"):
-        return PullPath(subnet, True, f"NAT gateway {route_target} (route {DEFAULT_ROUTE})")
+        via = tr("NAT gateway {gateway} (route {route})", gateway=route_target, route=DEFAULT_ROUTE)
+        return PullPath(subnet, True, via)
     if route_target.startswith("igw-") and assign_public_ip:
-        return PullPath(subnet, True, f"public IP through internet gateway {route_target}")
+        return PullPath(subnet, True, tr("public IP through internet gateway {gateway}", gateway=route_target))
     if route_target and not route_target.startswith("igw-"):
         # a transit gateway, peering or appliance may lead to an egress VPC: not visible from here
         return PullPath(
-            subnet, None, f"route {DEFAULT_ROUTE} -> {route_target}: where it leads cannot be seen from this VPC"
+            subnet,
+            None,
+            tr(
+                "route {route} -> {target}: where it leads cannot be seen from this VPC",
+                route=DEFAULT_ROUTE,
+                target=route_target,
+            ),
         )
     missing = (
         _missing_endpoints(region, endpoints, route_table, uses_awslogs=uses_awslogs, uses_secrets=uses_secrets)
@@ -166,35 +174,38 @@ def pull_path(
         else ()
     )
     if ecr_image and not missing:
-        return PullPath(
-            subnet,
-            True,
-            "VPC endpoints ("
-            + ", ".join(
-                _short(s) for s in required_endpoints(region, uses_awslogs=uses_awslogs, uses_secrets=uses_secrets)
-            )
-            + ")",
-        )
+        needed = required_endpoints(region, uses_awslogs=uses_awslogs, uses_secrets=uses_secrets)
+        return PullPath(subnet, True, tr("VPC endpoints ({endpoints})", endpoints=", ".join(map(_short, needed))))
     return _no_path(subnet, route_target, missing, ecr_image)
 
 
 def _no_path(subnet: str, route_target: str, missing: tuple[str, ...], ecr_image: bool) -> PullPath:
+    # in the reader's language (sfnecs.i18n): verify shows these; the sandbox reads only `works` and `blocked`
     endpoints = (
-        f"add the VPC endpoints {', '.join(missing)} (the s3 one a gateway endpoint on the subnet's route "
-        "table, the others interface endpoints with private DNS)"
+        tr(
+            "add the VPC endpoints {endpoints} (the s3 one a gateway endpoint on the subnet's route "
+            "table, the others interface endpoints with private DNS)",
+            endpoints=", ".join(missing),
+        )
         if missing
         else ""
     )
-    nat = f"add a NAT gateway in a public subnet and route {DEFAULT_ROUTE} of this subnet's route table to it"
+    nat = tr(
+        "add a NAT gateway in a public subnet and route {route} of this subnet's route table to it", route=DEFAULT_ROUTE
+    )
     if route_target.startswith("igw-"):
-        via = f"route {DEFAULT_ROUTE} -> internet gateway {route_target}, but no public IP: the task cannot use it"
-        fix = "turn on the public IP (assign_public_ip=True, CLI --assign-public-ip), or " + nat
+        via = tr(
+            "route {route} -> internet gateway {gateway}, but no public IP: the task cannot use it",
+            route=DEFAULT_ROUTE,
+            gateway=route_target,
+        )
+        fix = tr("turn on the public IP (assign_public_ip=True, CLI --assign-public-ip), or {nat}", nat=nat)
     else:
-        via = f"no route {DEFAULT_ROUTE} (neither an internet gateway nor a NAT gateway)"
+        via = tr("no route {route} (neither an internet gateway nor a NAT gateway)", route=DEFAULT_ROUTE)
         fix = nat
     if endpoints:
-        via += "; endpoints missing: " + ", ".join(_short(m) for m in missing)
-        fix += ", or " + endpoints
+        via = tr("{via}; endpoints missing: {endpoints}", via=via, endpoints=", ".join(_short(m) for m in missing))
+        fix = tr("{fix}, or {endpoints}", fix=fix, endpoints=endpoints)
     elif not ecr_image:
-        via += "; the image is not in ECR: VPC endpoints cannot reach its registry"
+        via = tr("{via}; the image is not in ECR: VPC endpoints cannot reach its registry", via=via)
     return PullPath(subnet, False, via, missing, fix, _blocked(missing) if ecr_image else "registry")

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sfnecs.checks import check_number
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_
 
 AWS_SFN_PRICING = "https://aws.amazon.com/step-functions/pricing/"
 
@@ -30,27 +31,35 @@ class PriceSource:
 
 _US_X86 = "Fargate us-east-1 Linux/x86 (fact: fargate-price-us-east-1)"
 _US_ARM = "Fargate us-east-1 Linux/ARM (fact: fargate-price-us-east-1)"
-_SCHEDULER = "EventBridge Scheduler {} (fact: scheduler-price)"
+# Units and the sources' words are marked with N_: `to_frame` keeps the English, the display translates
+# them; the strings are literal (no format) so the catalog holds them whole, with their URL and fact id.
+_VCPU_HOUR, _GB_HOUR = N_("USD per vCPU-hour"), N_("USD per GB-hour")
 
 #: One entry per `Prices` field; community sources are marked as the facts' sources are (docs/facts.md).
 PRICE_SOURCES: dict[str, PriceSource] = {
     "sfn_per_1000_transitions": PriceSource(
-        "USD per 1,000 state transitions",
-        f"{AWS_SFN_PRICING} (Standard; retries count) (fact: sfn-standard-price)",
+        N_("USD per 1,000 state transitions"),
+        N_("https://aws.amazon.com/step-functions/pricing/ (Standard; retries count) (fact: sfn-standard-price)"),
         False,
     ),
     "sfn_free_transitions_per_month": PriceSource(
-        "state transitions per month", f"{AWS_SFN_PRICING} (free tier, does not expire)", False
+        N_("state transitions per month"),
+        N_("https://aws.amazon.com/step-functions/pricing/ (free tier, does not expire)"),
+        False,
     ),
-    "scheduler_per_million": PriceSource("USD per million invocations", _SCHEDULER.format("pricing"), True),
-    "scheduler_free_per_month": PriceSource("invocations per month", _SCHEDULER.format("free tier"), True),
-    "fargate_x86_vcpu_hour": PriceSource("USD per vCPU-hour", _US_X86, False),
-    "fargate_x86_gb_hour": PriceSource("USD per GB-hour", _US_X86, False),
-    "fargate_arm_vcpu_hour": PriceSource("USD per vCPU-hour", _US_ARM, True),
-    "fargate_arm_gb_hour": PriceSource("USD per GB-hour", _US_ARM, True),
+    "scheduler_per_million": PriceSource(
+        N_("USD per million invocations"), N_("EventBridge Scheduler pricing (fact: scheduler-price)"), True
+    ),
+    "scheduler_free_per_month": PriceSource(
+        N_("invocations per month"), N_("EventBridge Scheduler free tier (fact: scheduler-price)"), True
+    ),
+    "fargate_x86_vcpu_hour": PriceSource(_VCPU_HOUR, _US_X86, False),
+    "fargate_x86_gb_hour": PriceSource(_GB_HOUR, _US_X86, False),
+    "fargate_arm_vcpu_hour": PriceSource(_VCPU_HOUR, _US_ARM, True),
+    "fargate_arm_gb_hour": PriceSource(_GB_HOUR, _US_ARM, True),
     "fargate_minimum_seconds": PriceSource(
-        "seconds billed at least per task",
-        "per-second billing, one-minute minimum (Linux) (fact: fargate-minimum-billing)",
+        N_("seconds billed at least per task"),
+        N_("per-second billing, one-minute minimum (Linux) (fact: fargate-minimum-billing)"),
         True,
     ),
 }
@@ -58,13 +67,13 @@ PRICE_SOURCES: dict[str, PriceSource] = {
 #: Tokyo (ap-northeast-1) Linux/x86 Fargate prices (*community*). No ARM price is recorded for
 #: Tokyo, so `for_region` leaves ARM unknown rather than inventing one.
 _TOKYO = "Fargate ap-northeast-1 Linux/x86 (fact: fargate-price-tokyo)"
-_NO_PRICE = "unknown: no ARM price recorded for this region (fact: fargate-price-tokyo)"
+_NO_PRICE = N_("unknown: no ARM price recorded for this region (fact: fargate-price-tokyo)")
 REGIONAL_FARGATE: dict[str, dict[str, tuple[float | None, PriceSource]]] = {
     "ap-northeast-1": {
-        "fargate_x86_vcpu_hour": (0.05056, PriceSource("USD per vCPU-hour", _TOKYO, True)),
-        "fargate_x86_gb_hour": (0.005536, PriceSource("USD per GB-hour", _TOKYO, True)),
-        "fargate_arm_vcpu_hour": (None, PriceSource("USD per vCPU-hour", _NO_PRICE, False)),
-        "fargate_arm_gb_hour": (None, PriceSource("USD per GB-hour", _NO_PRICE, False)),
+        "fargate_x86_vcpu_hour": (0.05056, PriceSource(_VCPU_HOUR, _TOKYO, True)),
+        "fargate_x86_gb_hour": (0.005536, PriceSource(_GB_HOUR, _TOKYO, True)),
+        "fargate_arm_vcpu_hour": (None, PriceSource(_VCPU_HOUR, _NO_PRICE, False)),
+        "fargate_arm_gb_hour": (None, PriceSource(_GB_HOUR, _NO_PRICE, False)),
     },
 }
 
@@ -134,12 +143,12 @@ class Prices:
             source = next((src for v, src in known if v == value), None)
             rows.append(
                 {
-                    "price": f.name,
-                    "value": value,
-                    "unit": PRICE_SOURCES[f.name].unit,
-                    "source": source.source if source else "caller override",
-                    "community": source.community if source else False,
-                    "overridden": source is None,
+                    N_("price"): f.name,
+                    N_("value"): value,
+                    N_("unit"): PRICE_SOURCES[f.name].unit,
+                    N_("source"): source.source if source else N_("caller override"),
+                    N_("community"): source.community if source else False,
+                    N_("overridden"): source is None,
                 }
             )
         frame = pd.DataFrame(rows)

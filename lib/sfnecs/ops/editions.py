@@ -6,8 +6,9 @@ is a catalog entry keyed by the cell's id and a hash of its English (`msgctxt "<
 `msgid` the English), so a changed English cell no longer matches its translation: `extract` keeps
 the old translation marked fuzzy (with the previous English, for the translator), `generate`
 refuses to publish it, and `edition_problems` (tests/test_editions.py) names it. The edition gets
-one cell of its own, tagged `injected-parameters` as papermill tags its own, that sets `lang` so the
-library speaks the edition's language too.
+one cell of its own before every other code cell, tagged `sfnecs-edition`, that sets `lang` so the
+library speaks the edition's language from the first output on (and papermill, which replaces a cell
+tagged `injected-parameters` with its own, leaves it in place when it passes parameters).
 
 Commands (docs/editions.md): `python -m sfnecs.ops.editions ids|extract|generate|check LESSON.ipynb...`.
 """
@@ -50,8 +51,8 @@ JAPANESE_LESSONS: tuple[str, ...] = (
     "05_diagnose_exec_format_error",
 )
 
-#: the tag of the edition's own cell (papermill's tag for the cell it injects)
-EDITION_CELL_TAG = "injected-parameters"
+#: the tag of the edition's own cell (not papermill's `injected-parameters`: papermill replaces that cell)
+EDITION_CELL_TAG = "sfnecs-edition"
 
 
 def _edition_cell_source(lang: str) -> str:
@@ -194,8 +195,7 @@ def build_edition(lesson: Path, lang: str, *, allow_english: bool = False) -> tu
         if cell["cell_type"] == "markdown" and cell.get("id") and cell_key(cell) in translations:
             cell["source"] = _lines(translations[cell_key(cell)])
         cells.append(cell)
-    params = next((i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])), None)
-    at = params + 1 if params is not None else next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), 0)
+    at = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))  # before all code
     cells.insert(
         at,
         {

@@ -16,7 +16,7 @@ The modules, in dependency order:
   simulation   simulate_variants, compare, expected_counts (and the simulation semantics)
   plot         scenario_timeline: a Gantt chart per variant
   facts        feature_table, misconceptions
-  monthly_cost what one deployed stack costs a month, with its assumptions
+  monthly_cost what one deployed stack costs a month, with its assumptions; what a few runs cost
 
 Only the public names are re-exported here; tests and benches import the engine's private parts
 from their modules.
@@ -24,7 +24,7 @@ from their modules.
 
 from sfnecs.patterns.engine import DISPOSITIONS
 from sfnecs.patterns.facts import feature_table, misconceptions
-from sfnecs.patterns.monthly_cost import CostEstimate, monthly_cost, runs_per_month
+from sfnecs.patterns.monthly_cost import CostEstimate, UsageCost, monthly_cost, runs_per_month, usage_cost
 from sfnecs.patterns.plot import scenario_timeline
 from sfnecs.patterns.results import COUNT_KEYS, SimulationResult, VariantResult
 from sfnecs.patterns.scenario import COMPARED_VARIANTS, DURATION_KINDS, VARIANTS, Scenario, Variant
@@ -41,6 +41,7 @@ __all__ = [
     "VARIANTS",
     "Scenario",
     "SimulationResult",
+    "UsageCost",
     "Variant",
     "VariantResult",
     "compare",
@@ -53,4 +54,5 @@ __all__ = [
     "scenario_timeline",
     "simulate_variants",
     "transitions_table",
+    "usage_cost",
 ]

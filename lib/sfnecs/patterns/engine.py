@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sfnecs.i18n import N_
 from sfnecs.patterns.draws import _Draws
 from sfnecs.patterns.scenario import Scenario, Variant
 from sfnecs.patterns.tasks import _coverage, _prefix_max, _Tasks
@@ -17,12 +18,12 @@ from sfnecs.patterns.transitions import execution_states
 
 #: What happened to each delivery.
 DISPOSITIONS = (
-    "succeeded",
-    "job_failed",
-    "launch_failed",
-    "skipped_by_guard",
-    "deduplicated_running",
-    "already_exists",
+    N_("succeeded"),
+    N_("job_failed"),
+    N_("launch_failed"),
+    N_("skipped_by_guard"),
+    N_("deduplicated_running"),
+    N_("already_exists"),
 )
 _OK, _JOB_FAILED, _LAUNCH_FAILED, _SKIPPED, _DEDUP_RUNNING, _ALREADY_EXISTS = range(6)
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_
 from sfnecs.patterns.draws import _Draws
 from sfnecs.patterns.engine import (
     _ALREADY_EXISTS,
@@ -92,24 +93,52 @@ def _per_month(bounds: np.ndarray, at: np.ndarray, amounts: np.ndarray | None = 
     return total[edges[1:]] - total[edges[:-1]]
 
 
+#: the counts a live replay can be compared with (marked: a table shows them in the chosen language)
 COUNT_KEYS = (
-    "ticks",
-    "deliveries",
-    "executions",
-    "run_task_calls",
-    "task_launches",
-    "duplicate_launches",
-    "overlapping_launches",
-    "max_concurrent",
-    "skipped_by_guard",
-    "deduplicated_running",
-    "already_exists",
-    "failures",
-    "failures_noticed",
-    "failures_silent",
-    "launch_failures_recovered",
-    "notifications",
-    "state_transitions",
+    N_("ticks"),
+    N_("deliveries"),
+    N_("executions"),
+    N_("run_task_calls"),
+    N_("task_launches"),
+    N_("duplicate_launches"),
+    N_("overlapping_launches"),
+    N_("max_concurrent"),
+    N_("skipped_by_guard"),
+    N_("deduplicated_running"),
+    N_("already_exists"),
+    N_("failures"),
+    N_("failures_noticed"),
+    N_("failures_silent"),
+    N_("launch_failures_recovered"),
+    N_("notifications"),
+    N_("state_transitions"),
+)
+#: the other columns of the result frames, marked so a table shows them in the chosen language
+_SHOWN_COLUMNS = (
+    N_("variant"),
+    N_("overlap_minutes"),
+    N_("billable_transitions"),
+    N_("scheduler_invocations"),
+    N_("billable_invocations"),
+    N_("fargate_vcpu_hours"),
+    N_("fargate_gb_hours"),
+    N_("cost_fargate_vcpu"),
+    N_("cost_fargate_memory"),
+    N_("cost_step_functions"),
+    N_("cost_scheduler"),
+    N_("cost_total"),
+    N_("tick"),
+    N_("copy"),
+    N_("job_attempt"),
+    N_("scheduled"),
+    N_("start"),
+    N_("end"),
+    N_("start_minute"),
+    N_("end_minute"),
+    N_("duration_minutes"),
+    N_("failed"),
+    N_("delivered_minute"),
+    N_("disposition"),
 )
 
 

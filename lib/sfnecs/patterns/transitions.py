@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sfnecs import statemachine as sm
+from sfnecs.i18n import N_
 from sfnecs.patterns.scenario import Scenario
 
 
@@ -26,10 +27,12 @@ def execution_states(scenario: Scenario, guard: bool) -> dict[str, tuple[str, ..
     top of these states.
     """
     guard_states = (sm.CHECK_RUNNING, sm.ALREADY_RUNNING) if guard else ()
-    return {
-        "skipped": guard_states + (sm.SKIPPED,) if guard else (),
-        "succeeded": guard_states + (sm.RUN_JOB,) + ((sm.NOTIFY_SUCCESS,) if scenario.notify_success else ()),
-        "failed": guard_states + (sm.RUN_JOB,) + ((sm.NOTIFY_FAILURE, sm.FAILED) if scenario.notify_failure else ()),
+    return {  # the paths' names are shown (transitions_table), so marked for the display's translation
+        N_("skipped"): guard_states + (sm.SKIPPED,) if guard else (),
+        N_("succeeded"): guard_states + (sm.RUN_JOB,) + ((sm.NOTIFY_SUCCESS,) if scenario.notify_success else ()),
+        N_("failed"): guard_states
+        + (sm.RUN_JOB,)
+        + ((sm.NOTIFY_FAILURE, sm.FAILED) if scenario.notify_failure else ()),
     }
 
 
@@ -41,11 +44,11 @@ def transitions_table(scenario: Scenario) -> pd.DataFrame:
             if states:
                 rows.append(
                     {
-                        "guard": guard,
-                        "path": path,
-                        "states": " -> ".join(states),
-                        "transitions": len(states),
-                        "plus": "one per Retry (launch or job)",
+                        N_("guard"): guard,
+                        N_("path"): path,
+                        N_("states"): " -> ".join(states),
+                        N_("transitions"): len(states),
+                        N_("plus"): N_("one per Retry (launch or job)"),
                     }
                 )
     return pd.DataFrame(rows)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.spec import StackSpec
 from sfnecs.statemachine.build import (
     ALREADY_RUNNING,
@@ -115,7 +116,7 @@ def stopped_task(spec: StackSpec, exit_code: int) -> dict[str, Any]:
 
 
 def _times(count: int) -> str:
-    return "once" if count == 1 else f"{count} times"
+    return tr("once") if count == 1 else tr("{count} times", count=count)
 
 
 def _result(value: Any, validation: str = "STRICT") -> dict[str, Any]:
@@ -219,18 +220,21 @@ def _guard_paths(s: _Suite) -> list[ProofPath]:
     ]
     paths = [
         ProofPath(
-            "guard: run",
-            "with no RUNNING execution listed, the run goes on to the job",
+            N_("guard: run"),
+            tr("with no RUNNING execution listed, the run goes on to the job"),
             (Step(check, "SUCCEEDED", decide, mock=_result(_listed(spec))), Step(decide, "SUCCEEDED", s.run_start())),
         ),
         ProofPath(
-            "guard: skip",
-            "an older RUNNING execution makes this one end without running the job (and it succeeds)",
+            N_("guard: skip"),
+            tr("an older RUNNING execution makes this one end without running the job (and it succeeds)"),
             (Step(check, "SUCCEEDED", decide, mock=_result(older)), *skip),
         ),
         ProofPath(
-            "guard: list fails",
-            f"a failing ListExecutions is retried {_times(GUARD_RETRY_ATTEMPTS)}, then caught and notified",
+            N_("guard: list fails"),
+            tr(
+                "a failing ListExecutions is retried {times}, then caught and notified",
+                times=_times(GUARD_RETRY_ATTEMPTS),
+            ),
             (
                 *s.retried(check, *LIST_FAILED, GUARD_RETRY_ATTEMPTS),
                 Step(
@@ -249,8 +253,8 @@ def _guard_paths(s: _Suite) -> list[ProofPath]:
         oldest_is_me = {"guard": {"me": execution_arn(spec), "oldest": {"ExecutionArn": execution_arn(spec)}}}
         paths.append(
             ProofPath(
-                "guard: oldest runs",
-                "the oldest RUNNING execution (this one) runs the job",
+                N_("guard: oldest runs"),
+                tr("the oldest RUNNING execution (this one) runs the job"),
                 (Step(ALREADY_RUNNING, "SUCCEEDED", s.run_start(), input=oldest_is_me),),
             )
         )
@@ -260,9 +264,9 @@ def _guard_paths(s: _Suite) -> list[ProofPath]:
 def proof_paths(spec: StackSpec) -> tuple[ProofPath, ...]:
     """Every path of `spec`'s state machine as TestState steps with their expected outcomes."""
     if not isinstance(spec, StackSpec):
-        raise ValidationError("spec", spec, "a sfnecs.model.StackSpec")
+        raise ValidationError("spec", spec, N_("a sfnecs.model.StackSpec"))
     if spec.pattern != "B":
-        raise ValidationError("spec.pattern", spec.pattern, "B: pattern A has no state machine to prove")
+        raise ValidationError("spec.pattern", spec.pattern, N_("B: pattern A has no state machine to prove"))
     s = _Suite(spec)
     launches, job_retries = spec.launch_retry_attempts, spec.retry_job_failures
     unknown = ("AmazonECS.Unknown", json.dumps({"Failures": [{"Reason": "RESOURCE:MEMORY"}], "Tasks": []}))
@@ -272,24 +276,29 @@ def proof_paths(spec: StackSpec) -> tuple[ProofPath, ...]:
     paths = [*_guard_paths(s)] if spec.guard else []
     paths += [
         ProofPath(
-            "success",
-            "a task that exits 0 ends the run successfully" + (", after notifying" if spec.notify_success else ""),
+            N_("success"),
+            tr("a task that exits 0 ends the run successfully, after notifying")
+            if spec.notify_success
+            else tr("a task that exits 0 ends the run successfully"),
             (*s.to_run(), *s.succeeded()),
         ),
         ProofPath(
-            "launch retried, then success",
-            "a throttled launch is retried, and the next attempt's success ends the run",
+            N_("launch retried, then success"),
+            tr("a throttled launch is retried, and the next attempt's success ends the run"),
             (*s.to_run(), *s.retried(RUN_JOB, *THROTTLED, launches), *s.succeeded(retry_count=1)),
         )
         if launches
         else ProofPath(
-            "launch not retried",
-            "launch retries are off: a throttled launch is caught, notified, and the run fails",
+            N_("launch not retried"),
+            tr("launch retries are off: a throttled launch is caught, notified, and the run fails"),
             (*s.to_run(), s.job_fails(*THROTTLED), *s.notified_and_failed(*THROTTLED)),
         ),
         ProofPath(
-            "launch retries exhausted",
-            f"a launch that keeps failing is retried {_times(launches)}, then caught, notified, and the run fails",
+            N_("launch retries exhausted"),
+            tr(
+                "a launch that keeps failing is retried {times}, then caught, notified, and the run fails",
+                times=_times(launches),
+            ),
             (
                 *s.to_run(),
                 *s.retried(RUN_JOB, *unknown, launches),
@@ -298,13 +307,13 @@ def proof_paths(spec: StackSpec) -> tuple[ProofPath, ...]:
             ),
         ),
         ProofPath(
-            "job fails",
-            (
-                f"a job that exits non-zero is run again ({_times(job_retries)} at most), then caught"
-                if job_retries
-                else "a job that exits non-zero is not run again (it already ran): caught"
+            N_("job fails"),
+            tr(
+                "a job that exits non-zero is run again ({times} at most), then caught, notified, the run fails",
+                times=_times(job_retries),
             )
-            + ", notified, the run fails",
+            if job_retries
+            else tr("a job that exits non-zero is not run again (it already ran): caught, notified, the run fails"),
             (
                 *s.to_run(),
                 *retried_job,
@@ -313,16 +322,16 @@ def proof_paths(spec: StackSpec) -> tuple[ProofPath, ...]:
             ),
         ),
         ProofPath(
-            "timeout",
-            "a task past TimeoutSeconds (States.Timeout) is not retried: caught, notified, the run fails",
+            N_("timeout"),
+            tr("a task past TimeoutSeconds (States.Timeout) is not retried: caught, notified, the run fails"),
             (*s.to_run(), s.job_fails(*timeout), *s.notified_and_failed(*timeout)),
         ),
     ]
     if spec.notify_failure:
         paths.append(
             ProofPath(
-                "notification fails",
-                "an SNS outage while notifying cannot hide the job's own error: the run fails with it",
+                N_("notification fails"),
+                tr("an SNS outage while notifying cannot hide the job's own error: the run fails with it"),
                 (*s.to_run(), s.job_fails(*timeout), *s.notified_and_failed(*timeout, sns_down=True)),
             )
         )

@@ -8,6 +8,7 @@ deployed. The suite (what each path must do) comes from the StackSpec (`sfnecs.p
 
 from __future__ import annotations
 
+import html
 import json
 import time
 from collections.abc import Iterable
@@ -15,12 +16,27 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sfnecs.exceptions import StackError, ValidationError
+from sfnecs.i18n import N_, localize, tr
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 from sfnecs.proofs.cases import ProofPath, Step, context, proof_paths
 
 #: what TestState reports: DEBUG adds the data flow and errorDetails (retry/catch index)
 INSPECTION_LEVEL = "DEBUG"
+#: a step's columns in `ProofReport.to_frame` (N_: the frame keeps these names, the display translates them)
+STEP_COLUMNS = [
+    N_("path"),
+    N_("proves"),
+    N_("state"),
+    N_("retries"),
+    N_("mocked"),
+    N_("expected"),
+    N_("got"),
+    N_("ok"),
+    N_("why"),
+]
+#: `got` of a step after a path's first disagreement (TestState was not called)
+NOT_RUN = N_("not run")
 
 
 @dataclass(frozen=True)
@@ -83,10 +99,17 @@ class ProofReport:
     def summary(self) -> str:
         """One line: how many paths and steps passed, and the time taken."""
         paths = self.paths
-        return (
-            f"{self.stack} ({self.query_language}, {self.target}): {sum(paths.values())}/{len(paths)} paths proven, "
-            f"{sum(s.ok for s in self.steps)}/{len(self.steps) + len(self.not_run)} TestState steps as expected, "
-            f"{self.seconds:.1f} s, no task run"
+        return tr(
+            "{stack} ({language}, {target}): {proven}/{paths} paths proven, {ok}/{steps} TestState steps as "
+            "expected, {seconds:.1f} s, no task run",
+            stack=self.stack,
+            language=self.query_language,
+            target=self.target,
+            proven=sum(paths.values()),
+            paths=len(paths),
+            ok=sum(s.ok for s in self.steps),
+            steps=len(self.steps) + len(self.not_run),
+            seconds=self.seconds,
         )
 
     def to_frame(self) -> Any:
@@ -112,40 +135,54 @@ class ProofReport:
                 "path": p,
                 "state": st,
                 "expected": expected,
-                "got": "not run",
+                "got": NOT_RUN,
                 "ok": False,
-                "why": "an earlier step of this path disagreed",
+                "why": tr("an earlier step of this path disagreed"),
             }
             for p, st, expected in self.not_run
         ]
-        return pd.DataFrame(
-            rows, columns=["path", "proves", "state", "retries", "mocked", "expected", "got", "ok", "why"]
+        return pd.DataFrame(rows, columns=STEP_COLUMNS)
+
+    def by_path(self) -> Any:
+        """A table: one row per path (what it proves, how many TestState steps, whether it is proven)."""
+        frame = self.to_frame()
+        return frame.groupby("path", sort=False).agg(
+            **{
+                N_("proves"): ("proves", "first"),
+                N_("steps"): ("state", "size"),
+                N_("proven"): ("ok", "all"),
+            }
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data, with `ok` and a one-line `error` (a runbook's result)."""
         failed = [path for path, ok in self.paths.items() if not ok]
-        error = f"not proven: {', '.join(failed)} ({self.failures[0].path}: {self.failures[0].why})" if failed else None
+        first = self.failures[0] if failed else None
+        error = (
+            tr("not proven: {paths} ({path}: {why})", paths=", ".join(failed), path=first.path, why=first.why)
+            if first
+            else None
+        )
         return asdict(self) | {"passed": self.passed, "ok": self.passed, "error": error, "summary": self.summary()}
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{self.summary()}</b></p>" + self.to_frame().to_html(index=False)
+        return f"<p><b>{html.escape(self.summary())}</b></p>" + localize(self.to_frame()).to_html(index=False)
 
 
 def _disagreement(step: Step, answer: dict[str, Any]) -> str:
     """Why TestState's answer is not what the step expects ("" when it is)."""
     got_status, got_next = answer.get("status"), answer.get("nextState")
     if got_status != step.expect_status:
-        return f"status {got_status}, expected {step.expect_status}"
+        return tr("status {got}, expected {expected}", got=got_status, expected=step.expect_status)
     if step.expect_status in ("SUCCEEDED", "CAUGHT_ERROR") and got_next != step.expect_next:
-        return f"next state {got_next}, expected {step.expect_next}"
+        return tr("next state {got}, expected {expected}", got=got_next, expected=step.expect_next)
     if step.expect_error is not None and answer.get("error") != step.expect_error:
-        return f"error {answer.get('error')}, expected {step.expect_error}"
+        return tr("error {got}, expected {expected}", got=answer.get("error"), expected=step.expect_error)
     if step.expect_output:
         output = json.loads(answer.get("output") or "null")
         wrong = {k: v for k, v in step.expect_output.items() if not isinstance(output, dict) or output.get(k) != v}
         if wrong:
-            return f"output lacks {wrong}"
+            return tr("output lacks {fields}", fields=wrong)
     return ""
 
 
@@ -217,8 +254,15 @@ def deployed_definition(target: Target, spec: StackSpec) -> tuple[str, str]:
         found = sfn.describe_state_machine(stateMachineArn=spec.state_machine_arn)
     except sfn.exceptions.StateMachineDoesNotExist:
         raise StackError(
-            f"stack {spec.name!r} has no state machine {spec.state_machine} on target {target.name} in "
-            f"{target.region}: deploy it first (sfnecs apply --stack {spec.name} --confirm), or pass definition="
+            tr(
+                "stack {stack} has no state machine {machine} on target {target} in {region}: deploy it first "
+                "(sfnecs apply --stack {name} --confirm), or pass definition=",
+                stack=repr(spec.name),
+                machine=spec.state_machine,
+                target=target.name,
+                region=target.region,
+                name=spec.name,
+            )
         ) from None
     return found["definition"], found["roleArn"]
 
@@ -239,14 +283,16 @@ def prove(
     On AWS the caller needs `states:TestState`, and `iam:PassRole` on the role (API reference, "TestState").
     """
     if not isinstance(spec, StackSpec):
-        raise ValidationError("spec", spec, "a sfnecs.model.StackSpec")
+        raise ValidationError("spec", spec, N_("a sfnecs.model.StackSpec"))
     role: str | None
     if definition is None:
         text, role = deployed_definition(target, spec)
     elif isinstance(definition, (str, dict)):
         text, role = definition if isinstance(definition, str) else json.dumps(definition), role_arn
     else:
-        raise ValidationError("definition", type(definition).__name__, "None (the deployed one), ASL text or a dict")
+        raise ValidationError(
+            "definition", type(definition).__name__, N_("None (the deployed one), ASL text or a dict")
+        )
     try:
         language = json.loads(text).get("QueryLanguage", "JSONPath")
     except (ValueError, AttributeError):
@@ -256,7 +302,9 @@ def prove(
     suite = proof_paths(spec)
     wanted = {p.name for p in suite} if paths is None else set(paths)
     if unknown := wanted - {p.name for p in suite}:
-        raise ValidationError("paths", sorted(unknown), f"names of this stack's paths: {[p.name for p in suite]}")
+        raise ValidationError(
+            "paths", sorted(unknown), tr("names of this stack's paths: {names}", names=[p.name for p in suite])
+        )
     sfn = target.client("stepfunctions")
     started = time.perf_counter()
     steps: list[StepResult] = []

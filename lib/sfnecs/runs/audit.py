@@ -19,7 +19,9 @@ from typing import Any
 from sfnecs.checks import check_int, check_positive
 from sfnecs.deploy.alerting_resources import alarm_states
 from sfnecs.diagnose import diagnose
+from sfnecs.diagnose.result import CATEGORY_WORDS
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, localize, prepare_plot_text, tr
 from sfnecs.model.console import stack_links
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
@@ -35,6 +37,8 @@ PERCENTILES = (50, 90, 99)
 #: how many fire times to look at when finding a cron schedule's shortest gap (covers every weekday
 #: pattern of a daily or more frequent schedule; a sparser one is at most this many fires ahead)
 INTERVAL_SAMPLE = 64
+#: the category of a failed run that was not diagnosed (beyond `diagnose_limit`)
+NOT_DIAGNOSED = N_("not diagnosed")
 
 
 @dataclass
@@ -62,24 +66,27 @@ class Audit:
         """The headline figures as a two-column table (metric, value)."""
         import pandas as pd
 
+        # N_: the metric names stay English in the frame (select by them); the display translates them
         rows = [
-            ("runs", self.counts.get("total", 0)),
-            ("succeeded", self.counts.get("SUCCEEDED", 0)),
-            ("failed", sum(self.counts.get(s, 0) for s in FINISHED[1:])),
-            ("running", self.counts.get("RUNNING", 0)),
-            ("success rate", "-" if self.success_rate is None else f"{self.success_rate:.0%}"),
+            (N_("runs"), self.counts.get("total", 0)),
+            (N_("succeeded"), self.counts.get("SUCCEEDED", 0)),
+            (N_("failed"), sum(self.counts.get(s, 0) for s in FINISHED[1:])),
+            (N_("running"), self.counts.get("RUNNING", 0)),
+            (N_("success rate"), "-" if self.success_rate is None else f"{self.success_rate:.0%}"),
         ]
-        rows += [(f"duration p{p} (s)", _fmt(self.percentiles.get(f"p{p}"))) for p in PERCENTILES]
         rows += [
-            ("longest (s)", _fmt(self.percentiles.get("max"))),
-            ("schedule interval (s)", _fmt(self.interval_seconds)),
-            ("runs longer than the interval", len(self.outlasting)),
-            ("overlap intervals", len(self.overlaps)),
-            ("scheduled times run twice or more", len(self.duplicates)),
-            ("alarms in ALARM", sum(a.get("state") == "ALARM" for a in self.alarms.values())),
+            (tr("duration p{percentile} (s)", percentile=p), _fmt(self.percentiles.get(f"p{p}"))) for p in PERCENTILES
         ]
-        rows += [(f"failures: {k}", v) for k, v in self.failures_by_category.items()]
-        return pd.DataFrame(rows, columns=["metric", "value"]).astype({"value": str})
+        rows += [
+            (N_("longest (s)"), _fmt(self.percentiles.get("max"))),
+            (N_("schedule interval (s)"), _fmt(self.interval_seconds)),
+            (N_("runs longer than the interval"), len(self.outlasting)),
+            (N_("overlap intervals"), len(self.overlaps)),
+            (N_("scheduled times run twice or more"), len(self.duplicates)),
+            (N_("alarms in ALARM"), sum(a.get("state") == "ALARM" for a in self.alarms.values())),
+        ]
+        rows += [(tr("failures: {category}", category=_category(k)), v) for k, v in self.failures_by_category.items()]
+        return pd.DataFrame(rows, columns=[N_("metric"), N_("value")]).astype({"value": str})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready data (the audit runbook's result)."""
@@ -103,33 +110,44 @@ class Audit:
         }
 
     def _repr_html_(self) -> str:
-        flags = "".join(f"<li>{html.escape(f)}</li>" for f in self.flags) or "<li>nothing to flag</li>"
-        return (
-            f"<p>stack <b>{html.escape(self.stack)}</b>, runs since {self.since:%Y-%m-%d %H:%M} UTC, schedule "
-            f"<code>{html.escape(self.schedule)}</code> ({html.escape(self.timezone)})</p><ul>{flags}</ul>"
-            + self.to_frame().to_html(index=False)
+        nothing = tr("nothing to flag")
+        flags = "".join(f"<li>{html.escape(f)}</li>" for f in self.flags) or f"<li>{html.escape(nothing)}</li>"
+        heading = tr(
+            "stack <b>{stack}</b>, runs since {since} UTC, schedule <code>{schedule}</code> ({timezone})",
+            stack=html.escape(self.stack),
+            since=f"{self.since:%Y-%m-%d %H:%M}",
+            schedule=html.escape(self.schedule),
+            timezone=html.escape(self.timezone),
         )
+        return f"<p>{heading}</p><ul>{flags}</ul>" + localize(self.to_frame()).to_html(index=False)
 
     def plot(self) -> Any:
         """Runs on a time line (overlaps shaded) and each run's duration against the interval; returns the Figure."""
         import matplotlib.pyplot as plt
 
+        prepare_plot_text()  # before any text is made: Japanese labels need the CJK font in the fallback chain
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 3.2 + 0.5 * min(len(self.runs), 20)))
         if len(self.runs):
             timeline(self.runs, ax=top)
         else:
-            top.text(0.5, 0.5, "no runs in the period", ha="center", va="center", transform=top.transAxes)
+            top.text(0.5, 0.5, tr("no runs in the period"), ha="center", va="center", transform=top.transAxes)
         done = self.runs[self.runs["seconds"].notna()].sort_values("start", ignore_index=True)
         colours = ["#2da44e" if s == "SUCCEEDED" else "#cf222e" for s in done["status"]]
         bottom.bar(range(len(done)), done["seconds"].astype(float), color=colours)
         bottom.set_xticks(range(len(done)), [str(n) for n in done["name"]], rotation=30, ha="right", fontsize="small")
         if self.interval_seconds and len(done) and done["seconds"].max() >= self.interval_seconds / 10:
-            bottom.axhline(self.interval_seconds, color="#bf8700", ls="--", label="schedule interval")
+            bottom.axhline(self.interval_seconds, color="#bf8700", ls="--", label=tr("schedule interval"))
             bottom.legend(loc="upper right", fontsize="small")
-        bottom.set_ylabel("duration (s)")
-        bottom.set_title(f"durations; success rate {'-' if self.success_rate is None else f'{self.success_rate:.0%}'}")
+        bottom.set_ylabel(tr("duration (s)"))
+        rate = "-" if self.success_rate is None else f"{self.success_rate:.0%}"
+        bottom.set_title(tr("durations; success rate {rate}", rate=rate))
         fig.tight_layout()
         return fig
+
+
+def _category(category: str) -> str:
+    """A failure category in words, in the current language (the key itself when the kit has no words for it)."""
+    return tr(CATEGORY_WORDS.get(category, category))
 
 
 def _fmt(value: float | None) -> str:
@@ -182,7 +200,13 @@ def summarize(
     missing = set(RUN_COLUMNS) - set(getattr(runs, "columns", []))
     if missing:
         raise ValidationError(
-            "runs", type(runs).__name__, f"a DataFrame with columns {', '.join(RUN_COLUMNS)}; missing {sorted(missing)}"
+            "runs",
+            type(runs).__name__,
+            tr(
+                "a DataFrame with columns {columns}; missing {missing}",
+                columns=", ".join(RUN_COLUMNS),
+                missing=sorted(missing),
+            ),
         )
     statuses = runs["status"].value_counts().to_dict()
     counts = {"total": len(runs), **{str(k): int(v) for k, v in statuses.items()}}
@@ -194,7 +218,7 @@ def summarize(
     }
     pct["max"] = round(float(seconds.max()), 3) if len(seconds) else None
     failed = finished[finished["status"] != "SUCCEEDED"]
-    categories = {str(k): int(v) for k, v in failed["category"].fillna("not diagnosed").value_counts().items()}
+    categories = {str(k): int(v) for k, v in failed["category"].fillna(NOT_DIAGNOSED).value_counts().items()}
     longer = runs[pd.to_numeric(runs["seconds"], errors="coerce") > interval_seconds] if interval_seconds else runs[:0]
     report = Audit(
         stack,
@@ -219,28 +243,48 @@ def _flags(a: Audit) -> list[str]:
     out = []
     if a.outlasting:
         out.append(
-            f"{len(a.outlasting)} run(s) lasted longer than the schedule's interval ({a.interval_seconds:g} s):"
-            f" {', '.join(a.outlasting[:5])}: the next run starts before they end; lengthen the interval, "
-            "speed the job up, or keep the overlap guard on"
+            tr(
+                "{count} run(s) lasted longer than the schedule's interval ({interval} s): {names}: the next run "
+                "starts before they end; lengthen the interval, speed the job up, or keep the overlap guard on",
+                count=len(a.outlasting),
+                interval=f"{a.interval_seconds:g}",
+                names=", ".join(a.outlasting[:5]),
+            )
         )
     if a.overlaps:
         out.append(
-            f"{len(a.overlaps)} interval(s) with two or more runs at once: .sync does not prevent overlaps "
-            "(a guard in the state machine does)"
+            tr(
+                "{count} interval(s) with two or more runs at once: .sync does not prevent overlaps "
+                "(a guard in the state machine does)",
+                count=len(a.overlaps),
+            )
         )
     if a.duplicates:
         out.append(
-            f"{len(a.duplicates)} scheduled time(s) ran more than once (at-least-once delivery): "
-            + ", ".join(a.duplicates)[:300]
+            tr(
+                "{count} scheduled time(s) ran more than once (at-least-once delivery): {times}",
+                count=len(a.duplicates),
+                times=", ".join(a.duplicates)[:300],
+            )
         )
     if a.failures_by_category:
         out.append(
-            f"{sum(a.failures_by_category.values())} failed run(s): "
-            + ", ".join(f"{k} x{v}" for k, v in a.failures_by_category.items())
+            tr(
+                "{count} failed run(s): {categories}",
+                count=sum(a.failures_by_category.values()),
+                categories=", ".join(f"{_category(k)} x{v}" for k, v in a.failures_by_category.items()),
+            )
         )
     for name, alarm in a.alarms.items():
         if alarm.get("state") == "ALARM":
-            out.append(f"alarm {name} is in ALARM since {alarm.get('since')}: {alarm.get('reason')}")
+            out.append(
+                tr(
+                    "alarm {name} is in ALARM since {since}: {reason}",
+                    name=name,
+                    since=alarm.get("since"),
+                    reason=alarm.get("reason"),
+                )
+            )
     return out
 
 

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from sfnecs.deploy.verify import check_spec
 from sfnecs.exceptions import RunError, ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 from sfnecs.runs.polling import _Counter
@@ -56,18 +57,20 @@ def start(
     """
     spec = check_spec(target, spec)
     if spec.pattern != "B":
-        raise ValidationError("spec.pattern", spec.pattern, "B for start(); a pattern A stack runs with run_direct()")
+        raise ValidationError(
+            "spec.pattern", spec.pattern, N_("B for start(); a pattern A stack runs with run_direct()")
+        )
     # minute precision, as schedules have: two starts for the same minute are the same run
     when = _intended(at).replace(second=0, microsecond=0)
     name = execution_name(when) if name is None else name
     if not isinstance(name, str) or not _EXECUTION_NAME.fullmatch(name):
         raise ValidationError(
-            "name", name, '1-80 characters without whitespace, brackets, wildcards or " # % \\ ^ | ~ ` $ & , ; : /'
+            "name", name, N_('1-80 characters without whitespace, brackets, wildcards or " # % \\ ^ | ~ ` $ & , ; : /')
         )
     if input is None:
         input = {"scheduled_time": when.strftime("%Y-%m-%dT%H:%M:%SZ")}
     if not isinstance(input, dict):
-        raise ValidationError("input", input, "a JSON object (dict) or None")
+        raise ValidationError("input", input, N_("a JSON object (dict) or None"))
     body = json.dumps(input, sort_keys=True)
     sfn = target.client("stepfunctions")
     log = _log_location(spec)
@@ -80,13 +83,19 @@ def start(
         except sfn.exceptions.ExecutionAlreadyExists:
             existing = _describe_or_none(sfn, arn)  # started by someone else since we looked
         except sfn.exceptions.StateMachineDoesNotExist:
-            raise RunError(f"state machine {spec.state_machine_arn} does not exist: apply the stack first") from None
+            raise RunError(
+                tr("state machine {arn} does not exist: apply the stack first", arn=spec.state_machine_arn)
+            ) from None
     # Step Functions keeps a name for 90 days: the same name and input is the same intended run,
     # the duplicate we were asked to avoid. (Two starters racing both get the one execution:
     # StartExecution with a running execution's name and input is idempotent.)
     if existing is None or json.loads(existing.get("input") or "null") != input:
         raise RunError(
-            f"execution name={name!r} is already used by {arn} with other input: pass another name or the same input"
+            tr(
+                "execution name={name} is already used by {arn} with other input: pass another name or the same input",
+                name=repr(name),
+                arn=arn,
+            )
         )
     return Run(arn, "execution", name, spec.name, when, True, **log)
 
@@ -133,16 +142,22 @@ def run_direct(
     when = _intended(at).replace(second=0, microsecond=0)
     token = client_token if client_token is not None else f"{spec.name}-{when:%Y%m%dT%H%M}Z"
     if not isinstance(token, str) or not 1 <= len(token) <= 64:
-        raise ValidationError("client_token", token, "1-64 characters (RunTask clientToken)")
+        raise ValidationError("client_token", token, N_("1-64 characters (RunTask clientToken)"))
     check_wait_options("run_direct", waiting)
     calls = _Counter()
     ecs = target.client("ecs")
     try:
         out = calls(ecs.run_task, **_run_task_request(spec, token))
     except ecs.exceptions.ClusterNotFoundException:
-        raise RunError(f"cluster {spec.cluster!r} does not exist in {spec.region}: apply the stack first") from None
+        raise RunError(
+            tr(
+                "cluster {cluster} does not exist in {region}: apply the stack first",
+                cluster=repr(spec.cluster),
+                region=spec.region,
+            )
+        ) from None
     except ClientError as exc:  # ClientException, InvalidParameterException, AccessDeniedException, throttling ...
-        raise RunError(f"RunTask for stack {spec.name!r} was refused: {exc}") from None
+        raise RunError(tr("RunTask for stack {stack} was refused: {error}", stack=repr(spec.name), error=exc)) from None
     if out.get("failures") or not out.get("tasks"):
         failures = out.get("failures") or []
         reasons = "; ".join(f"{f.get('reason')}" + (f" ({f['detail']})" if f.get("detail") else "") for f in failures)

@@ -86,7 +86,10 @@ def timeline(df: Any, *, ax: Any = None, title: str | None = None, tz: str = "UT
         raise ValidationError(
             "df",
             type(df).__name__,
-            f"a DataFrame with columns name, status, start, stop (from executions()); missing {sorted(missing)}",
+            tr(
+                "a DataFrame with columns name, status, start, stop (from executions()); missing {missing}",
+                missing=sorted(missing),
+            ),
         )
     zone = _zone(tz)
     rows = df[[not _missing(s) for s in df["start"]]].sort_values("start", ignore_index=True)
@@ -169,7 +172,7 @@ def _zone(tz: str) -> Any:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError("tz", tz, "an IANA time zone name such as 'UTC' or 'Asia/Tokyo'") from None
+        raise ValidationError("tz", tz, N_("an IANA time zone name such as 'UTC' or 'Asia/Tokyo'")) from None
 
 
 def _axis_label(rows: Any, zone: Any, clock: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sfnecs.checks import check_positive
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,9 @@ class Backoff:
         for name in ("initial", "cap"):
             check_positive(name, getattr(self, name), 3600, "seconds")
         if isinstance(self.factor, bool) or not isinstance(self.factor, (int, float)) or not 1 <= self.factor <= 10:
-            raise ValidationError("factor", self.factor, "a number from 1 to 10")
+            raise ValidationError("factor", self.factor, N_("a number from 1 to 10"))
         if self.cap < self.initial:
-            raise ValidationError("cap", self.cap, f"at least initial={self.initial}")
+            raise ValidationError("cap", self.cap, tr("at least initial={initial}", initial=self.initial))
 
     def delays(self) -> Iterator[float]:
         """The endless sequence of delays."""

@@ -20,6 +20,7 @@ from sfnecs.checks import check_int
 from sfnecs.deploy.verify import check_spec
 from sfnecs.diagnose.envelopes import camel_keys
 from sfnecs.exceptions import RunError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.arns import awslogs_stream
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
@@ -57,7 +58,13 @@ def _named(kind: str, arn: str) -> Iterator[None]:
         if code not in _NOT_FOUND:
             raise
         raise RunError(
-            f"{kind} {arn} was not found in this account and region ({code}): check the ARN, the target and the region"
+            tr(
+                "{kind} {arn} was not found in this account and region ({code}): "
+                "check the ARN, the target and the region",
+                kind=kind,
+                arn=arn,
+                code=code,
+            )
         ) from None
 
 
@@ -79,7 +86,7 @@ def _execution_result(target: Target, run: Run, calls: _Counter) -> RunResult:
     events = _full_history(target, run.arn, calls)
     end = next((e for e in reversed(events) if e["type"] in _TERMINAL), None)
     if end is None:
-        raise RunError(f"execution {run.arn} has not ended (its history has no terminal event)")
+        raise RunError(tr("execution {arn} has not ended (its history has no terminal event)", arn=run.arn))
     details: dict[str, Any] = next((end[k] for k in _TERMINAL_DETAILS if k in end), {})
     found = _ecs_in_history(events)
     task = found["task"]
@@ -235,6 +242,10 @@ def _log_lines(
 
 
 # ---- history, executions, logs --------------------------------------------------------------------
+#: an execution's events (history); N_: the frame keeps these names, the display shows them translated
+HISTORY_COLUMNS = [N_("id"), N_("timestamp"), N_("seconds"), N_("type"), N_("state"), N_("detail")]
+
+
 def history(target: Target, execution: Run | str) -> Any:
     """An execution's events as a DataFrame: id, timestamp, seconds since start, type, state, detail."""
     import pandas as pd
@@ -267,10 +278,11 @@ def history(target: Target, execution: Run | str) -> Any:
         )
         if e["type"].endswith("StateExited"):
             current = None
-    return pd.DataFrame(rows, columns=["id", "timestamp", "seconds", "type", "state", "detail"])
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
 
 
-_EXECUTION_COLUMNS = ["name", "arn", "kind", "status", "start", "stop", "seconds"]
+#: the stack's runs (executions)
+_EXECUTION_COLUMNS = [N_("name"), N_("arn"), N_("kind"), N_("status"), N_("start"), N_("stop"), N_("seconds")]
 
 
 def executions(target: Target, spec: StackSpec, since: datetime | None = None, *, limit: int = 100) -> Any:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal, TypedDict
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.spec import StackSpec, log_stream_prefix
 
 
@@ -86,16 +87,40 @@ class RunResult:
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.ok else "#cf222e"
         rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td><pre style='margin:0'>"
+            f"<tr><th style='text-align:left'>{html.escape(tr(k))}</th><td><pre style='margin:0'>"
             f"{html.escape(_short(v))}</pre></td></tr>"
             for k, v in asdict(self).items()
             if v not in (None, [], "") and k != "log_tail"
         )
-        tail = html.escape("\n".join(self.log_tail)) or "(no log lines)"
+        tail = html.escape("\n".join(self.log_tail)) or html.escape(tr("(no log lines)"))
+        lines = tr("last {count} log lines", count=len(self.log_tail))
         return (
             f"<p><b style='color:{colour}'>{html.escape(self.status)}</b></p><table>{rows}</table>"
-            f"<details open><summary>last {len(self.log_tail)} log lines</summary><pre>{tail}</pre></details>"
+            f"<details open><summary>{html.escape(lines)}</summary><pre>{tail}</pre></details>"
         )
+
+
+#: every RunResult field as a person reads it (the field names stay the frame's columns; these
+#: marks put them in the catalog, so tables and the HTML above show them in the chosen language)
+FIELD_LABELS = (
+    N_("status"),
+    N_("exit_code"),
+    N_("stop_code"),
+    N_("stopped_reason"),
+    N_("task_arn"),
+    N_("execution_arn"),
+    N_("started"),
+    N_("stopped"),
+    N_("queue_seconds"),
+    N_("run_seconds"),
+    N_("total_seconds"),
+    N_("log_tail"),
+    N_("error"),
+    N_("cause"),
+    N_("failures"),
+    N_("skipped"),
+    N_("api_calls"),
+)
 
 
 #: what says whether a run worked and why; ARNs and times differ on every run, so they are left out
@@ -113,15 +138,17 @@ def summary(results: Any, columns: Any = SUMMARY_COLUMNS) -> Any:
     if isinstance(results, RunResult):
         results = {"run": results}
     if not isinstance(results, dict) or not all(isinstance(r, RunResult) for r in results.values()):
-        raise ValidationError("results", type(results).__name__, "a RunResult or a dict of label -> RunResult")
+        raise ValidationError("results", type(results).__name__, N_("a RunResult or a dict of label -> RunResult"))
     names = {f.name for f in fields(RunResult)}
     if isinstance(columns, str) or not all(c in names for c in columns):
-        raise ValidationError("columns", columns, "RunResult field names, e.g. " + ", ".join(SUMMARY_COLUMNS))
+        raise ValidationError(
+            "columns", columns, tr("RunResult field names, e.g. {names}", names=", ".join(SUMMARY_COLUMNS))
+        )
     rows = [
         {c: " | ".join(r.log_tail) if c == "log_tail" else getattr(r, c) for c in columns} for r in results.values()
     ]
     # object columns: an exit code stays 0 (not 0.0) and a missing value shows as None (not NaN)
-    return pd.DataFrame(rows, index=pd.Index(list(results), name="run"), columns=list(columns), dtype=object)
+    return pd.DataFrame(rows, index=pd.Index(list(results), name=N_("run")), columns=list(columns), dtype=object)
 
 
 def _short(value: Any, limit: int = 400) -> str:

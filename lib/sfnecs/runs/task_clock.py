@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sfnecs.deploy.verify import check_spec
+from sfnecs.i18n import tr
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 from sfnecs.runs.reading import _when, executions, stack_tasks
@@ -62,7 +63,7 @@ def _row(sfn: Any, run: dict[str, Any], task: dict[str, Any] | None, tz: str) ->
         start = stop = scheduled or run["start"]
     label = run["name"]
     if _GENERATED.match(label) and scheduled is not None:
-        label = f"scheduled {scheduled.astimezone(ZoneInfo(tz)):%H:%M %Z}"
+        label = tr("scheduled {time}", time=f"{scheduled.astimezone(ZoneInfo(tz)):%H:%M %Z}")
     return {
         "name": run["name"],
         "label": label,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sfnecs.checks import check_int, check_positive
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.arns import EXECUTION_ARN_RE, TASK_ARN_RE
 from sfnecs.runs.polling import Backoff
 
@@ -34,7 +35,7 @@ def _check_lines(value: object) -> int:
 
 def _check_backoff(value: object) -> None:
     if not isinstance(value, Backoff):
-        raise ValidationError("backoff", value, "a sfnecs.runs.Backoff")
+        raise ValidationError("backoff", value, N_("a sfnecs.runs.Backoff"))
 
 
 def _check_arn(parameter: str, value: object, kinds: tuple[str, ...]) -> re.Match[str]:
@@ -46,15 +47,15 @@ def _check_arn(parameter: str, value: object, kinds: tuple[str, ...]) -> re.Matc
         if isinstance(value, str) and (m := match[kind](value)):
             return m
     allowed = {
-        "execution": "an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>)",
-        "task": "a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>)",
+        "execution": N_("an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>)"),
+        "task": N_("a task ARN (arn:aws:ecs:<region>:<account>:task/<cluster>/<32 hex id>)"),
     }
-    raise ValidationError(parameter, value, " or ".join(allowed[k] for k in kinds))
+    raise ValidationError(parameter, value, tr(" or ").join(tr(allowed[k]) for k in kinds))
 
 
 def _intended(at: object) -> datetime:
     if at is None:
         return datetime.now(UTC)
     if not isinstance(at, datetime) or at.tzinfo is None:
-        raise ValidationError("at", at, "a timezone-aware datetime (e.g. datetime.now(timezone.utc))")
+        raise ValidationError("at", at, N_("a timezone-aware datetime (e.g. datetime.now(timezone.utc))"))
     return at.astimezone(UTC)

@@ -13,6 +13,7 @@ from typing import Any, TypedDict
 
 from sfnecs.deploy.verify import check_spec
 from sfnecs.exceptions import RunError, ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 from sfnecs.runs.polling import DEFAULT_BACKOFF, Backoff, _Counter
@@ -80,7 +81,7 @@ def wait(
         kind = "execution" if _check_arn("run", run, ("execution", "task")).re is _EXECUTION_ARN else "task"
         run = Run(run, kind, run.rsplit(":" if kind == "execution" else "/", 1)[-1])  # type: ignore[arg-type]
     elif not isinstance(run, Run):
-        raise ValidationError("run", run, "a Run from start(), an execution ARN or a task ARN")
+        raise ValidationError("run", run, N_("a Run from start(), an execution ARN or a task ARN"))
     else:
         _check_arn("run.arn", run.arn, (run.kind,))
     timeout = _check_timeout(timeout)
@@ -120,8 +121,14 @@ def _watch(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise RunError(
-                    f"{run.kind} {run.arn} did not finish within timeout={timeout:g} s "
-                    f"(last state: {state}); it is still running: wait again or stop it"
+                    tr(
+                        "{kind} {arn} did not finish within timeout={timeout:g} s (last state: {state}); it is still "
+                        "running: wait again or stop it",
+                        kind=run.kind,
+                        arn=run.arn,
+                        timeout=timeout,
+                        state=state,
+                    )
                 )
             sleep(min(delay, remaining))
             done, state, last = poll(target, run, calls)
@@ -154,7 +161,7 @@ def _poll_task(target: Target, run: Run, calls: _Counter) -> tuple[bool, str, An
     cluster = _long_task_arn(run.arn)["cluster"]  # type: ignore[index]
     out = calls(target.client("ecs").describe_tasks, cluster=cluster, tasks=[run.arn])
     if not out["tasks"]:
-        raise RunError(f"task {run.arn} was not found: {out.get('failures')}")
+        raise RunError(tr("task {arn} was not found: {failures}", arn=run.arn, failures=out.get("failures")))
     task = out["tasks"][0]
     return task["lastStatus"] == "STOPPED", task["lastStatus"], task
 
@@ -177,10 +184,10 @@ def wait_for_next(
     """
     spec = check_spec(target, spec)
     if isinstance(known, str) or not hasattr(known, "__iter__"):
-        raise ValidationError("known", known, "a collection of run ARNs, e.g. executions(target, spec)['arn']")
+        raise ValidationError("known", known, N_("a collection of run ARNs, e.g. executions(target, spec)['arn']"))
     seen = set(known)
     if not all(isinstance(a, str) for a in seen):
-        raise ValidationError("known", sorted(map(str, seen))[:3], "run ARNs (strings)")
+        raise ValidationError("known", sorted(map(str, seen))[:3], N_("run ARNs (strings)"))
     timeout = _check_timeout(timeout)
     _check_backoff(backoff)
     deadline = time.monotonic() + timeout
@@ -193,8 +200,12 @@ def wait_for_next(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise RunError(
-                f"no new run of stack {spec.name!r} started within timeout={timeout:g} s: is its schedule "
-                "enabled, and when does it fire next?"
+                tr(
+                    "no new run of stack {stack} started within timeout={timeout:g} s: is its schedule enabled, "
+                    "and when does it fire next?",
+                    stack=repr(spec.name),
+                    timeout=timeout,
+                )
             )
         sleep(min(delay, remaining))
     raise AssertionError("unreachable: Backoff.delays() is endless")

@@ -11,8 +11,9 @@ reference" (field table, wildcards, limits); AWS re:Post knowledge center "event
 
 The cron fields are parsed and evaluated here rather than by croniter: AWS numbers days of the week
 SUN=1 ... SAT=7 (unix cron: 0-6), allows years up to 2199 (croniter stops at 2099) and `LW`, and an error
-must name the AWS field and what it allows, which no cron library reports. Descriptions come from
-cron-descriptor; tests check the evaluator against croniter on the syntax both understand.
+must name the AWS field and what it allows, which no cron library reports. English descriptions come
+from cron-descriptor, Japanese ones from `describe_ja`; tests check the evaluator against croniter on
+the syntax both understand.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from zoneinfo import ZoneInfo
 
 from sfnecs.checks import check_timezone
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import current_language, tr
+from sfnecs.schedule.describe_ja import at_ja, cron_ja, rate_ja
 
 __all__ = [
     "CronFields",
@@ -61,8 +64,8 @@ class _FieldSpec:
     def allowed(self) -> str:
         values = f"{self.low}-{self.high}"
         if self.names:
-            values += f" or {self.names[0]}-{self.names[-1]}"
-        return f"values {values}, wildcards {self.wildcards}"
+            values = tr("{numbers} or {names}", numbers=values, names=f"{self.names[0]}-{self.names[-1]}")
+        return tr("values {values}, wildcards {wildcards}", values=values, wildcards=self.wildcards)
 
 
 # EventBridge User Guide, "Cron expressions reference": the field table, verbatim in values and wildcards.
@@ -157,7 +160,7 @@ class Schedule:
 
     @property
     def description(self) -> str:
-        """One line of English, e.g. 'At 09:00, Monday through Friday'."""
+        """One line in the current language, e.g. 'At 09:00, Monday through Friday'."""
         return describe(self.expression)
 
     def next_fire_times(
@@ -264,11 +267,11 @@ def parse_expression(expression: str, parameter: str = "expression") -> Schedule
     wrong and what it allows before any AWS call. Raises ValidationError(parameter, expression, allowed).
     """
     if not isinstance(expression, str):
-        raise ValidationError(parameter, expression, f"a string: {EXPRESSION_FORMS}")
+        raise ValidationError(parameter, expression, tr("a string: {forms}", forms=EXPRESSION_FORMS))
     if not (expression.isascii() and expression.isprintable()):
         # other scripts' digits pass str.isdigit() (and '²' even fails int()); tabs and newlines split
         # cron fields in Python but not in AWS: expressions are plain ASCII separated by spaces
-        raise ValidationError(parameter, expression, f"printable ASCII text: {EXPRESSION_FORMS}")
+        raise ValidationError(parameter, expression, tr("printable ASCII text: {forms}", forms=EXPRESSION_FORMS))
     try:
         return _parse(expression)
     except _FieldError as e:
@@ -301,10 +304,10 @@ def flexible_window(fire_time: datetime, window_minutes: int, rng: _Random) -> d
         raise ValidationError(
             "window_minutes",
             window_minutes,
-            "a whole number of minutes from 1 to 1440 (MaximumWindowInMinutes), or 0 for Mode OFF",
+            tr("a whole number of minutes from 1 to 1440 (MaximumWindowInMinutes), or 0 for Mode OFF"),
         )
     if not isinstance(fire_time, datetime):
-        raise ValidationError("fire_time", fire_time, "a datetime")
+        raise ValidationError("fire_time", fire_time, tr("a datetime"))
     if window_minutes == 0:
         return fire_time
     return fire_time + timedelta(minutes=window_minutes * rng.random())
@@ -322,12 +325,14 @@ def _parse(expression: str) -> Schedule:
     if expression.startswith("at("):
         m = _AT.fullmatch(expression)
         if not m:
-            raise _FieldError("at() takes a date and time as at(yyyy-mm-ddThh:mm:ss), e.g. at(2026-11-29T09:00:00)")
+            raise _FieldError(tr("at() takes a date and time as at(yyyy-mm-ddThh:mm:ss), e.g. at(2026-11-29T09:00:00)"))
         try:
             year, month, day, hour, minute, second = map(int, m.groups())
             at_time = datetime(year, month, day, hour, minute, second)
         except ValueError as e:
-            raise _FieldError(f"at() needs a real date and time ({e}), e.g. at(2026-11-29T09:00:00)") from None
+            raise _FieldError(
+                tr("at() needs a real date and time ({error}), e.g. at(2026-11-29T09:00:00)", error=e)
+            ) from None
         return Schedule("at", expression, at_time=at_time)
     if expression.startswith("rate("):
         value, unit = _parse_rate(expression)
@@ -335,30 +340,44 @@ def _parse(expression: str) -> Schedule:
     if expression.startswith("cron("):
         m = _CRON.fullmatch(expression)
         if not m:
-            raise _FieldError("cron(...) must end with ')'")
+            raise _FieldError(tr("cron(...) must end with ')'"))
         return Schedule("cron", expression, cron=_parse_cron(m.group(1)))
-    raise _FieldError(f"use {EXPRESSION_FORMS}, e.g. cron(0 9 ? * MON-FRI *) or rate(5 minutes)")
+    raise _FieldError(tr("use {forms}, e.g. cron(0 9 ? * MON-FRI *) or rate(5 minutes)", forms=EXPRESSION_FORMS))
 
 
 def _parse_rate(expression: str) -> tuple[int, str]:
     m = _RATE.fullmatch(expression)
     if not m:
-        raise _FieldError("rate() takes a value and a unit separated by one space, e.g. rate(5 minutes)")
+        raise _FieldError(tr("rate() takes a value and a unit separated by one space, e.g. rate(5 minutes)"))
     value, unit = m.groups()
     # AWS documents no maximum; above 10**8 a period outlasts Python's calendar (year 9999)
     if not value.isdigit() or not 1 <= int(value) <= 10**8:
-        raise _FieldError(f"rate() value {value!r}: a positive whole number (up to 10^8), e.g. rate(5 minutes)")
+        raise _FieldError(
+            tr("rate() value {value}: a positive whole number (up to 10^8), e.g. rate(5 minutes)", value=repr(value))
+        )
     n = int(value)
     singular = unit[:-1] if unit.endswith("s") else unit
     if singular not in UNIT_SECONDS:
-        raise _FieldError(f"rate() unit {unit!r}: minute | minutes | hour | hours | day | days")
+        raise _FieldError(tr("rate() unit {unit}: minute | minutes | hour | hours | day | days", unit=repr(unit)))
     # "If the value is equal to 1, then the unit must be singular. If the value is greater than 1, the
     # unit must be plural." (EventBridge User Guide, "Rate expressions reference"). The Scheduler guide
     # does not repeat the rule; enforcing it keeps an expression valid for both services.
     if n == 1 and unit != singular:
-        raise _FieldError(f"rate() unit {unit!r}: a value of 1 takes the singular, rate(1 {singular})")
+        raise _FieldError(
+            tr(
+                "rate() unit {unit}: a value of 1 takes the singular, {example}",
+                unit=repr(unit),
+                example=f"rate(1 {singular})",
+            )
+        )
     if n > 1 and unit == singular:
-        raise _FieldError(f"rate() unit {unit!r}: a value above 1 takes the plural, rate({n} {singular}s)")
+        raise _FieldError(
+            tr(
+                "rate() unit {unit}: a value above 1 takes the plural, {example}",
+                unit=repr(unit),
+                example=f"rate({n} {singular}s)",
+            )
+        )
     return n, singular
 
 
@@ -366,8 +385,12 @@ def _parse_cron(body: str) -> CronFields:
     parts = body.split()
     if len(parts) != 6:
         raise _FieldError(
-            f"cron() takes 6 fields separated by spaces (minutes hours day-of-month month day-of-week year); "
-            f"got {len(parts)}" + (": add the year field, e.g. '*'" if len(parts) == 5 else "")
+            tr(
+                "cron() takes 6 fields separated by spaces (minutes hours day-of-month month day-of-week year); "
+                "got {count}",
+                count=len(parts),
+            )
+            + (tr(": add the year field, e.g. '*'") if len(parts) == 5 else "")
         )
     minute, hour, dom, month, dow, year = (p.upper() for p in parts)
     # "You can't specify the Day-of-month and Day-of-week fields in the same cron expression. If you
@@ -375,13 +398,19 @@ def _parse_cron(body: str) -> CronFields:
     # other." (EventBridge User Guide, "Cron expressions reference", Limits)
     if dom == "?" and dow == "?":
         raise _FieldError(
-            "cron fields 3 (day-of-month) and 5 (day-of-week) are both '?': "
-            "use '?' in exactly one of them, e.g. cron(0 9 * * ? *)"
+            tr(
+                "cron fields 3 (day-of-month) and 5 (day-of-week) are both '?': "
+                "use '?' in exactly one of them, e.g. cron(0 9 * * ? *)"
+            )
         )
     if dom != "?" and dow != "?":
         raise _FieldError(
-            f"cron fields 3 (day-of-month) {parts[2]!r} and 5 (day-of-week) {parts[4]!r}: "
-            "one of them must be '?' (AWS cannot combine both day fields), e.g. cron(0 9 ? * MON-FRI *)"
+            tr(
+                "cron fields 3 (day-of-month) {day_of_month} and 5 (day-of-week) {day_of_week}: one of them must "
+                "be '?' (AWS cannot combine both day fields), e.g. cron(0 9 ? * MON-FRI *)",
+                day_of_month=repr(parts[2]),
+                day_of_week=repr(parts[4]),
+            )
         )
     return CronFields(
         minutes=_values(0, minute),
@@ -395,7 +424,16 @@ def _parse_cron(body: str) -> CronFields:
 
 def _error(index: int, token: str, problem: str) -> _FieldError:
     spec = _FIELDS[index]
-    return _FieldError(f"cron field {index + 1} ({spec.name}) {token!r}: {problem} (allowed: {spec.allowed()})")
+    return _FieldError(
+        tr(
+            "cron field {number} ({name}) {token}: {problem} (allowed: {allowed})",
+            number=index + 1,
+            name=spec.name,
+            token=repr(token),
+            problem=problem,
+            allowed=spec.allowed(),
+        )
+    )
 
 
 def _number(index: int, token: str, text: str) -> int:
@@ -404,11 +442,11 @@ def _number(index: int, token: str, text: str) -> int:
     if text in spec.names:
         return spec.low + spec.names.index(text)
     if not text.isdigit():
-        raise _error(index, token, f"{text!r} is not a value of this field")
+        raise _error(index, token, tr("{text} is not a value of this field", text=repr(text)))
     n = int(text)
     if not spec.low <= n <= spec.high:
-        hint = " (AWS numbers the days SUN=1 ... SAT=7, not 0-6)" if index == 4 and n == 0 else ""
-        raise _error(index, token, f"{n} is outside {spec.low}-{spec.high}{hint}")
+        hint = tr(" (AWS numbers the days SUN=1 ... SAT=7, not 0-6)") if index == 4 and n == 0 else ""
+        raise _error(index, token, tr("{value} is outside {low}-{high}", value=n, low=spec.low, high=spec.high) + hint)
     return n
 
 
@@ -418,12 +456,12 @@ def _values(index: int, text: str, allow_step: bool = True) -> tuple[int, ...]:
     chosen: set[int] = set()
     for item in text.split(","):
         if item == "":
-            raise _error(index, text, "empty entry in a ',' list")
+            raise _error(index, text, tr("empty entry in a ',' list"))
         base, slash, step_text = item.partition("/")
         if slash and not allow_step:
-            raise _error(index, text, "'/' is not allowed in this field")
+            raise _error(index, text, tr("'/' is not allowed in this field"))
         if base in ("?", "L") or "#" in base or base.endswith("W"):
-            raise _error(index, text, f"{base!r} is not allowed here")
+            raise _error(index, text, tr("{part} is not allowed here", part=repr(base)))
         if base == "*":
             values = list(range(spec.low, spec.high + 1))
         elif "-" in base:
@@ -432,7 +470,7 @@ def _values(index: int, text: str, allow_step: bool = True) -> tuple[int, ...]:
             if first <= last:
                 values = list(range(first, last + 1))
             elif index == 5:
-                raise _error(index, item, f"range {first}-{last} runs backwards")
+                raise _error(index, item, tr("range {first}-{last} runs backwards", first=first, last=last))
             else:
                 # A range that wraps past the field's end (22-2 in hours, FRI-MON): Quartz semantics.
                 # AWS documents ranges without saying either way.
@@ -444,7 +482,9 @@ def _values(index: int, text: str, allow_step: bool = True) -> tuple[int, ...]:
             values = list(range(first, spec.high + 1)) if slash else [first]
         if slash:
             if not step_text.isdigit() or int(step_text) < 1:
-                raise _error(index, item, f"step {step_text!r} after '/' must be a positive whole number")
+                raise _error(
+                    index, item, tr("step {step} after '/' must be a positive whole number", step=repr(step_text))
+                )
             values = values[:: int(step_text)]
         chosen.update(values)
     return tuple(sorted(chosen))
@@ -458,10 +498,10 @@ def _day_of_month(text: str) -> DayRule:
     if text.endswith("W"):
         day = text[:-1]
         if not day.isdigit() or not 1 <= int(day) <= 31:
-            raise _error(2, text, "W takes one day 1-31 before it, e.g. 15W (the weekday nearest the 15th)")
+            raise _error(2, text, tr("W takes one day 1-31 before it, e.g. 15W (the weekday nearest the 15th)"))
         return DayRule("nearest_weekday", (int(day),))
     if "L" in text or "W" in text:
-        raise _error(2, text, "L, LW and nW stand alone in the field, not in a list or range")
+        raise _error(2, text, tr("L, LW and nW stand alone in the field, not in a list or range"))
     return DayRule("values", _values(2, text))
 
 
@@ -474,18 +514,18 @@ def _day_of_week(text: str) -> DayRule:
         if "," in text or "-" in text:
             # "If you use a '#' character, you can define only one expression in the day-of-week field.
             # For example, '3#1,6#3' is not valid" (EventBridge User Guide, "Cron expressions reference").
-            raise _error(4, text, "'#' allows only one expression in the field ('3#1,6#3' is not valid)")
+            raise _error(4, text, tr("'#' allows only one expression in the field ('3#1,6#3' is not valid)"))
         day_text, _, nth = text.partition("#")
         day = _number(4, text, day_text)
         if not nth.isdigit() or not 1 <= int(nth) <= 5:
-            raise _error(4, text, "# takes 1-5 (the 1st to 5th such weekday of the month), e.g. 3#2")
+            raise _error(4, text, tr("# takes 1-5 (the 1st to 5th such weekday of the month), e.g. 3#2"))
         return DayRule("nth", (day,), int(nth))
     if text.endswith("L"):
         if "," in text or "-" in text:
-            raise _error(4, text, "nL (the last such weekday of the month) stands alone in the field")
+            raise _error(4, text, tr("nL (the last such weekday of the month) stands alone in the field"))
         return DayRule("last_of_month", (_number(4, text, text[:-1]),))
     if "L" in text:
-        raise _error(4, text, "L stands alone (Saturday) or after one day, e.g. 6L (the last Friday)")
+        raise _error(4, text, tr("L stands alone (Saturday) or after one day, e.g. 6L (the last Friday)"))
     return DayRule("values", _values(4, text, allow_step=False))
 
 
@@ -546,25 +586,28 @@ def _check_aware(parameter: str, value: object) -> datetime:
     """
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise ValidationError(
-            parameter, value, "a timezone-aware datetime, e.g. datetime(2026, 1, 1, tzinfo=timezone.utc)"
+            parameter, value, tr("a timezone-aware datetime, e.g. datetime(2026, 1, 1, tzinfo=timezone.utc)")
         )
     return value.astimezone(UTC)
 
 
 def _check_count(n: object) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValidationError("n", n, "a whole number of fire times, 0 or more")
+        raise ValidationError("n", n, tr("a whole number of fire times, 0 or more"))
 
 
 # ---- descriptions ------------------------------------------------------------------------------
 def describe(expression: str, timezone: str | None = None) -> str:
-    """One line of English for an expression, e.g. 'At 09:00, Monday through Friday (Asia/Tokyo)'.
+    """One line for an expression in the current language, e.g. 'At 09:00, Monday through Friday (Asia/Tokyo)'
+    (Japanese: '毎週月曜日～金曜日の 09:00 (Asia/Tokyo)').
 
     Why: cron() fields are easy to misread (AWS weekday numbers, `?`, the year field); a sentence beside
     the expression catches the mistake before the schedule fires at the wrong time.
     """
     s = parse_expression(expression)
-    if s.kind == "at":
+    if current_language() == "ja":
+        text = _describe_ja(s)
+    elif s.kind == "at":
         assert s.at_time is not None
         text = f"Once, at {s.at_time.isoformat(sep=' ')}"
     elif s.kind == "rate":
@@ -576,14 +619,33 @@ def describe(expression: str, timezone: str | None = None) -> str:
     return f"{text} ({timezone})" if timezone else text
 
 
+def _describe_ja(s: Schedule) -> str:
+    """The kit's own Japanese (sfnecs.schedule.describe_ja), month and weekday names as AWS's numbers."""
+    if s.kind == "at":
+        assert s.at_time is not None
+        return at_ja(s.at_time)
+    if s.kind == "rate":
+        return rate_ja(s.rate_value, s.rate_unit)
+    minute, hour, dom, month, dow, year = s.expression[len("cron(") : -1].upper().split()
+    for i, name in enumerate(MONTHS, start=1):
+        month = month.replace(name, str(i))
+    return cron_ja(minute, hour, dom, month, _numbered_weekdays(dow), year)
+
+
+def _numbered_weekdays(dow: str) -> str:
+    """A day-of-week field with names as AWS's numbers (SUN=1 ... SAT=7): 6L and FRI#2 then read alike."""
+    for i, name in enumerate(WEEKDAYS, start=1):
+        dow = dow.replace(name, str(i))
+    return dow
+
+
 def _describe_cron(expression: str) -> str:
     from cron_descriptor import ExpressionDescriptor, Options
 
     minute, hour, dom, month, dow, year = expression[len("cron(") : -1].upper().split()
     # cron-descriptor reads 1-7 as SUN-SAT with day_of_week_start_index_zero off; names become numbers
     # so that 6L / FRI#2 read alike, and a lone L is Saturday (see _day_of_week).
-    for i, name in enumerate(WEEKDAYS, start=1):
-        dow = dow.replace(name, str(i))
+    dow = _numbered_weekdays(dow)
     dow = "7" if dow == "L" else dow
     # English whatever the machine's locale (cron-descriptor otherwise reads it: a ja_JP machine got its Japanese)
     options = Options(locale_code="en_US")

@@ -12,9 +12,10 @@ from typing import Any
 
 from sfnecs.checks import check_int
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 from sfnecs.schedule.expressions import _check_aware, _zone, fire_times_between, parse_expression
 
-__all__ = ["fire_table", "misfires"]
+__all__ = ["FIRE_TABLE_COLUMNS", "WEEKDAY_ABBREVIATIONS", "fire_table", "misfires"]
 
 
 def fire_table(expression: str, n: int, after: datetime, timezone: str = "UTC", anchor: datetime | None = None) -> Any:
@@ -33,15 +34,21 @@ def fire_table(expression: str, n: int, after: datetime, timezone: str = "UTC", 
         rows.append(
             {
                 "local": f"{t:%Y-%m-%d %H:%M}",
-                "day": f"{t:%a}",
+                "day": WEEKDAY_ABBREVIATIONS[t.weekday()],
                 "zone": t.tzname(),
                 "UTC": f"{t.astimezone(UTC):%Y-%m-%d %H:%M}",
                 "hours since previous": gap,
             }
         )
         previous = t.astimezone(UTC)
-    return pd.DataFrame(rows, columns=["local", "day", "zone", "UTC", "hours since previous"])
+    return pd.DataFrame(rows, columns=FIRE_TABLE_COLUMNS)
 
+
+#: fire_table's columns (English in the frame; shown in the reader's language by sfnecs.i18n.localize)
+FIRE_TABLE_COLUMNS = [N_("local"), N_("day"), N_("zone"), "UTC", N_("hours since previous")]
+#: weekday names in Python's weekday() order, as strftime's %a writes them in the C locale (not the
+#: machine's locale), each a catalog word so that a table shows it in the reader's language
+WEEKDAY_ABBREVIATIONS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 _DAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")  # Python's weekday() order
 
@@ -51,7 +58,7 @@ _HH_MM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)", re.ASCII)
 
 def _wanted_days(days: object) -> set[int]:
     """'MON-FRI', 'SAT,SUN', 'FRI-MON' (ranges wrap) or '*' -> Python weekday numbers."""
-    allowed = "day names MON..SUN as a list and/or ranges, e.g. MON-FRI, SAT,SUN, FRI-MON or *"
+    allowed = tr("day names MON..SUN as a list and/or ranges, e.g. MON-FRI, SAT,SUN, FRI-MON or *")
     if not isinstance(days, str) or not days.strip():
         raise ValidationError("days", days, allowed)
     if days.strip() == "*":
@@ -82,12 +89,12 @@ def misfires(
     on the wrong days (AWS numbers weekdays SUN=1). This compares every firing of `expression`,
     evaluated in `timezone` (its ScheduleExpressionTimezone), with the wanted times for `weeks` weeks
     after `start`. `zone` defaults to `timezone`; a wall-clock time that does not exist that day (spring
-    forward) is not wanted. Lists at most 6 differences, then how many more.
+    forward) is not wanted. Lists at most 6 differences, then how many more, in the current language.
     """
     _zone(timezone)
     want_zone = _zone(timezone if zone is None else zone, "zone")
     if not isinstance(at, str) or not (m := _HH_MM.fullmatch(at)):
-        raise ValidationError("at", at, "a wall-clock time HH:MM, e.g. 06:45")
+        raise ValidationError("at", at, tr("a wall-clock time HH:MM, e.g. 06:45"))
     wanted_days = _wanted_days(days)
     check_int("weeks", weeks, 1, 520)
     begin = _check_aware("start", start)
@@ -104,13 +111,14 @@ def misfires(
     fired = {t.astimezone(UTC) for t in fire_times_between(expression, begin, end, timezone)}
 
     def show(t: datetime) -> str:
-        return f"{t.astimezone(want_zone):%a %Y-%m-%d %H:%M %Z}"
+        t = t.astimezone(want_zone)
+        return tr("{weekday} {when}", weekday=tr(WEEKDAY_ABBREVIATIONS[t.weekday()]), when=f"{t:%Y-%m-%d %H:%M %Z}")
 
     problems = sorted(
-        [(t, f"misses {show(t)}") for t in wanted - fired]
-        + [(t, f"fires {show(t)}, which is not wanted") for t in fired - wanted]
+        [(t, tr("misses {when}", when=show(t))) for t in wanted - fired]
+        + [(t, tr("fires {when}, which is not wanted", when=show(t))) for t in fired - wanted]
     )
     lines = [text for _, text in problems[:6]]
     if len(problems) > 6:
-        lines.append(f"... and {len(problems) - 6} more")
+        lines.append(tr("... and {count} more", count=len(problems) - 6))
     return lines

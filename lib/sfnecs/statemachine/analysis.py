@@ -12,6 +12,7 @@ from typing import Any
 
 from sfnecs import runtask
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, tr
 
 #: Optimized integrations -> the IAM actions the state machine's role needs for them (Step Functions
 #: developer guide, "IAM policies for Amazon ECS/AWS Fargate" and "... Amazon SNS"). `.sync` on ECS
@@ -47,7 +48,10 @@ def states_used(definition: Mapping[str, Any]) -> set[str]:
             raise ValidationError(
                 f"{path}.Resource",
                 resource,
-                "a Step Functions service integration ARN (arn:aws:states:::service:action[.sync|.waitForTaskToken])",
+                N_(
+                    "a Step Functions service integration ARN "
+                    "(arn:aws:states:::service:action[.sync|.waitForTaskToken])"
+                ),
             )
         service, pattern = match["service"], match["pattern"] or ""
         if service.startswith("aws-sdk:"):
@@ -60,9 +64,10 @@ def states_used(definition: Mapping[str, Any]) -> set[str]:
             raise ValidationError(
                 f"{path}.Resource",
                 resource,
-                "an integration sfnecs knows the IAM needs of: "
-                + ", ".join(INTEGRATION_ACTIONS)
-                + ", or aws-sdk:<service>:<action>",
+                tr(
+                    "an integration sfnecs knows the IAM needs of: {known}, or aws-sdk:<service>:<action>",
+                    known=", ".join(INTEGRATION_ACTIONS),
+                ),
             )
         actions.update(INTEGRATION_ACTIONS[key])
     return actions

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_
 from sfnecs.model.budget import (
     BACKOFF_RATE,
     GUARD_RETRY_ATTEMPTS,
@@ -106,7 +107,7 @@ def build_definition(spec: StackSpec) -> Definition:
     files, and `validate`, `diagram` and `states_used` read it back.
     """
     if not isinstance(spec, StackSpec):
-        raise ValidationError("spec", spec, "a sfnecs.spec.StackSpec")
+        raise ValidationError("spec", spec, N_("a sfnecs.model.StackSpec"))
     dialect = _DIALECTS[spec.query_language](spec)
     states: dict[str, Any] = {}
     if spec.guard:

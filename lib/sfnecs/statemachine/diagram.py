@@ -11,6 +11,7 @@ import itertools
 import json
 import math
 import textwrap
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sfnecs.exceptions import ValidationError
+from sfnecs.i18n import N_, current_language, localize, tr
 from sfnecs.statemachine.build import to_json
 
 
@@ -27,8 +29,8 @@ class Edge:
 
     source: str
     target: str
-    kind: str  # next | choice | default | catch | retry
-    label: str = ""
+    kind: str  # next | choice | default | catch | retry (EDGE_KINDS)
+    label: str = ""  # as shown, in the language chosen when the diagram was drawn
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class Route:
     label_anchor: str = "middle"
 
 
+#: the kinds of transition (N_: the edge table keeps these, its display shows them translated)
+EDGE_KINDS = (N_("next"), N_("choice"), N_("default"), N_("catch"), N_("retry"))
+#: the edge table's columns
+EDGE_COLUMNS = [N_("source"), N_("target"), N_("kind"), N_("label")]
 #: fill and stroke per state type (Step Functions console-like colours)
 _COLORS = {
     "Task": ("#dbeafe", "#1d4ed8"),
@@ -91,15 +97,16 @@ class Diagram:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per edge: source, target, kind, label."""
-        return pd.DataFrame([e.__dict__ for e in self.edges], columns=["source", "target", "kind", "label"])
+        return pd.DataFrame([e.__dict__ for e in self.edges], columns=EDGE_COLUMNS)
 
     def to_svg(self) -> str:
         """The diagram as a standalone SVG document (parses as XML)."""
+        default_title = tr("state machine")
         out = [
             (
                 f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.width:.0f} {self.height:.0f}" '
                 f'width="{self.width:.0f}" height="{self.height:.0f}" font-family="Helvetica, Arial, sans-serif" '
-                f'role="img" aria-label="{html.escape(self.title or "state machine", quote=True)}">'
+                f'role="img" aria-label="{html.escape(self.title or default_title, quote=True)}">'
             ),
             "<defs>"
             + "".join(
@@ -133,16 +140,18 @@ class Diagram:
 
     def to_html(self, title: str | None = None) -> str:
         """A static HTML page: the diagram, the transition table and the definition's JSON."""
-        title = title or self.title or "State machine"
+        title = title or self.title or tr("State machine")
+        transitions, asl = tr("Transitions"), tr("Definition (ASL)")
         return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<!DOCTYPE html>\n<html lang="{current_language()}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>body{{font-family:Helvetica,Arial,sans-serif;"
             "margin:2rem;color:#111827}pre{background:#f9fafb;padding:1rem;overflow-x:auto}"
             "table{border-collapse:collapse}td,th{border:1px solid #d1d5db;padding:.25rem .5rem;"
             "text-align:left}</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n{self.to_svg()}\n<h2>Transitions</h2>\n"
-            f"{self.to_frame().to_html(index=False, border=0)}\n"
-            f"<details><summary>Definition (ASL)</summary><pre>{html.escape(to_json(self.definition))}</pre>"
+            f"<h1>{html.escape(title)}</h1>\n{self.to_svg()}\n<h2>{html.escape(transitions)}</h2>\n"
+            f"{localize(self.to_frame()).to_html(index=False, border=0)}\n"
+            f"<details><summary>{html.escape(asl)}</summary>"
+            f"<pre>{html.escape(to_json(self.definition))}</pre>"
             "</details>\n</body>\n</html>\n"
         )
 
@@ -179,7 +188,7 @@ def diagram(definition: Mapping[str, Any], title: str = "") -> Diagram:
     """
     states = definition.get("States") if isinstance(definition, Mapping) else None
     if not isinstance(states, Mapping) or not states or not all(isinstance(s, Mapping) for s in states.values()):
-        raise ValidationError("definition", definition, "an ASL definition with a non-empty States object")
+        raise ValidationError("definition", definition, N_("an ASL definition with a non-empty States object"))
     edges = tuple(_edges(states))
     layout = _Layout(states, edges, str(definition.get("StartAt")))
     return Diagram(
@@ -189,6 +198,7 @@ def diagram(definition: Mapping[str, Any], title: str = "") -> Diagram:
         routes=layout.routes,
         width=layout.width,
         height=layout.height,
+        # the definition's ASL `Comment` stays as written (English): it is deployed text, not the kit's display
         title=title or str(definition.get("Comment", "")),
     )
 
@@ -196,22 +206,19 @@ def diagram(definition: Mapping[str, Any], title: str = "") -> Diagram:
 def _edges(states: Mapping[str, Any]) -> Iterator[Edge]:
     for name, state in states.items():
         for retrier in state.get("Retry") or ():
-            yield Edge(
-                name,
-                name,
-                "retry",
-                f"retry {', '.join(retrier.get('ErrorEquals', []))} \u00d7{retrier.get('MaxAttempts', 3)}",
-            )
+            errors, attempts = ", ".join(retrier.get("ErrorEquals", [])), retrier.get("MaxAttempts", 3)
+            yield Edge(name, name, "retry", tr("retry {errors} \u00d7{attempts}", errors=errors, attempts=attempts))
         for rule in state.get("Choices") or ():
             if rule.get("Next") in states:  # the whole condition: the diagram wraps it, never cuts it
                 yield Edge(name, rule["Next"], "choice", " ".join(_rule_text(rule).split()))
         if state.get("Default") in states:
-            yield Edge(name, state["Default"], "default", "default")
+            yield Edge(name, state["Default"], "default", tr("default"))
         if state.get("Next") in states:
             yield Edge(name, state["Next"], "next", "")
         for catcher in state.get("Catch") or ():
             if catcher.get("Next") in states:
-                yield Edge(name, catcher["Next"], "catch", "catch " + ", ".join(catcher.get("ErrorEquals", [])))
+                errors = ", ".join(catcher.get("ErrorEquals", []))
+                yield Edge(name, catcher["Next"], "catch", tr("catch {errors}", errors=errors))
 
 
 _OPERATORS = {
@@ -251,9 +258,18 @@ def _rule_text(rule: Mapping[str, Any]) -> str:
 
 def label_lines(edge: Edge) -> list[str]:
     """The lines an edge's label is drawn on: long conditions wrap at spaces; retry labels stay on one line."""
-    if edge.kind == "retry" or len(edge.label) <= _LABEL_WRAP:
+    if edge.kind == "retry" or text_columns(edge.label) <= _LABEL_WRAP:
         return [edge.label]
     return textwrap.wrap(edge.label, _LABEL_WRAP, break_long_words=False, break_on_hyphens=False)
+
+
+def text_columns(text: str) -> int:
+    """How many Latin-letter widths `text` takes: a wide (CJK) character counts as two.
+
+    Why: the layout sizes labels without a font renderer; a Japanese label ("再試行 ...") is about
+    twice as wide per character as a Latin one, and counting it as one would cut it at the canvas edge.
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def label_extent(route: Route) -> tuple[float, float, float, float]:
@@ -262,7 +278,7 @@ def label_extent(route: Route) -> tuple[float, float, float, float]:
     Why estimated: the layout runs without a font renderer; the per-character width is a generous
     average for 10.5 px Helvetica, so the canvas is sized to hold every label whole."""
     lines = label_lines(route.edge)
-    width = _LABEL_CHAR_W * max(len(line) for line in lines)
+    width = _LABEL_CHAR_W * max(text_columns(line) for line in lines)
     x, y = route.label_xy
     left = {"start": x, "end": x - width}.get(route.label_anchor, x - width / 2)
     return left, y - 10.0, left + width, y + 3.0 + _LABEL_LINE_H * (len(lines) - 1)
@@ -377,7 +393,10 @@ class _Layout:
         self.box = {b.name: b for b in boxes}
         # room on the right for retry loops and their labels
         right = max(
-            (self.box[e.source].x + self.box[e.source].width + 56 + _LABEL_CHAR_W * len(e.label) for e in loops),
+            (
+                self.box[e.source].x + self.box[e.source].width + 56 + _LABEL_CHAR_W * text_columns(e.label)
+                for e in loops
+            ),
             default=0.0,
         )
         self.width = max(left + widest, right) + _MARGIN
@@ -504,7 +523,10 @@ def _topological(nodes: list[str], forward: set[tuple[str, str]]) -> list[str]:
 
 def _svg_box(box: Box) -> str:
     fill, stroke = _COLORS.get(box.type, ("#ffffff", "#111827"))
-    kind = html.escape(box.type) + (" \u00b7 end" if box.end and box.type not in ("Succeed", "Fail") else "")
+    end = " \u00b7 " + tr("end") if box.end and box.type not in ("Succeed", "Fail") else ""
+    kind = html.escape(box.type + end)
+    # the tooltip shows the state's ASL `Comment` as written: it is part of the deployed definition, whose
+    # text stays English in every language (only the kit's own words around it are translated)
     tip = html.escape(f"{box.name} ({box.type}){': ' + box.comment if box.comment else ''}")
     cx = box.x + box.width / 2
     return (

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from sfnecs.i18n import tr
 from sfnecs.statemachine.analysis import walk_states
 
 
@@ -38,9 +39,9 @@ def validate(definition: Mapping[str, Any] | str) -> list[str]:
         try:
             definition = json.loads(definition)
         except ValueError as e:
-            return [f"definition is not JSON: {e}"]
+            return [tr("definition is not JSON: {error}", error=e)]
     if not isinstance(definition, Mapping):
-        return [f"definition is {type(definition).__name__}, not a JSON object"]
+        return [tr("definition is {kind}, not a JSON object", kind=type(definition).__name__)]
     problems = list(Linter.validate(dict(definition)))
     problems += _jsonata_syntax(definition)
     return problems
@@ -59,7 +60,7 @@ def _jsonata_syntax(definition: Mapping[str, Any]) -> list[str]:
                 try:
                     Jsonata(text[2:-2].strip())
                 except Exception as e:  # noqa: BLE001 - jsonata-python raises its own JException
-                    problems.append(f"{where} is not a valid JSONata expression: {e}")
+                    problems.append(tr("{where} is not a valid JSONata expression: {error}", where=where, error=e))
     return problems
 
 

@@ -11,13 +11,13 @@ import pytest
 
 from sfnecs import images
 from sfnecs.cli import main
-from sfnecs.cli.tables import table_text
+from sfnecs.cli.tables import show, table_text
+from sfnecs.deploy.lines import spec_line
 from sfnecs.diagnose import diagnose_task
 from sfnecs.export.files import Export
 from sfnecs.i18n import localize, use_language
 from sfnecs.images.elf import reproduce_exec_format_error
 from sfnecs.model.spec import StackSpec
-from sfnecs.ops.steps import spec_line
 
 KANA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 LOGS = ["exec /app/job: exec format error"]
@@ -105,13 +105,14 @@ def test_diagnosis_evidence_stays_data_and_shows_the_kits_note_translated(arm64_
     assert "X86_64 (指定値)" in set(table["詳細"])
 
 
-def test_cli_tables_are_localized_and_line_up(monkeypatch):
+def test_cli_tables_are_localized_and_line_up(capsys):
     import pandas as pd
 
     frame = pd.DataFrame({"detail": ["イメージの config", "x"], "source": ["a", "b"]})
     with use_language("ja"):
         text = table_text(frame)
-        empty = table_text(frame.iloc[0:0])
+        show(frame.iloc[0:0])  # what the CLI prints for an empty table
+        empty = capsys.readouterr().out.strip()
     head, first, second = text.splitlines()
     assert head.split() == ["詳細", "ソース"] and empty == "(なし)"
     # wide characters count two columns: the second column starts at the same screen column on every line

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sfnecs.i18n import current_language, localize, tr
+from sfnecs.i18n import N_, table_text, tr
 from sfnecs.model.spec import StackSpec
 from sfnecs.model.target import Target
 
@@ -20,6 +20,7 @@ __all__ = [
     "flag_lines",
     "image_line",
     "outcome_line",
+    "spec_line",
     "table_lines",
     "teardown_line",
     "timeline_title",
@@ -39,6 +40,17 @@ def deploy_line(target: Target, spec: StackSpec) -> str:
         account=target.account,
         subnets=", ".join(spec.subnets),
         public_ip=spec.assign_public_ip,
+    )
+
+
+def spec_line(spec: StackSpec) -> str:
+    """One line naming the stack, its pattern, CPU and subnets (the export runbook's)."""
+    return tr(
+        "stack {stack}: pattern {pattern}, {cpu}; subnets {subnets}",
+        stack=spec.name,
+        pattern=spec.pattern,
+        cpu=spec.cpu_architecture,
+        subnets=", ".join(spec.subnets),
     )
 
 
@@ -88,17 +100,12 @@ def assumption_lines(assumptions: list[str] | tuple[str, ...]) -> str:
 
 
 def table_lines(frame: Any, diffs: bool = False) -> str:
-    """A plan's or teardown's table as text, headers and the catalog's words localized (wide characters
-    counted as two columns in Japanese); with `diffs`, then each resource's values that differ. An empty
-    table is a teardown that found nothing (a plan always lists every resource)."""
-    if not len(frame):
-        return tr("nothing to delete")
-    import pandas as pd  # lazy: pandas loads only when a table is printed
-
+    """A plan's or teardown's table as text in the reader's language (sfnecs.i18n.table_text); with `diffs`,
+    then each resource's values that differ. An empty table is a teardown that found nothing (a plan always
+    lists every resource)."""
     columns = [c for c in ("resource", "type", "action", "reason") if c in frame.columns]
-    with pd.option_context("display.unicode.east_asian_width", current_language() == "ja"):
-        text = str(localize(frame[columns]).to_string(index=False))
-    if not diffs:
+    text = table_text(frame[columns], empty=N_("nothing to delete"))
+    if not diffs or not len(frame):
         return text
     changed = [f"{r}: {d}" for r, d in zip(frame["resource"], frame["diff"], strict=True) if d]
     return text + "\n\n" + ("\n".join(changed) or tr("no values to update"))

@@ -19,7 +19,7 @@ from sfnecs.i18n.language import (
     set_language,
     use_language,
 )
-from sfnecs.i18n.tables import install_display, localize
+from sfnecs.i18n.tables import install_display, localize, table_text
 
 __all__ = [
     "LANGUAGES",
@@ -37,6 +37,7 @@ __all__ = [
     "missing_glyphs",
     "prepare_plot_text",
     "set_language",
+    "table_text",
     "tr",
     "use_cjk_font",
     "use_language",

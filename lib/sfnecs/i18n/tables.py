@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from sfnecs.i18n.catalog import translations
+from sfnecs.i18n.catalog import tr, translations
 from sfnecs.i18n.language import current_language, on_language_chosen
 
 if TYPE_CHECKING:
@@ -64,6 +64,23 @@ def _text_cells(column: pd.Series, one: Any) -> pd.Series:
     if pd.api.types.is_string_dtype(column.dtype) or isinstance(column.dtype, pd.CategoricalDtype):
         return pd.Series([one(v) for v in column], index=column.index, name=column.name)
     return column  # numbers, booleans, times: never a catalog's text
+
+
+def table_text(table: pd.DataFrame, *, empty: str = "", index: bool = False, **options: Any) -> str:
+    """`table` as plain text in the current language (a terminal, a runbook's printed lines): labels and
+    the catalog's words translated, Japanese characters counted two columns wide so columns line up.
+
+    `empty`: what an empty table prints as (a catalog text, translated here). `options`: pandas display
+    options without their "display." prefix (e.g. max_colwidth=80, width=200).
+    """
+    if not len(table) and empty:
+        return tr(empty)
+    import pandas as pd  # lazy: pandas loads only when a table is printed
+
+    settings = [("display.unicode.east_asian_width", current_language() == "ja")]
+    settings += [(f"display.{name}", value) for name, value in options.items()]
+    with pd.option_context(*(item for pair in settings for item in pair)):
+        return str(localize(table).to_string(index=index))
 
 
 def _plain(table: Any, printer: Any, cycle: bool) -> None:

@@ -86,17 +86,6 @@ def deploy_spec(
     return with_job(spec, job)
 
 
-def spec_line(spec: StackSpec) -> str:
-    """One line naming the stack, its pattern, CPU and subnets (the export runbook's; in the reader's language)."""
-    return tr(
-        "stack {stack}: pattern {pattern}, {cpu}; subnets {subnets}",
-        stack=spec.name,
-        pattern=spec.pattern,
-        cpu=spec.cpu_architecture,
-        subnets=", ".join(spec.subnets),
-    )
-
-
 def bare_spec(target: Target, stack: str) -> StackSpec:
     """A spec naming only the stack: every resource name derives from it (enough for teardown)."""
     return StackSpec(check_name("stack", stack, "stack"), region=target.region, account=target.account)

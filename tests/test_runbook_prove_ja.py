@@ -32,7 +32,7 @@ def test_the_prove_runbook_with_lang_ja_speaks_japanese(home, tmp_path):  # noqa
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     assert re.search(r"japrove \(JSONata、sandbox\): (\d+)/\1 経路を証明、", printed), printed
     headers = set(re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", html, re.S))
-    assert {"証明する内容", "ステップ数", "証明済み", "経路", "ステート", "期待", "結果"} <= headers, headers
+    assert {"証明する内容", "ステップ数", "証明済み", "経路", "ステート", "期待値", "結果"} <= headers, headers
     assert not headers & {"path", "proves", "steps", "proven", "state", "expected", "got", "why"}
     assert "<th>ガード: スキップ</th>" in html and "CAUGHT_ERROR -&gt; NotifyFailure" in html
     assert prove.result["ok"] is True  # the saved result keeps the path names in English (keys to select by)

@@ -25,7 +25,7 @@ class _Draws:
     at: np.ndarray  # (D,) arrival, seconds from start, non-decreasing
     dup_ticks: np.ndarray | None  # sorted ticks delivered more than once; None: no duplicates
     dup_origin: np.ndarray | None  # index of each of those ticks' scheduled delivery
-    launch_failures: np.ndarray  # (D, J) failed RunTask attempts before the first success, capped
+    launch_failures: np.ndarray  # (D, J) int8: failed RunTask attempts before the first success, capped (<= 11)
     durations: np.ndarray  # (D, J) seconds
     job_fails: np.ndarray  # (D, J) bool
 
@@ -53,7 +53,12 @@ def _normal_tail(rng: np.random.Generator, a: float, k: int) -> np.ndarray:
             z = rng.standard_exponential(int(need / 0.75) + 16)
             z /= lam
             z += a
-            z = z[rng.random(z.size) <= np.exp(-0.5 * (z - lam) ** 2)]
+            accept = rng.random(z.size)
+            w = z - lam  # exp(-(z - lam)**2 / 2), in place
+            np.square(w, out=w)
+            w *= -0.5
+            np.exp(w, out=w)
+            z = z[accept <= w]
         parts.append(z)
         have += z.size
     return (np.concatenate(parts) if len(parts) > 1 else parts[0])[:k] if parts else np.zeros(0)
@@ -116,7 +121,10 @@ class _Law:
             out = self.draw(rng, k)
             out += threshold
             return out
-        return np.exp(self._mu + self.sigma * _normal_tail(rng, self._z(threshold), k))
+        out = _normal_tail(rng, self._z(threshold), k)
+        out *= self.sigma
+        out += self._mu
+        return np.exp(out, out=out)
 
     def shorter(self, rng: np.random.Generator, threshold: float, k: int) -> np.ndarray:
         """`k` durations given that none exceeds `threshold`."""
@@ -126,7 +134,10 @@ class _Law:
             return np.zeros(0)
         if self.kind == "exponential":  # inverse of the CDF restricted to [0, threshold]
             return -self.mean * np.log1p(-rng.random(k) * -math.expm1(-threshold / self.mean))
-        return np.exp(self._mu - self.sigma * _normal_tail(rng, -self._z(threshold), k))
+        out = _normal_tail(rng, -self._z(threshold), k)
+        out *= self.sigma
+        np.subtract(self._mu, out, out=out)
+        return np.exp(out, out=out)
 
 
 def _positions(rng: np.random.Generator, p: float, size: int) -> np.ndarray:
@@ -163,12 +174,12 @@ def _positions(rng: np.random.Generator, p: float, size: int) -> np.ndarray:
 
 
 def _launch_failures(rng: np.random.Generator, s: Scenario, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(attempts whose first RunTask fails, failed RunTasks before the first success, capped)."""
+    """(attempts whose first RunTask fails, failed RunTasks before the first success, capped: int8)."""
     cap, p = s.launch_retry_attempts + 1, s.launch_failure_rate
     at = _positions(rng, p, size)
     if p == 1.0:
-        return at, np.full(size, cap, np.int64)
-    return at, np.minimum(rng.geometric(1.0 - p, at.size), cap)
+        return at, np.full(size, cap, np.int8)
+    return at, np.minimum(rng.geometric(1.0 - p, at.size), cap).astype(np.int8)
 
 
 @dataclass(frozen=True)
@@ -193,7 +204,7 @@ def _duplicates(s: Scenario, law: _Law, rngs: _Streams) -> _Duplicates | None:
         ticks, count = drawn, np.ones(drawn.size, np.int64)
     jobs = s.retry_job_failures + 1
     size = int(count.sum()) * jobs
-    launch = np.zeros(size, np.int64)
+    launch = np.zeros(size, np.int8)
     at, failures = _launch_failures(rngs["launch"], s, size)
     launch[at] = failures
     fails = np.zeros(size, bool)
@@ -214,15 +225,26 @@ def _arrivals(
     if dup_ticks is None or dup_count is None:
         rows = np.arange(ticks.size)
         return ticks, np.zeros(ticks.size, np.int64), ticks * interval, None, rows, rows[:0]
-    where = np.searchsorted(ticks, dup_ticks)
-    counts = np.ones(ticks.size, np.int64)
-    counts[where] += dup_count
-    scheduled = np.cumsum(counts) - counts
-    tick = np.repeat(ticks, counts)
-    copy = np.arange(tick.size) - np.repeat(scheduled, counts)
-    at = tick * interval + copy * s.duplicate_delay_seconds
-    duplicate = np.flatnonzero(copy)
-    if np.any(at[1:] < at[:-1]):  # duplicates late enough to pass the next tick
+    where = np.searchsorted(ticks, dup_ticks)  # distinct: each duplicated tick once
+    # each scheduled delivery moves down by the duplicates of the ticks before it; the duplicates
+    # fill the gaps (written into place: the duplicates are few, a repeat over every tick costs more)
+    scheduled = np.zeros(ticks.size, np.int64)
+    inside = np.flatnonzero(where + 1 < ticks.size)
+    scheduled[where[inside] + 1] = dup_count[inside]
+    np.cumsum(scheduled, out=scheduled)
+    scheduled += np.arange(ticks.size)
+    first = np.cumsum(dup_count) - dup_count  # each duplicated tick's first duplicate, among the duplicates
+    nth = np.arange(1, int(dup_count.sum()) + 1) - np.repeat(first, dup_count)  # its copy number
+    duplicate = np.repeat(scheduled[where], dup_count) + nth
+    tick = np.empty(ticks.size + nth.size, np.int64)
+    tick[scheduled] = ticks
+    tick[duplicate] = np.repeat(dup_ticks, dup_count)
+    copy = np.zeros(tick.size, np.int64)
+    copy[duplicate] = nth
+    at = tick * interval
+    at[duplicate] += nth * s.duplicate_delay_seconds
+    after = duplicate[np.flatnonzero(duplicate + 1 < at.size)]
+    if np.any(at[after + 1] < at[after]):  # duplicates late enough to pass the next tick
         order = np.argsort(at, kind="stable")
         tick, copy, at = tick[order], copy[order], at[order]
         rank = np.empty_like(order)
@@ -305,7 +327,7 @@ def _draw_per_tick(s: Scenario) -> _Draws:
     shape = (at.size, jobs)
     cap, p = s.launch_retry_attempts + 1, s.launch_failure_rate
     first = rngs["launch"].random(shape) < p
-    failures = np.zeros(shape, np.int64)
+    failures = np.zeros(shape, np.int8)
     failures[first] = cap if p == 1.0 else np.minimum(rngs["launch"].geometric(1.0 - p, int(first.sum())), cap)
     fails = rngs["job"].random(shape) < s.job_failure_rate
     return _Draws(tick, copy, at, dup_ticks, dup_origin, failures, law.draw(rngs["duration"], shape), fails)
@@ -367,7 +389,7 @@ class _Grid:
             asked = np.flatnonzero(cell_of[w] >= 0)
             located.append((cell_of[w][asked], asked))
         (launch_at, launch_i), (failed_at, _), (long_at, long_i) = located
-        launch = np.zeros(size, np.int64)
+        launch = np.zeros(size, np.int8)
         launch[launch_at] = self.launch_failures[launch_i]
         fails = np.zeros(size, bool)
         fails[failed_at] = True
@@ -383,7 +405,7 @@ class _Grid:
     def every_row(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`rows` of every tick, built whole (cheaper when most ticks are unusual anyway)."""
         size = self.ticks * self.jobs
-        launch = np.zeros(size, np.int64)
+        launch = np.zeros(size, np.int8)
         launch[self.launch_cells] = self.launch_failures
         fails = np.zeros(size, bool)
         fails[self.failed_cells] = True

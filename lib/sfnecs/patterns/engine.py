@@ -95,15 +95,21 @@ def _outcome_b(s: Scenario, d: _Draws, with_tasks: bool = True) -> _Outcome:
             g = d.launch_failures[:, j]
             exhausted = g > budget if alive is None else alive & (g > budget)
             used = np.minimum(g, budget) if alive is None else np.where(alive, np.minimum(g, budget), 0)
-            retried = np.flatnonzero(used)
+            retried = np.flatnonzero(used != 0)  # (numpy's nonzero of an int64 array is slow; of a bool one, not)
             if retried.size:
                 t = t.copy()
                 t[retried] += _retry_waits(
                     s, launch_retries if isinstance(launch_retries, int) else launch_retries[retried], used[retried]
                 )
-            launch_retries = launch_retries + used
-            budget = budget - used
-            failed_calls = used + exhausted if failed_calls is None else failed_calls + used + exhausted
+            launch_retries = used if isinstance(launch_retries, int) and launch_retries == 0 else launch_retries + used
+            if j < jobs - 1:
+                budget = budget - used
+            if failed_calls is not None:
+                failed_calls = failed_calls + used + exhausted
+            elif alive is None and int(g.max(initial=0)) <= s.launch_retry_attempts + 1:
+                failed_calls = g  # min(g, budget) + (g > budget) is g itself when g <= budget + 1 (the cap)
+            else:
+                failed_calls = used + exhausted
             status[exhausted] = _LAUNCH_FAILED
             launched = ~exhausted if alive is None else alive & ~exhausted
         end = t + d.durations[:, j]
@@ -116,7 +122,7 @@ def _outcome_b(s: Scenario, d: _Draws, with_tasks: bool = True) -> _Outcome:
             retries_j = alive.astype(np.int64)
             retries = retries_j if retries is None else retries + retries_j
         else:
-            status[job_failed] = _JOB_FAILED
+            status[np.flatnonzero(job_failed)] = _JOB_FAILED
     launch_retried = None if isinstance(launch_retries, int) else launch_retries
     if launch_retried is not None:
         retries = launch_retried if retries is None else retries + launch_retried
@@ -232,9 +238,7 @@ def _trace_b(s: Scenario, d: _Draws, v: Variant, o: _Outcome) -> _Trace:
     tasks = o.tasks.only(ran)
     launches = tasks.start.size if tasks.valid is None else int(np.count_nonzero(tasks.valid))
     failed_calls = (
-        0
-        if o.failed_calls is None
-        else int(o.failed_calls.sum() if ran is None else np.where(ran, o.failed_calls, 0).sum())
+        0 if o.failed_calls is None else int(o.failed_calls.sum() if ran is None else (o.failed_calls * ran).sum())
     )
     recovered = 0
     if o.launch_retries is not None:

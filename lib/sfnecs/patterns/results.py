@@ -256,12 +256,16 @@ def _result(
     prices, tasks = s.prices, tr.tasks
     more = alone.count if alone is not None else 0
     more_monthly = alone.per_month if alone is not None else 0
-    disp = np.bincount(tr.disposition, minlength=len(DISPOSITIONS))
+    # one count per disposition (np.bincount first widens the int8 codes: several times slower)
+    disp = np.array([np.count_nonzero(tr.disposition == k) for k in range(len(DISPOSITIONS))], np.int64)
     disp[_OK] += more
     failures = int(disp[_JOB_FAILED] + disp[_LAUNCH_FAILED])
     overlapping, extra_seconds, peak = _overlaps(tasks)
-    billed_each = np.maximum(tasks.end - tasks.start, prices.fargate_minimum_seconds)
-    billed = float((billed_each if tasks.valid is None else np.where(tasks.valid, billed_each, 0.0)).sum())
+    billed_each = tasks.end - tasks.start  # (in place below: one array, not three)
+    np.maximum(billed_each, prices.fargate_minimum_seconds, out=billed_each)
+    if tasks.valid is not None:  # a placeholder (end == start) is billed the minimum, times 0: exactly 0.0
+        np.multiply(billed_each, tasks.valid, out=billed_each)  # (branch-free, unlike a masked copy)
+    billed = float(billed_each.sum())
     billed = (billed + more * prices.fargate_minimum_seconds) / 3600.0
     vcpu_hours, gb_hours = billed * s.cpu / 1024, billed * s.memory / 1024
     vcpu_rate, gb_rate = prices.fargate_rates(s.cpu_architecture)

@@ -96,16 +96,41 @@ def _ticks_in(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     return np.arange(int(span.sum())) + np.repeat(first - (np.cumsum(span) - span), span)
 
 
-def _met(s: Scenario, at: np.ndarray, end: np.ndarray, late: bool = False) -> np.ndarray:
+def _met_ranges(s: Scenario, at: np.ndarray, end: np.ndarray, late: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The other ticks a delivery arriving at `at` (sorted), whose execution (as if it ran) ends at
-    `end`, can meet: the later ones before `end`; `late` (a duplicate, arriving off the ticks): also
-    the one it arrives in, and one before (k * interval may round either way)."""
+    `end`, can meet, as ranges [first, last] (empty where last < first): the later ones before `end`;
+    `late` (a duplicate, arriving off the ticks): also the one it arrives in, and one before
+    (k * interval may round either way)."""
     interval = s.interval_minutes * 60.0
     first = np.floor(at / interval).astype(np.int64) + (-1 if late else 1)
     last = np.ceil(end / interval).astype(np.int64) - 1  # the last k with k * interval < end, give or take one:
     last += (last + 1) * interval < end
     last -= last * interval >= end
-    return _ticks_in(np.maximum(first, 0), np.minimum(last, s.ticks - 1))
+    return np.maximum(first, 0), np.minimum(last, s.ticks - 1)
+
+
+def _met(s: Scenario, at: np.ndarray, end: np.ndarray, late: bool = False) -> np.ndarray:
+    """`_met_ranges` as the sorted distinct ticks they hold."""
+    return _ticks_in(*_met_ranges(s, at, end, late))
+
+
+def _mark(code: np.ndarray, first: np.ndarray, last: np.ndarray) -> None:
+    """Mark (bit 8 of `code`) every tick of the ranges [first, last] (empty where last < first).
+
+    Most ranges hold a tick or two: one pass per offset into the ranges while many are left, then
+    the few long ones spelled out.
+    """
+    more = np.flatnonzero(last >= first)
+    first, span = first[more], last[more] - first[more] + 1
+    k = 0
+    while first.size >= 256 and k < 8:
+        code[first + k] |= 8
+        k += 1
+        more = np.flatnonzero(span > k)
+        first, span = first[more], span[more]
+    if first.size:
+        rest = span - k
+        code[np.arange(int(rest.sum())) + np.repeat(first + k - (np.cumsum(rest) - rest), rest)] |= 8
 
 
 def _draw(s: Scenario) -> _Sparse:
@@ -167,38 +192,45 @@ def _draw(s: Scenario) -> _Sparse:
 def _keep_one_attempt(
     s: Scenario, g: _Grid, dups: _Duplicates | None, met: list[np.ndarray], rng: np.random.Generator
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The ticks to keep and their draws, with no job retries (cell = tick): one merge of positions."""
+    """The ticks to keep and their draws, with no job retries (cell = tick): one mask over every tick.
+
+    The mask is a code per tick (1: its launch failed, 2: its job failed, 4: it ran long, 8: kept for
+    another reason), listed in one pass: cheaper than merging sorted lists or indexing every tick.
+    """
     interval, overhead = s.interval_minutes * 60.0, s.execution_overhead_seconds
+    code = np.zeros(g.ticks, np.int8)
+    code[g.launch_cells] = 1
+    code[g.failed_cells] |= 2
+    code[g.long_cells] |= 4
+    for cells in ([dups.ticks] if dups is not None else []) + met:
+        code[cells] |= 8
     # a long task's execution ends at t + d + overhead (later if its launch was retried: below)
-    met.append(_met(s, g.long_cells * interval, g.long_cells * interval + g.long_durations + overhead))
+    _mark(code, *_met_ranges(s, g.long_cells * interval, g.long_cells * interval + g.long_durations + overhead))
     launch_durations = np.zeros(0)
     if g.launch_cells.size:  # retried launches start late: t + waits + (d if it launched) + overhead
-        k = np.minimum(np.searchsorted(g.long_cells, g.launch_cells), max(g.long_cells.size - 1, 0))
-        long = np.flatnonzero(g.long_cells[k] == g.launch_cells) if g.long_cells.size else k[:0]
+        long = np.flatnonzero(code[g.launch_cells] & 4)
         launch_durations = np.empty(g.launch_cells.size)
         short = np.ones(g.launch_cells.size, bool)
         short[long] = False
-        launch_durations[long] = g.long_durations[k[long]]
+        launch_durations[long] = g.long_durations[np.searchsorted(g.long_cells, g.launch_cells[long])]
         launch_short = np.flatnonzero(short)
         launch_durations[launch_short] = g.law.shorter(rng, g.short, launch_short.size)
         budget = s.launch_retry_attempts
         used = np.minimum(g.launch_failures, budget)
         at = g.launch_cells * interval
         end = at + _retry_waits(s, 0, used) + np.where(g.launch_failures <= budget, launch_durations, 0.0) + overhead
-        met.append(_met(s, at, end))
-    ticks, (launch, failed, long_cells) = _merge(
-        [g.launch_cells, g.failed_cells, g.long_cells] + ([dups.ticks] if dups is not None else []) + met, wanted=3
-    )
+        _mark(code, *_met_ranges(s, at, end))
+    ticks = np.flatnonzero(code != 0)
+    kind = code[ticks]
     size = ticks.size
-    launches, fails, durations = np.zeros(size, np.int64), np.zeros(size, bool), np.empty(size)
+    launch = np.flatnonzero((kind & 1).view(bool))  # rows of the kept ticks whose launch failed
+    long_rows = np.flatnonzero((kind & 4) != 0)
+    launches, durations = np.zeros(size, np.int8), np.empty(size)
     launches[launch] = g.launch_failures
-    fails[failed] = True
-    durations[long_cells] = g.long_durations
+    fails = (kind & 2) != 0
+    durations[long_rows] = g.long_durations
     durations[launch] = launch_durations
-    short = np.ones(size, bool)
-    short[long_cells] = False
-    short[launch] = False
-    short = np.flatnonzero(short)
+    short = np.flatnonzero((kind & 5) == 0)
     durations[short] = g.law.shorter(rng, g.short, short.size)
     return ticks, (launches[:, None], durations[:, None], fails[:, None])
 

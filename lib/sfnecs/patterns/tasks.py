@@ -52,8 +52,14 @@ def _coverage(
     """
     count = np.zeros(starts.size, np.int64)
     last = starts.copy() if latest else None
-    j = np.flatnonzero(ends[:-1] > starts[1:])
-    lag = 1
+    covers = ends[:-1] > starts[1:]
+    j = np.flatnonzero(covers)
+    if j.size and depth >= 1:  # lag 1, where most are: whole-array passes instead of gathers and scatters
+        count[1:] = covers
+        if last is not None:  # max(start, the previous end) is that end exactly where it covers the start
+            np.maximum(starts[1:], ends[:-1], out=last[1:])
+        j = np.flatnonzero(ends[:-2] > starts[2:])  # covering the 2nd next start implies covering the next
+    lag = 2
     while j.size:
         if lag > depth:
             return None
@@ -80,6 +86,8 @@ def _overlaps(tasks: _Tasks) -> tuple[np.ndarray, float, int]:
     start, end = tasks.start, tasks.end
     if tasks.valid is not None and not tasks.valid.any() or start.size == 0:
         return np.zeros(start.size, bool), 0.0, 0
+    if not np.any(end[:-1] > start[1:]):  # none covers the next start, so none covers any (starts sorted)
+        return np.zeros(start.size, bool), 0.0, 1
     coverage = _coverage(start, end)
     if coverage is None:
         prev_max = _prefix_max(end)

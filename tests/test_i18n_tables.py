@@ -83,3 +83,18 @@ def test_install_display_outside_a_kernel_does_nothing():
     InteractiveShell.clear_instance()
     assert install_display("ja") is False
     assert install_display("en") is False
+
+
+def test_a_kernel_started_with_sfnecs_lang_shows_tables_in_it(monkeypatch):
+    from sfnecs.i18n.tables import follow_environment
+
+    shell = InteractiveShell.instance()
+    try:
+        monkeypatch.setenv("SFNECS_LANG", "ja")
+        assert follow_environment() is True
+        data, _ = shell.display_formatter.format(frame())
+        assert translations("ja")[BINARY] in data["text/html"]
+        monkeypatch.setenv("SFNECS_LANG", "klingon")
+        assert follow_environment() is False
+    finally:
+        InteractiveShell.clear_instance()

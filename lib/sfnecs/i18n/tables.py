@@ -10,11 +10,12 @@ made, with `tr`.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 from sfnecs.i18n.catalog import tr, translations
-from sfnecs.i18n.language import current_language, on_language_chosen
+from sfnecs.i18n.language import LANGUAGES, current_language, on_language_chosen
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,4 +119,12 @@ def install_display(lang: str) -> bool:
     return True
 
 
+def follow_environment() -> bool:
+    """Show tables in SFNECS_LANG's language in a kernel started with it (a notebook that never calls
+    set_language: its library text already follows SFNECS_LANG, its tables should too)."""
+    lang = os.environ.get("SFNECS_LANG", "")
+    return lang in LANGUAGES and install_display(lang)
+
+
 on_language_chosen(install_display)
+follow_environment()

@@ -250,7 +250,7 @@ def teardown(
                         name,
                         resource.type,
                         "no-op",
-                        tr("not tagged {tag}: kept", tag=f"{spec.stack_tag[0]}={spec.name}"),
+                        tr("not tagged {tag}: kept", tag=spec.stack_tag[0] + "=" + spec.name),
                         kind=resource.key,
                         current=have,
                     )

@@ -172,7 +172,7 @@ def _check_capacity_providers(target: Target, spec: StackSpec) -> list[Check]:
                 tr(
                     "apply the stack if it owns the cluster, or: {command} (keeping the providers and default "
                     "strategy it has)",
-                    command=f"aws ecs put-cluster-capacity-providers --cluster {spec.cluster}",
+                    command="aws ecs put-cluster-capacity-providers --cluster " + spec.cluster,
                 ),
             )
         ]
@@ -281,13 +281,18 @@ def _check_binary(spec: StackSpec, found: Any) -> Check:
         name,
         spec.image_uri,
         "fail",
-        tr("{found}: the container would exit 1 with 'exec format error'", found=f"{described}{lies}"),
+        tr("{found}: the container would exit 1 with 'exec format error'", found=described + lies),
         tr(
             "rebuild with {command}; when the label and the binary disagree, a Dockerfile step downloads a "
             "prebuilt binary for a fixed CPU: pick it by the build argument TARGETARCH",
-            command=f"docker buildx build --platform {_oci(spec)}",
+            command=_buildx(spec),
         ),
     )
+
+
+def _buildx(spec: StackSpec) -> str:
+    """The build command for an image the task's CPU runs (the fix verify names for a missing or foreign image)."""
+    return "docker buildx build --platform " + _oci(spec)
 
 
 def _check_image_labels(spec: StackSpec, found: Any) -> list[Check]:
@@ -304,10 +309,7 @@ def _check_image_labels(spec: StackSpec, found: Any) -> list[Check]:
                 spec.image_uri,
                 "fail" if missing else "skip",
                 found.cannot_tell,
-                tr(
-                    "push the image: {command}",
-                    command=f"docker buildx build --platform {_oci(spec)} -t {spec.image_uri} --push .",
-                ),
+                tr("push the image: {command}", command=_buildx(spec) + " -t " + spec.image_uri + " --push ."),
             ),
             Check(PLATFORM, spec.image_uri, "skip", N_("no image to inspect")),
         ]
@@ -344,8 +346,8 @@ def _check_image_labels(spec: StackSpec, found: Any) -> list[Check]:
             ),
             tr(
                 "rebuild with {command} (or a multi-platform build), or set {setting} if the image's CPU is that one",
-                command=f"docker buildx build --platform {_oci(spec)}",
-                setting=f"cpu_architecture={other!r}",
+                command=_buildx(spec),
+                setting="cpu_architecture=" + repr(other),
             ),
         ),
     ]

@@ -128,8 +128,9 @@ def _subscription_rows(spec: StackSpec, sns: Any) -> list[Row]:
                 ),
                 tr(
                     "set notify_email and apply, or subscribe: {command}",
-                    command=f"aws sns subscribe --topic-arn {spec.topic_arn} --protocol email "
-                    "--notification-endpoint you@example.com",
+                    command="aws sns subscribe --topic-arn "
+                    + spec.topic_arn
+                    + " --protocol email --notification-endpoint you@example.com",
                 ),
             )
         ]

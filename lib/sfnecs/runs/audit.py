@@ -115,7 +115,7 @@ class Audit:
         heading = tr(
             "stack <b>{stack}</b>, runs since {since} UTC, schedule <code>{schedule}</code> ({timezone})",
             stack=html.escape(self.stack),
-            since=f"{self.since:%Y-%m-%d %H:%M}",
+            since=self.since.strftime("%Y-%m-%d %H:%M"),
             schedule=html.escape(self.schedule),
             timezone=html.escape(self.timezone),
         )
@@ -247,7 +247,7 @@ def _flags(a: Audit) -> list[str]:
                 "{count} run(s) lasted longer than the schedule's interval ({interval} s): {names}: the next run "
                 "starts before they end; lengthen the interval, speed the job up, or keep the overlap guard on",
                 count=len(a.outlasting),
-                interval=f"{a.interval_seconds:g}",
+                interval=format(a.interval_seconds, "g"),
                 names=", ".join(a.outlasting[:5]),
             )
         )

@@ -63,7 +63,7 @@ def _row(sfn: Any, run: dict[str, Any], task: dict[str, Any] | None, tz: str) ->
         start = stop = scheduled or run["start"]
     label = run["name"]
     if _GENERATED.match(label) and scheduled is not None:
-        label = tr("scheduled {time}", time=f"{scheduled.astimezone(ZoneInfo(tz)):%H:%M %Z}")
+        label = tr("scheduled {time}", time=scheduled.astimezone(ZoneInfo(tz)).strftime("%H:%M %Z"))
     return {
         "name": run["name"],
         "label": label,

@@ -64,7 +64,7 @@ class _FieldSpec:
     def allowed(self) -> str:
         values = f"{self.low}-{self.high}"
         if self.names:
-            values = tr("{numbers} or {names}", numbers=values, names=f"{self.names[0]}-{self.names[-1]}")
+            values = tr("{numbers} or {names}", numbers=values, names=self.names[0] + "-" + self.names[-1])
         return tr("values {values}, wildcards {wildcards}", values=values, wildcards=self.wildcards)
 
 
@@ -367,7 +367,7 @@ def _parse_rate(expression: str) -> tuple[int, str]:
             tr(
                 "rate() unit {unit}: a value of 1 takes the singular, {example}",
                 unit=repr(unit),
-                example=f"rate(1 {singular})",
+                example="rate(1 " + singular + ")",
             )
         )
     if n > 1 and unit == singular:
@@ -375,7 +375,7 @@ def _parse_rate(expression: str) -> tuple[int, str]:
             tr(
                 "rate() unit {unit}: a value above 1 takes the plural, {example}",
                 unit=repr(unit),
-                example=f"rate({n} {singular}s)",
+                example="rate(" + str(n) + " " + singular + "s)",
             )
         )
     return n, singular

@@ -470,3 +470,41 @@ def test_spot_interruption_stops_only_a_fargate_spot_task(target, env):
     assert (spot_now["stopCode"], spot_now["containers"][0]["exitCode"]) == ("SpotInterruption", 143)
     ran = (spot_now["stoppingAt"] - spot_now["startedAt"]).total_seconds()
     assert ran == pytest.approx(20, abs=1)  # reclaimed 20 s into a 60 s job
+
+
+def test_concurrent_refreshes_write_each_log_line_once(target, env, sandbox, monkeypatch):
+    """Request threads and the ticker refresh the emulator at once: each due line is written exactly once
+    (a doubled log tail under load was the symptom). The writer is slowed so the threads overlap for sure."""
+    import threading
+
+    register(target, "many-refreshers", env_vars={"SFNECS_DURATION": "20", "SFNECS_LOG": "one|two|three"})
+    task = target.client("ecs").run_task(
+        cluster="sbx",
+        taskDefinition="many-refreshers",
+        launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {"subnets": [env["subnet"]], "assignPublicIp": "ENABLED"}},
+    )["tasks"][0]
+    write = sandbox.fargate._write_log
+    start = threading.Barrier(6)
+
+    def slow_write(*args):  # widen the window between reading a due line and marking it written
+        time.sleep(0.02)
+        write(*args)
+
+    monkeypatch.setattr(sandbox.fargate, "_write_log", slow_write)
+
+    def refresh():
+        start.wait(timeout=10)
+        sandbox.fargate.refresh()
+
+    threads = [threading.Thread(target=refresh) for _ in range(6)]
+    with sandbox._tick_lock:  # the background tick waits: the lines fall due to these six threads only
+        sandbox.clock.advance(300)
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+    monkeypatch.setattr(sandbox.fargate, "_write_log", write)
+    stream = f"many-refreshers/job/{task['taskArn'].rsplit('/', 1)[1]}"
+    events = target.client("logs").get_log_events(logGroupName=LOG_GROUP, logStreamName=stream)["events"]
+    assert [e["message"] for e in events] == ["one", "two", "three"]

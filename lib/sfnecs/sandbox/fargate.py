@@ -321,6 +321,9 @@ class FargateEmulator:
         self.faults = faults
         self.blobs = blobs
         self._lock = threading.RLock()
+        # one refresh at a time: request threads and the server's ticker both refresh, and two that read the
+        # same due line before either marks it written would write it twice (a log tail seen doubled)
+        self._refreshing = threading.RLock()
         self.tasks: dict[str, EmulatedTask] = {}
         self._tokens: dict[tuple[str, str], tuple[datetime, list[str]]] = {}
         self.on_stopped: list[Callable[[EmulatedTask], None]] = []
@@ -526,17 +529,18 @@ class FargateEmulator:
     # ---- progress ---------------------------------------------------------------------------
     def refresh(self) -> None:
         """Write the log lines and fire the stop hooks that are due at the clock's time."""
-        now = self.clock.now()
-        with self._lock:
-            tasks = list(self.tasks.values())
-        for task in tasks:
-            for container, at, key, line in task.log_events(now):
-                self._write_log(task, container, at, line)
-                task.logged.add(key)
-            if task.arn not in self._announced and task.status(now) == "STOPPED":
-                self._announced.add(task.arn)
-                for hook in self.on_stopped:
-                    hook(task)
+        with self._refreshing:
+            now = self.clock.now()
+            with self._lock:
+                tasks = list(self.tasks.values())
+            for task in tasks:
+                for container, at, key, line in task.log_events(now):
+                    self._write_log(task, container, at, line)
+                    task.logged.add(key)
+                if task.arn not in self._announced and task.status(now) == "STOPPED":
+                    self._announced.add(task.arn)
+                    for hook in self.on_stopped:
+                        hook(task)
 
     def _write_log(self, task: EmulatedTask, c: ContainerPlan, at: datetime, line: str) -> None:
         cfg = c.log_config or {}

@@ -116,6 +116,11 @@ class Prices:
         preset = {name: value for name, (value, _) in REGIONAL_FARGATE.get(region, {}).items()}
         return cls(**{**preset, **overrides})
 
+    def billed_seconds(self, seconds: float) -> float:
+        """The seconds Fargate bills a task that ran `seconds`: per second, at least the minimum
+        (fact: fargate-minimum-billing)."""
+        return max(float(seconds), float(self.fargate_minimum_seconds))
+
     def fargate_rates(self, cpu_architecture: str) -> tuple[float, float]:
         """(USD per vCPU-hour, USD per GB-hour) for X86_64 or ARM64."""
         if cpu_architecture == "X86_64":

@@ -72,7 +72,7 @@ def monthly_cost(spec: StackSpec, expected_duration_seconds: float = 300, prices
     duration = check_positive("expected_duration_seconds", expected_duration_seconds, 31_536_000, "seconds")
     prices = prices or Prices()
     runs = runs_per_month(spec.schedule_expression, spec.timezone)
-    billed = max(float(duration), prices.fargate_minimum_seconds)
+    billed = prices.billed_seconds(duration)
     vcpu_rate, gb_rate = prices.fargate_rates(spec.cpu_architecture)
     vcpu_hours = runs * spec.cpu / 1024 * billed / 3600
     gb_hours = runs * spec.memory / 1024 * billed / 3600
@@ -225,7 +225,7 @@ def usage_cost(
     check_int("invocations", invocations, 0, 10**9)
     prices = prices or Prices()
     vcpu_rate, gb_rate = prices.fargate_rates(spec.cpu_architecture)
-    billed = float(sum(max(float(s), prices.fargate_minimum_seconds) for s in seconds))
+    billed = sum(prices.billed_seconds(s) for s in seconds)
     per_second = (spec.cpu / 1024 * vcpu_rate + spec.memory / 1024 * gb_rate) / 3600
     return UsageCost(
         tasks=len(seconds),
